@@ -7,8 +7,9 @@ import sys
 import warnings
 from pathlib import Path
 
-from datamodel_code_generator import DataModelType, InputFileType, PythonVersion, generate
-from datamodel_code_generator.format import Formatter
+from datamodel_code_generator import InputFileType, generate
+from datamodel_code_generator.enums import DataModelType
+from datamodel_code_generator.format import Formatter, PythonVersion
 from openapi_python_client import generate as generate_client
 from openapi_python_client.config import Config, ConfigFile, MetaType
 from openapi_spec_validator import validate
