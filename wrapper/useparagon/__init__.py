@@ -1,0 +1,3 @@
+"""useparagon: a Python client for Paragon's SDK REST API."""
+
+__all__: list[str] = []
