@@ -6,6 +6,7 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
+from typing import Any, cast
 
 from datamodel_code_generator import InputFileType, generate
 from datamodel_code_generator.enums import DataModelType
@@ -43,12 +44,25 @@ def generate_attrs_client(spec: Path, package_dir: Path) -> None:
         raise GenerationError(f"openapi-python-client reported {len(problems)} problem(s):\n\n{report}")
 
 
+def _strip_descriptions(node: object) -> object:
+    # YAML block scalars (`|`) end in a newline, which datamodel-codegen turns into a blank docstring line.
+    if isinstance(node, dict):
+        return {
+            k: v.rstrip() if k == "description" and isinstance(v, str) else _strip_descriptions(v)
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_strip_descriptions(item) for item in node]
+    return node
+
+
 def generate_wire_types(spec: Path, package_dir: Path, header: str) -> None:
     """Write wire-shape TypedDicts of every component schema, for payloads handed over without parsing."""
+    document, _ = read_from_filename(str(spec))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         generate(
-            spec,
+            cast(dict[str, Any], _strip_descriptions(dict(document))),
             input_file_type=InputFileType.OpenAPI,
             output=package_dir / WIRE_MODULE,
             output_model_type=DataModelType.TypingTypedDict,

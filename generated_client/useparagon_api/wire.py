@@ -8,7 +8,6 @@ CredentialStatus: TypeAlias = Literal["VALID", "INVALID", "PENDING"]
 """
 A credential's state. `PENDING` while an install is being completed, `INVALID` when the provider refuses
 it (the user must reconnect). Paragon may add values: clients must accept any string.
-
 """
 
 
@@ -26,7 +25,6 @@ class UserMeta(TypedDict):
     """
     Your metadata about the user. `Name` and `Email` are shown in the Paragon dashboard; any other key holds
     any JSON value.
-
     """
 
     Name: NotRequired[str]
@@ -451,7 +449,6 @@ SdkEvent: TypeAlias = (
 """
 An SDK event as handed to subscribers, told apart by `type` (the JS SDK passes the name separately;
 useparagon puts it in the payload).
-
 """
 
 
