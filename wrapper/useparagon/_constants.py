@@ -1,0 +1,49 @@
+"""Every default useparagon uses, in one place (each is pinned by a test)."""
+
+from __future__ import annotations
+
+import httpx
+
+# Cloud hosts. Paragon's docs name api.useparagon.com; the JS SDK calls zeus.useparagon.com, the same service.
+DEFAULT_API_URL = "https://api.useparagon.com"
+DEFAULT_PROXY_URL = "https://proxy.useparagon.com"
+DEFAULT_ACTIONKIT_URL = "https://actionkit.useparagon.com"
+
+# Self-hosted installations derive each service's host from their base host, as the JS SDK's configureGlobal does.
+ON_PREM_API_PREFIX = "zeus"
+ON_PREM_PROXY_PREFIX = "worker-proxy"
+ON_PREM_ACTIONKIT_PREFIX = "actionkit"
+
+ENV_PROJECT_ID = "PARAGON_PROJECT_ID"
+ENV_SIGNING_KEY = "PARAGON_SIGNING_KEY"
+ENV_SIGNING_KEY_PATH = "PARAGON_SIGNING_KEY_PATH"
+ENV_HOST = "PARAGON_HOST"
+ENV_LOG = "PARAGON_LOG"
+
+# Proxy calls reach third-party APIs, so httpx's 5 s read timeout is too tight; connecting should still be quick.
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+DEFAULT_MAX_RETRIES = 2
+INITIAL_RETRY_DELAY = 0.5
+MAX_RETRY_DELAY = 8.0
+# A Retry-After longer than this means "not soon": the call fails instead of sleeping that long.
+MAX_RETRY_AFTER = 60.0
+# The whole call, every attempt and sleep included, gives up after this long.
+DEFAULT_TOTAL_DEADLINE = 300.0
+
+# User tokens: Paragon's docs use one hour; iat is back-dated so a server clock slightly behind ours accepts it.
+DEFAULT_TOKEN_TTL = 3600
+MAX_TOKEN_TTL = 24 * 3600
+TOKEN_CLOCK_SKEW = 30
+# A cached user token is replaced this long before it expires, so no request leaves with a nearly dead token.
+TOKEN_REFRESH_MARGIN = 60
+MIN_RSA_KEY_BITS = 2048
+TOKEN_AUDIENCE_TEMPLATE = "useparagon.com/{project_id}"
+PERMISSIONS_CLAIM = "urn:useparagon:connect:permissions"
+
+MAX_PROXY_PATH_LENGTH = 2048
+MAX_ID_LENGTH = 256
+ERROR_BODY_PREVIEW_CHARS = 500
+
+USER_AGENT_PREFIX = "useparagon-python"

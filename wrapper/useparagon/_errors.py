@@ -1,0 +1,209 @@
+"""Everything useparagon raises.
+
+::
+
+    ParagonError
+    ├── ConfigurationError (ValueError)        a setting is missing or invalid
+    │   └── SigningKeyError                    the signing key cannot sign RS256 user tokens
+    ├── InvalidRequestError (ValueError)       input rejected before any network I/O
+    │   └── UserTokenError                     a user token given to authenticate() is malformed or expired
+    ├── IntegrationNotInstalledError (LookupError)   uninstall of an integration the user has not connected
+    └── APIError                               something went wrong talking to Paragon
+        ├── APIConnectionError                 no usable response (DNS, refused, reset, TLS…)
+        │   └── APITimeoutError                the request timed out
+        ├── APIResponseValidationError         a success response that does not match the API's spec
+        └── APIStatusError                     Paragon answered with a non-success status
+            ├── BadRequestError                400
+            ├── AuthenticationError            401
+            ├── PermissionDeniedError          403
+            ├── NotFoundError                  404
+            ├── ConflictError                  409
+            ├── UnprocessableEntityError       422
+            ├── RateLimitError                 429
+            └── InternalServerError            >= 500
+
+Messages are never empty and never contain a token, a key, a query string or more than a few hundred
+characters of a response body; the full body stays on ``APIStatusError.body``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from ._constants import ERROR_BODY_PREVIEW_CHARS
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "IntegrationNotInstalledError",
+    "InternalServerError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "ParagonError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "SigningKeyError",
+    "UnprocessableEntityError",
+    "UserTokenError",
+]
+
+
+class ParagonError(Exception):
+    """The root of every exception useparagon raises."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message or type(self).__name__)
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+
+class ConfigurationError(ParagonError, ValueError):
+    """A client setting is missing or invalid; the message names the argument and the environment variable."""
+
+
+class SigningKeyError(ConfigurationError):
+    """The signing key cannot be used to sign RS256 user tokens. The message never contains key material."""
+
+
+class InvalidRequestError(ParagonError, ValueError):
+    """Input rejected before any network I/O (an unsafe proxy path, an empty id, a bad header value…)."""
+
+
+class UserTokenError(InvalidRequestError):
+    """A user token passed to ``authenticate(user_token=…)`` is malformed or already expired."""
+
+
+class IntegrationNotInstalledError(ParagonError, LookupError):
+    """The integration is not in the project, or the user has not connected it."""
+
+    def __init__(self, message: str, *, integration: str) -> None:
+        super().__init__(message)
+        self.integration = integration
+
+
+class APIError(ParagonError):
+    """A failure talking to Paragon. ``method`` and ``route`` name the call (the route is a template, no ids)."""
+
+    def __init__(self, message: str, *, method: str, route: str) -> None:
+        super().__init__(message)
+        self.method = method
+        self.route = route
+
+
+class APIConnectionError(APIError):
+    """No usable response: the connection failed, was refused, reset or closed early."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The request timed out (connect, read, write, pool, or the total retry deadline)."""
+
+
+class APIResponseValidationError(APIError):
+    """Paragon answered with success, but the body does not match the API's documented shape."""
+
+    def __init__(self, message: str, *, method: str, route: str, status_code: int, body: Any) -> None:
+        super().__init__(message, method=method, route=route)
+        self.status_code = status_code
+        self.body = body
+
+
+class APIStatusError(APIError):
+    """Paragon answered with a non-success status.
+
+    ``body`` is the parsed JSON body (or the text when it is not JSON), ``request_id`` the id Paragon or a proxy
+    sent back, if any, and ``is_integration_error`` tells a failure of the third-party provider relayed by the
+    Proxy API (``meta.isIntegrationError``) from a failure of Paragon itself.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str,
+        route: str,
+        status_code: int,
+        body: Any,
+        request_id: str | None,
+        headers: httpx.Headers | None = None,
+    ) -> None:
+        super().__init__(message, method=method, route=route)
+        self.status_code = status_code
+        self.body = body
+        self.request_id = request_id
+        self.headers = headers if headers is not None else httpx.Headers()
+
+    @property
+    def code(self) -> str | None:
+        """Paragon's own error code (``"7210"`` for insufficient permission…), when the body has one."""
+        code = self.body.get("code") if isinstance(self.body, dict) else None
+        return str(code) if code is not None else None
+
+    @property
+    def is_integration_error(self) -> bool:
+        meta = self.body.get("meta") if isinstance(self.body, dict) else None
+        return isinstance(meta, dict) and meta.get("isIntegrationError") is True
+
+
+class BadRequestError(APIStatusError):
+    """400: the request was invalid."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the user token is missing, malformed, badly signed or expired."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the token may not do this (permissions claim, plan feature)."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such resource, or the integration is not enabled for the user."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the current state."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the request was well-formed but semantically invalid."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests; retried automatically up to ``max_retries``."""
+
+
+class InternalServerError(APIStatusError):
+    """>= 500: Paragon (or the provider behind the proxy) failed."""
+
+
+_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def status_error_class(status_code: int) -> type[APIStatusError]:
+    if status_code >= 500:
+        return InternalServerError
+    return _STATUS_ERRORS.get(status_code, APIStatusError)
+
+
+def preview(text: str, limit: int = ERROR_BODY_PREVIEW_CHARS) -> str:
+    """A single-line, bounded rendering of untrusted text for a message (no CR/LF log injection)."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
