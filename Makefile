@@ -6,7 +6,9 @@ SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMPS := .stamps
+# Stamps live inside what they describe, so deleting .venv or node_modules also forgets the install.
+VENV_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 SPEC ?= openapi/paragon.yaml
 PY_SOURCES := wrapper generator tests $(wildcard benchmarks)
 
@@ -14,55 +16,53 @@ export REDOCLY_TELEMETRY := off
 export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 NPX := npx --no-install
 
-.PHONY: test generate check-generated lint lint-spec lint-py typecheck pytest demo clean
-
-$(STAMPS):
-	mkdir -p $@
+.PHONY: venv node test generate check-generated lint lint-spec lint-py typecheck pytest demo clean
 
 # Re-run whenever pyproject.toml changes, so a changed pin reaches every existing checkout.
-$(STAMPS)/venv: pyproject.toml | $(STAMPS)
+$(VENV_STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-$(STAMPS)/node: package.json package-lock.json | $(STAMPS)
+$(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-venv: $(STAMPS)/venv
-node: $(STAMPS)/node
+venv: $(VENV_STAMP)
+node: $(NODE_STAMP)
 
 test: lint-spec check-generated lint-py typecheck pytest
 
-generate: $(STAMPS)/venv
+generate: $(VENV_STAMP)
 	$(PY) -m generator
 
-check-generated: $(STAMPS)/venv
+check-generated: $(VENV_STAMP)
 	$(PY) -m generator --check
 
-lint-spec: $(STAMPS)/venv $(STAMPS)/node
+lint-spec: $(VENV_STAMP) $(NODE_STAMP)
 	@# Redocly exits 0 on warnings, so its summary is read too. The box-drawn lines are its Node 20 banner.
-	$(NPX) redocly lint $(SPEC) --format stylish 2>&1 | { grep -v '[║╔╚]' || true; } | tee $(STAMPS)/redocly.log
-	@! grep -E 'You have [0-9]+ warnings?' $(STAMPS)/redocly.log
+	@out="$$($(NPX) redocly lint $(SPEC) --format stylish 2>&1)" && rc=0 || rc=$$?; \
+	  grep -v '[║╔╚]' <<<"$$out" || true; \
+	  test "$$rc" -eq 0 && ! grep -qE 'You have [0-9]+ warnings?' <<<"$$out"
 	$(NPX) spectral lint $(SPEC) --fail-severity warn
 	$(VENV)/bin/openapi-spec-validator $(SPEC)
 
-lint-py: $(STAMPS)/venv
+lint-py: $(VENV_STAMP)
 	$(VENV)/bin/ruff check $(PY_SOURCES)
 	$(VENV)/bin/ruff format --check $(PY_SOURCES)
 
 lint: lint-spec lint-py typecheck
 
-typecheck: $(STAMPS)/venv
+typecheck: $(VENV_STAMP)
 	$(VENV)/bin/mypy
 
-pytest: $(STAMPS)/venv
+pytest: $(VENV_STAMP)
 	$(PY) -m pytest
 
-demo: $(STAMPS)/venv
+demo: $(VENV_STAMP)
 	$(PY) -m useparagon.demo
 
 clean:
-	rm -rf $(VENV) node_modules $(STAMPS) dist build .mypy_cache .ruff_cache .pytest_cache .hypothesis
-	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
+	rm -rf $(VENV) node_modules dist build .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
