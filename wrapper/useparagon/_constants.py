@@ -44,6 +44,13 @@ PERMISSIONS_CLAIM = "urn:useparagon:connect:permissions"
 
 MAX_PROXY_PATH_LENGTH = 2048
 MAX_ID_LENGTH = 256
+# Servers commonly cap a whole header block at 8 KiB, so a longer single value can only fail later and less clearly.
+MAX_HEADER_VALUE_LENGTH = 8192
+MAX_HEADER_NAME_LENGTH = 256
+# Real JSON is shallow; the bound turns a reference cycle or pathological nesting into a clear error, not RecursionError.
+MAX_JSON_DEPTH = 256
+# A proxy-path segment still changing after this many percent-decoding rounds is rejected rather than decoded further.
+MAX_PERCENT_DECODE_ROUNDS = 8
 ERROR_BODY_PREVIEW_CHARS = 500
 
 USER_AGENT_PREFIX = "useparagon-python"
