@@ -1,3 +1,101 @@
-"""useparagon: a Python client for Paragon's SDK REST API."""
+"""useparagon: a Python client for Paragon's SDK REST API.
 
-__all__: list[str] = []
+>>> from useparagon import Paragon
+>>> paragon = Paragon()                       # PARAGON_PROJECT_ID, PARAGON_SIGNING_KEY
+>>> user = paragon.authenticate("user-123")   # a session acting as that Connected User
+>>> user.request("slack", "chat.postMessage", method="POST", body={"channel": "C1", "text": "hi"})
+"""
+
+from useparagon_api.models import (
+    ActionList,
+    AuthenticatedUser,
+    Credential,
+    CredentialStatus,
+    Integration,
+    IntegrationMetadata,
+    IntegrationState,
+    UnauthenticatedUser,
+)
+from useparagon_api.wire import (
+    IntegrationInstallEvent,
+    IntegrationUninstallEvent,
+    PortalCloseEvent,
+    PortalOpenEvent,
+    SdkEvent,
+    WorkflowStateChangeEvent,
+)
+
+from ._client import AsyncParagon, Paragon
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    IntegrationNotInstalledError,
+    InternalServerError,
+    InvalidRequestError,
+    NotFoundError,
+    ParagonError,
+    PermissionDeniedError,
+    RateLimitError,
+    SigningKeyError,
+    UnprocessableEntityError,
+    UserTokenError,
+)
+from ._events import EVENT_NAMES, EventName
+from ._retry import RetryPolicy
+from ._session import AsyncUserSession, UserSession
+from ._types import NOT_GIVEN, NotGiven, RawResponse
+from ._version import __version__
+
+__all__ = [
+    "EVENT_NAMES",
+    "NOT_GIVEN",
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "ActionList",
+    "AsyncParagon",
+    "AsyncUserSession",
+    "AuthenticatedUser",
+    "AuthenticationError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "Credential",
+    "CredentialStatus",
+    "EventName",
+    "Integration",
+    "IntegrationInstallEvent",
+    "IntegrationMetadata",
+    "IntegrationNotInstalledError",
+    "IntegrationState",
+    "IntegrationUninstallEvent",
+    "InternalServerError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "NotGiven",
+    "Paragon",
+    "ParagonError",
+    "PermissionDeniedError",
+    "PortalCloseEvent",
+    "PortalOpenEvent",
+    "RateLimitError",
+    "RawResponse",
+    "RetryPolicy",
+    "SdkEvent",
+    "SigningKeyError",
+    "UnauthenticatedUser",
+    "UnprocessableEntityError",
+    "UserSession",
+    "UserTokenError",
+    "WorkflowStateChangeEvent",
+    "__version__",
+]

@@ -1,0 +1,124 @@
+"""Client settings: explicit arguments first, then the environment (read at construction, never at import)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+
+import attrs
+import httpx
+
+from ._constants import (
+    DEFAULT_ACTIONKIT_URL,
+    DEFAULT_API_URL,
+    DEFAULT_PROXY_URL,
+    DEFAULT_TIMEOUT,
+    ENV_HOST,
+    ENV_PROJECT_ID,
+    ENV_SIGNING_KEY,
+    ENV_SIGNING_KEY_PATH,
+    ON_PREM_ACTIONKIT_PREFIX,
+    ON_PREM_API_PREFIX,
+    ON_PREM_PROXY_PREFIX,
+)
+from ._errors import ConfigurationError, InvalidRequestError
+from ._types import NOT_GIVEN, NotGiven
+from ._validation import validate_id
+
+# A DNS name or IP literal with an optional port: no scheme, path, userinfo or whitespace.
+_HOST = re.compile(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?::[0-9]{1,5})?$"
+)
+
+
+@attrs.frozen
+class ServiceURLs:
+    """Where each Paragon service lives. Cloud by default; derived from ``host`` for self-hosted Paragon."""
+
+    api: str
+    proxy: str
+    actionkit: str
+
+
+def resolve_project_id(project_id: str | None, environ: Mapping[str, str]) -> str:
+    value = project_id if project_id is not None else environ.get(ENV_PROJECT_ID)
+    if value is None or not value.strip():
+        raise ConfigurationError(f"no Paragon project id: pass project_id= or set {ENV_PROJECT_ID}")
+    try:
+        return validate_id(value.strip(), name="project_id")
+    except InvalidRequestError as error:
+        raise ConfigurationError(str(error)) from None
+
+
+def resolve_signing_key_source(
+    signing_key: str | bytes | None, signing_key_path: str | os.PathLike[str] | None, environ: Mapping[str, str]
+) -> tuple[str, str | bytes] | None:
+    """Which key to load, as ("pem", text) or ("path", path); None when no key is configured at all."""
+    if signing_key is not None and signing_key_path is not None:
+        raise ConfigurationError("pass either signing_key= or signing_key_path=, not both")
+    if signing_key is not None:
+        return ("pem", signing_key)
+    if signing_key_path is not None:
+        return ("path", os.fspath(signing_key_path))
+    if environ.get(ENV_SIGNING_KEY, "").strip():
+        return ("pem", environ[ENV_SIGNING_KEY])
+    if environ.get(ENV_SIGNING_KEY_PATH, "").strip():
+        return ("path", environ[ENV_SIGNING_KEY_PATH].strip())
+    return None
+
+
+def resolve_service_urls(
+    host: str | None,
+    api_url: str | None,
+    proxy_url: str | None,
+    actionkit_url: str | None,
+    environ: Mapping[str, str],
+) -> ServiceURLs:
+    base_host = host if host is not None else environ.get(ENV_HOST) or None
+    if base_host is None:
+        defaults = ServiceURLs(api=DEFAULT_API_URL, proxy=DEFAULT_PROXY_URL, actionkit=DEFAULT_ACTIONKIT_URL)
+    else:
+        base_host = base_host.strip()
+        if not _HOST.match(base_host):
+            raise ConfigurationError(
+                f"host must be a bare host name such as 'mycompany.paragon.so' (no scheme or path), got {base_host!r};"
+                f" pass host= or set {ENV_HOST}"
+            )
+        defaults = ServiceURLs(
+            api=f"https://{ON_PREM_API_PREFIX}.{base_host}",
+            proxy=f"https://{ON_PREM_PROXY_PREFIX}.{base_host}",
+            actionkit=f"https://{ON_PREM_ACTIONKIT_PREFIX}.{base_host}",
+        )
+    return ServiceURLs(
+        api=_service_url(api_url, "api_url") or defaults.api,
+        proxy=_service_url(proxy_url, "proxy_url") or defaults.proxy,
+        actionkit=_service_url(actionkit_url, "actionkit_url") or defaults.actionkit,
+    )
+
+
+def _service_url(value: str | None, name: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        url = httpx.URL(value)
+    except (httpx.InvalidURL, TypeError):
+        raise ConfigurationError(f"{name} is not a valid URL: {value!r}") from None
+    if url.scheme not in ("https", "http") or not url.host or url.query or url.fragment or url.userinfo:
+        raise ConfigurationError(f"{name} must be an http(s) URL without credentials, query or fragment, got {value!r}")
+    return str(url).rstrip("/")
+
+
+def resolve_timeout(timeout: float | httpx.Timeout | NotGiven | None) -> httpx.Timeout:
+    if timeout is NOT_GIVEN:
+        return DEFAULT_TIMEOUT
+    if timeout is None:  # the caller asked for no timeout, on purpose
+        return httpx.Timeout(None)
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        raise ConfigurationError(
+            f"timeout must be a positive number of seconds, an httpx.Timeout or None, got {timeout!r}"
+        )
+    return httpx.Timeout(float(timeout))

@@ -1,0 +1,117 @@
+"""When to retry, and how long to wait: pure decisions shared by the sync and async send loops."""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import random
+from collections.abc import Callable
+
+import attrs
+import httpx
+
+from ._constants import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TOTAL_DEADLINE,
+    INITIAL_RETRY_DELAY,
+    MAX_RETRY_AFTER,
+    MAX_RETRY_DELAY,
+)
+from ._errors import ConfigurationError
+
+__all__ = ["RetryPolicy", "parse_retry_after"]
+
+# RFC 9110 §9.2.2. Repeating one of these cannot do more than the first attempt did.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+# The request provably never reached the server, so even a POST is safe to send again.
+NEVER_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def _validate_retries(_instance: object, _attribute: object, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigurationError(f"max_retries must be a non-negative int, got {value!r}")
+
+
+def _validate_seconds(_instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+        raise ConfigurationError(f"{attribute.name} must be a finite, non-negative number of seconds, got {value!r}")
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How a client retries.
+
+    Idempotent methods (GET, PUT, DELETE) are retried on connection errors, timeouts, 408, 429 and 5xx. POST and
+    PATCH are retried only when the request never left (connect errors, pool timeouts), on 429, or when the server
+    sent ``Retry-After``: a proxied POST to a CRM is never duplicated. Waits are exponential with full jitter,
+    ``uniform(0, min(max_delay, initial_delay * 2**n))``; a ``Retry-After`` (or ``retry-after-ms``) up to
+    ``max_retry_after`` seconds is obeyed instead, and a longer one ends the call. No retry starts after
+    ``total_deadline`` seconds from the first attempt.
+    """
+
+    max_retries: int = attrs.field(default=DEFAULT_MAX_RETRIES, validator=_validate_retries)
+    initial_delay: float = attrs.field(default=INITIAL_RETRY_DELAY, validator=_validate_seconds)
+    max_delay: float = attrs.field(default=MAX_RETRY_DELAY, validator=_validate_seconds)
+    max_retry_after: float = attrs.field(default=MAX_RETRY_AFTER, validator=_validate_seconds)
+    total_deadline: float = attrs.field(default=DEFAULT_TOTAL_DEADLINE, validator=_validate_seconds)
+
+    def backoff(self, retries_taken: int, rand: Callable[[], float] = random.random) -> float:
+        return rand() * min(self.max_delay, self.initial_delay * 2.0**retries_taken)
+
+    def delay_after_error(self, method: str, error: httpx.TransportError, retries_taken: int) -> float | None:
+        """Seconds to wait before retrying after a transport error, or None to give up."""
+        if retries_taken >= self.max_retries:
+            return None
+        if isinstance(error, NEVER_SENT_ERRORS) or method in IDEMPOTENT_METHODS:
+            return self.backoff(retries_taken)
+        return None
+
+    def delay_after_status(
+        self, method: str, status_code: int, headers: httpx.Headers, retries_taken: int, now: float
+    ) -> float | None:
+        """Seconds to wait before retrying after an error status, or None to give up."""
+        if retries_taken >= self.max_retries or status_code not in RETRYABLE_STATUSES:
+            return None
+        retry_after = parse_retry_after(headers, now)
+        if method not in IDEMPOTENT_METHODS and status_code != 429 and retry_after is None:
+            return None
+        if retry_after is None:
+            return self.backoff(retries_taken)
+        if retry_after > self.max_retry_after:
+            return None
+        return retry_after
+
+
+def parse_retry_after(headers: httpx.Headers, now: float) -> float | None:
+    """The server's requested wait in seconds, or None when absent, unparseable, zero or negative.
+
+    ``retry-after-ms`` (milliseconds) wins over ``Retry-After``, which is either seconds or an HTTP date.
+    ``now`` is the Unix time used to turn a date into a wait.
+    """
+    milliseconds = headers.get("retry-after-ms")
+    if milliseconds is not None:
+        seconds = _finite_float(milliseconds)
+        if seconds is not None and seconds > 0:
+            return seconds / 1000.0
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    seconds = _finite_float(value)
+    if seconds is None:
+        try:
+            when = email.utils.parsedate_to_datetime(value.strip())
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if when.tzinfo is None:  # HTTP dates are GMT; a naive result means the zone was missing
+            return None
+        seconds = when.timestamp() - now
+    return seconds if seconds > 0 else None
+
+
+def _finite_float(text: str) -> float | None:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None

@@ -1,0 +1,460 @@
+"""User sessions: every SDK call, made as one Connected User (the ``sub`` of the user token)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+
+from useparagon_api.models import (
+    ActionList,
+    AuthenticatedUser,
+    Credential,
+    Integration,
+    IntegrationMetadata,
+    UnauthenticatedUser,
+)
+from useparagon_api.wire import SdkEvent
+
+from . import _calls
+from ._events import AsyncCallback, Callback, EventHub, EventName, discard, emit, settle
+from ._http import AsyncSender, Call, SyncSender
+from ._tokens import TokenSource
+from ._types import HTTPMethod, RawResponse
+
+if TYPE_CHECKING:
+    from ._client import AsyncParagon, Paragon
+
+T = TypeVar("T")
+
+
+class _SessionBase:
+    __slots__ = ("_events", "_project_id", "_token")
+
+    def __init__(self, project_id: str, token: TokenSource, *, allow_async: bool) -> None:
+        self._project_id = project_id
+        self._token = token
+        self._events = EventHub(allow_async=allow_async)
+
+    @property
+    def user_id(self) -> str:
+        """The Connected User's id: the ``sub`` of the user token."""
+        return self._token.user_id
+
+    @property
+    def project_id(self) -> str:
+        return self._project_id
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(user_id={self.user_id!r}, project_id={self._project_id!r})"
+
+
+class UserSession(_SessionBase):
+    """Paragon's SDK calls for one user, from ``Paragon.authenticate(...)``. Safe to share between threads."""
+
+    __slots__ = ("_client", "_sender")
+
+    def __init__(self, client: Paragon, sender: SyncSender, token: TokenSource) -> None:
+        super().__init__(client.project_id, token, allow_async=False)
+        self._client = client
+        self._sender = sender
+
+    def _send(self, call: Call[T]) -> T:
+        return self._sender.send(call, self._token.get())
+
+    def _drive(self, flow: _calls.Flow[T]) -> T:
+        try:
+            call = next(flow)
+            while True:
+                call = flow.send(self._send(call))
+        except StopIteration as finished:
+            return finished.value  # type: ignore[no-any-return]
+        finally:
+            flow.close()
+
+    def _emit(self, event: SdkEvent) -> None:
+        discard(emit((self._events, self._client._events), event, self), event["type"])
+
+    def subscribe(self, event_name: EventName, callback: Callback) -> Callable[[], bool]:
+        """Call ``callback(event, session)`` when this user's state changes through this client.
+
+        Returns a function that unsubscribes (it returns whether the callback was still subscribed).
+        """
+        return self._events.subscribe(event_name, callback)
+
+    def get_user(self) -> AuthenticatedUser | UnauthenticatedUser:
+        """``GET /sdk/me``: the user and their state per integration (check ``authenticated`` first)."""
+        return self._send(_calls.get_user_call(self._project_id))
+
+    def set_user_metadata(self, meta: Mapping[str, Any]) -> AuthenticatedUser:
+        """``PATCH /sdk/me``: merge ``meta`` into the user's metadata; returns the updated user."""
+        return self._drive(_calls.set_user_metadata_flow(self._project_id, meta))
+
+    def get_integration_metadata(self) -> list[IntegrationMetadata]:
+        """``GET /sdk/metadata``: name, brand color and icon of each active integration."""
+        return self._send(_calls.get_integration_metadata_call(self._project_id))
+
+    def get_integrations(self) -> list[Integration]:
+        """``GET /sdk/integrations``: the project's integrations with their portal config and workflows."""
+        return self._send(_calls.get_integrations_call(self._project_id))
+
+    def get_credentials(self) -> list[Credential]:
+        """``GET /sdk/credentials``: the accounts this user connected."""
+        return self._send(_calls.get_credentials_call(self._project_id))
+
+    def get_credential(self, credential_id: str) -> Credential:
+        """``GET /sdk/credentials/{credentialId}``: one of the user's credentials."""
+        return self._send(_calls.get_credential_call(self._project_id, credential_id))
+
+    def event(
+        self,
+        name: str,
+        payload: Mapping[str, Any],
+        *,
+        credential_id: str | None = None,
+        configuration_id: str | None = None,
+    ) -> None:
+        """``POST /sdk/events/trigger``: send an App Event; every workflow it triggers runs for this user."""
+        self._send(_calls.event_call(self._project_id, name, payload, credential_id, configuration_id))
+
+    def workflow(
+        self,
+        workflow_id: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        credential_id: str | None = None,
+        configuration_id: str | None = None,
+    ) -> Any:
+        """``POST /sdk/triggers/{workflowId}``: run a Request-triggered workflow.
+
+        Returns the workflow's custom response (parsed JSON), or None when it answers 202 (no Response step).
+        """
+        return self._send(
+            _calls.workflow_call(
+                self._project_id,
+                workflow_id,
+                body=body,
+                query=query,
+                headers=headers,
+                credential_id=credential_id,
+                configuration_id=configuration_id,
+            )
+        )
+
+    @overload
+    def request(
+        self,
+        integration: str,
+        path: str,
+        *,
+        method: HTTPMethod = ...,
+        body: Any = ...,
+        params: Mapping[str, Any] | None = ...,
+        headers: Mapping[str, str] | None = ...,
+        credential_id: str | None = ...,
+        raw: Literal[False] = ...,
+    ) -> Any: ...
+
+    @overload
+    def request(
+        self,
+        integration: str,
+        path: str,
+        *,
+        method: HTTPMethod = ...,
+        body: Any = ...,
+        params: Mapping[str, Any] | None = ...,
+        headers: Mapping[str, str] | None = ...,
+        credential_id: str | None = ...,
+        raw: Literal[True],
+    ) -> RawResponse: ...
+
+    def request(
+        self,
+        integration: str,
+        path: str,
+        *,
+        method: HTTPMethod = "GET",
+        body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        credential_id: str | None = None,
+        raw: bool = False,
+    ) -> Any:
+        """Call a third-party API through Paragon's Proxy API, with this user's connected account.
+
+        Returns the provider's JSON (Paragon's ``{"output": ...}`` unwrapped), or with ``raw=True`` a
+        ``RawResponse`` with the provider's status, headers and bytes.
+        """
+        return self._send(
+            _calls.proxy_call(
+                self._project_id,
+                integration,
+                path,
+                method=method,
+                body=body,
+                params=params,
+                headers=headers,
+                credential_id=credential_id,
+                raw=raw,
+            )
+        )
+
+    def uninstall_integration(self, integration: str, *, credential_id: str | None = None) -> None:
+        """Disconnect ``integration`` (e.g. ``"salesforce"``) for this user; fires ``onIntegrationUninstall``."""
+        event = self._drive(_calls.uninstall_integration_flow(self._project_id, integration, credential_id))
+        self._emit(event)
+
+    def enable_workflow(
+        self, workflow_id: str, *, credential_id: str | None = None, configuration_id: str | None = None
+    ) -> None:
+        """``POST /sdk/workflows/{workflowId}``: turn a workflow on for this user; fires ``onWorkflowChange``."""
+        self._set_workflow_state(workflow_id, True, credential_id, configuration_id)
+
+    def disable_workflow(
+        self, workflow_id: str, *, credential_id: str | None = None, configuration_id: str | None = None
+    ) -> None:
+        """``DELETE /sdk/workflows/{workflowId}``: turn a workflow off for this user; fires ``onWorkflowChange``."""
+        self._set_workflow_state(workflow_id, False, credential_id, configuration_id)
+
+    def _set_workflow_state(
+        self, workflow_id: str, enabled: bool, credential_id: str | None, configuration_id: str | None
+    ) -> None:
+        with_event = self._events.listening("onWorkflowChange") or self._client._events.listening("onWorkflowChange")
+        event = self._drive(
+            _calls.set_workflow_state_flow(
+                self._project_id,
+                workflow_id,
+                enabled=enabled,
+                credential_id=credential_id,
+                configuration_id=configuration_id,
+                with_event=with_event,
+            )
+        )
+        if event is not None:
+            self._emit(event)
+
+    def list_actions(
+        self,
+        *,
+        integrations: list[str] | None = None,
+        categories: list[str] | None = None,
+        limit_to_available: bool = True,
+    ) -> ActionList:
+        """ActionKit ``GET /projects/{projectId}/actions``: the actions this user can run, per integration."""
+        return self._send(
+            _calls.list_actions_call(
+                self._project_id,
+                integrations=integrations,
+                categories=categories,
+                limit_to_available=limit_to_available,
+            )
+        )
+
+    def run_action(
+        self, action: str, parameters: Mapping[str, Any] | None = None, *, credential_id: str | None = None
+    ) -> Any:
+        """ActionKit ``POST /projects/{projectId}/actions``: run ``action`` as this user; returns its output."""
+        return self._send(_calls.run_action_call(self._project_id, action, parameters, credential_id))
+
+
+class AsyncUserSession(_SessionBase):
+    """The async twin of ``UserSession``, from ``AsyncParagon.authenticate(...)``."""
+
+    __slots__ = ("_client", "_sender")
+
+    def __init__(self, client: AsyncParagon, sender: AsyncSender, token: TokenSource) -> None:
+        super().__init__(client.project_id, token, allow_async=True)
+        self._client = client
+        self._sender = sender
+
+    async def _send(self, call: Call[T]) -> T:
+        return await self._sender.send(call, self._token.get())
+
+    async def _drive(self, flow: _calls.Flow[T]) -> T:
+        try:
+            call = next(flow)
+            while True:
+                call = flow.send(await self._send(call))
+        except StopIteration as finished:
+            return finished.value  # type: ignore[no-any-return]
+        finally:
+            flow.close()
+
+    async def _emit(self, event: SdkEvent) -> None:
+        await settle(emit((self._events, self._client._events), event, self), event["type"])
+
+    def subscribe(self, event_name: EventName, callback: AsyncCallback) -> Callable[[], bool]:
+        """Call ``callback(event, session)`` (sync or async) when this user's state changes through this client."""
+        return self._events.subscribe(event_name, callback)
+
+    async def get_user(self) -> AuthenticatedUser | UnauthenticatedUser:
+        """``GET /sdk/me``: the user and their state per integration (check ``authenticated`` first)."""
+        return await self._send(_calls.get_user_call(self._project_id))
+
+    async def set_user_metadata(self, meta: Mapping[str, Any]) -> AuthenticatedUser:
+        """``PATCH /sdk/me``: merge ``meta`` into the user's metadata; returns the updated user."""
+        return await self._drive(_calls.set_user_metadata_flow(self._project_id, meta))
+
+    async def get_integration_metadata(self) -> list[IntegrationMetadata]:
+        """``GET /sdk/metadata``: name, brand color and icon of each active integration."""
+        return await self._send(_calls.get_integration_metadata_call(self._project_id))
+
+    async def get_integrations(self) -> list[Integration]:
+        """``GET /sdk/integrations``: the project's integrations with their portal config and workflows."""
+        return await self._send(_calls.get_integrations_call(self._project_id))
+
+    async def get_credentials(self) -> list[Credential]:
+        """``GET /sdk/credentials``: the accounts this user connected."""
+        return await self._send(_calls.get_credentials_call(self._project_id))
+
+    async def get_credential(self, credential_id: str) -> Credential:
+        """``GET /sdk/credentials/{credentialId}``: one of the user's credentials."""
+        return await self._send(_calls.get_credential_call(self._project_id, credential_id))
+
+    async def event(
+        self,
+        name: str,
+        payload: Mapping[str, Any],
+        *,
+        credential_id: str | None = None,
+        configuration_id: str | None = None,
+    ) -> None:
+        """``POST /sdk/events/trigger``: send an App Event; every workflow it triggers runs for this user."""
+        await self._send(_calls.event_call(self._project_id, name, payload, credential_id, configuration_id))
+
+    async def workflow(
+        self,
+        workflow_id: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        credential_id: str | None = None,
+        configuration_id: str | None = None,
+    ) -> Any:
+        """``POST /sdk/triggers/{workflowId}``: the workflow's custom response, or None for 202."""
+        return await self._send(
+            _calls.workflow_call(
+                self._project_id,
+                workflow_id,
+                body=body,
+                query=query,
+                headers=headers,
+                credential_id=credential_id,
+                configuration_id=configuration_id,
+            )
+        )
+
+    @overload
+    async def request(
+        self,
+        integration: str,
+        path: str,
+        *,
+        method: HTTPMethod = ...,
+        body: Any = ...,
+        params: Mapping[str, Any] | None = ...,
+        headers: Mapping[str, str] | None = ...,
+        credential_id: str | None = ...,
+        raw: Literal[False] = ...,
+    ) -> Any: ...
+
+    @overload
+    async def request(
+        self,
+        integration: str,
+        path: str,
+        *,
+        method: HTTPMethod = ...,
+        body: Any = ...,
+        params: Mapping[str, Any] | None = ...,
+        headers: Mapping[str, str] | None = ...,
+        credential_id: str | None = ...,
+        raw: Literal[True],
+    ) -> RawResponse: ...
+
+    async def request(
+        self,
+        integration: str,
+        path: str,
+        *,
+        method: HTTPMethod = "GET",
+        body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        credential_id: str | None = None,
+        raw: bool = False,
+    ) -> Any:
+        """The Proxy API: the provider's JSON (unwrapped), or a ``RawResponse`` with ``raw=True``."""
+        return await self._send(
+            _calls.proxy_call(
+                self._project_id,
+                integration,
+                path,
+                method=method,
+                body=body,
+                params=params,
+                headers=headers,
+                credential_id=credential_id,
+                raw=raw,
+            )
+        )
+
+    async def uninstall_integration(self, integration: str, *, credential_id: str | None = None) -> None:
+        """Disconnect ``integration`` for this user; fires ``onIntegrationUninstall``."""
+        event = await self._drive(_calls.uninstall_integration_flow(self._project_id, integration, credential_id))
+        await self._emit(event)
+
+    async def enable_workflow(
+        self, workflow_id: str, *, credential_id: str | None = None, configuration_id: str | None = None
+    ) -> None:
+        """``POST /sdk/workflows/{workflowId}``: turn a workflow on; fires ``onWorkflowChange``."""
+        await self._set_workflow_state(workflow_id, True, credential_id, configuration_id)
+
+    async def disable_workflow(
+        self, workflow_id: str, *, credential_id: str | None = None, configuration_id: str | None = None
+    ) -> None:
+        """``DELETE /sdk/workflows/{workflowId}``: turn a workflow off; fires ``onWorkflowChange``."""
+        await self._set_workflow_state(workflow_id, False, credential_id, configuration_id)
+
+    async def _set_workflow_state(
+        self, workflow_id: str, enabled: bool, credential_id: str | None, configuration_id: str | None
+    ) -> None:
+        with_event = self._events.listening("onWorkflowChange") or self._client._events.listening("onWorkflowChange")
+        event = await self._drive(
+            _calls.set_workflow_state_flow(
+                self._project_id,
+                workflow_id,
+                enabled=enabled,
+                credential_id=credential_id,
+                configuration_id=configuration_id,
+                with_event=with_event,
+            )
+        )
+        if event is not None:
+            await self._emit(event)
+
+    async def list_actions(
+        self,
+        *,
+        integrations: list[str] | None = None,
+        categories: list[str] | None = None,
+        limit_to_available: bool = True,
+    ) -> ActionList:
+        """ActionKit: the actions this user can run, per integration."""
+        return await self._send(
+            _calls.list_actions_call(
+                self._project_id,
+                integrations=integrations,
+                categories=categories,
+                limit_to_available=limit_to_available,
+            )
+        )
+
+    async def run_action(
+        self, action: str, parameters: Mapping[str, Any] | None = None, *, credential_id: str | None = None
+    ) -> Any:
+        """ActionKit: run ``action`` as this user; returns its output."""
+        return await self._send(_calls.run_action_call(self._project_id, action, parameters, credential_id))

@@ -1,0 +1,45 @@
+"""Small public types shared by the sync and async clients."""
+
+from __future__ import annotations
+
+import enum
+import json
+from typing import Any, Final, Literal, TypeAlias
+
+import attrs
+import httpx
+
+
+class _NotGivenType(enum.Enum):
+    # An enum member is a real singleton (survives copy and pickle) and gives mypy a Literal to narrow on.
+    NOT_GIVEN = enum.auto()
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+    def __bool__(self) -> Literal[False]:
+        return False
+
+
+NotGiven: TypeAlias = Literal[_NotGivenType.NOT_GIVEN]
+NOT_GIVEN: Final = _NotGivenType.NOT_GIVEN
+"""Marks an argument the caller did not pass, so that ``None`` can keep its own meaning (``timeout=None``)."""
+
+HTTPMethod: TypeAlias = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+@attrs.frozen
+class RawResponse:
+    """A provider's response as is, from ``request(..., raw=True)``: for files, binary or non-JSON bodies."""
+
+    status_code: int
+    headers: httpx.Headers = attrs.field(repr=False)
+    content: bytes = attrs.field(repr=lambda content: f"<{len(content)} bytes>")
+
+    @property
+    def text(self) -> str:
+        charset = httpx.Response(self.status_code, headers=self.headers).charset_encoding or "utf-8"
+        return self.content.decode(charset, errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
