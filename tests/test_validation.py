@@ -1,0 +1,622 @@
+"""Input validation that runs before any network I/O (reliability.md §5.5 and §8 A)."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from typing import Any
+from urllib.parse import unquote
+
+import httpx
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from useparagon._constants import (
+    MAX_HEADER_VALUE_LENGTH,
+    MAX_ID_LENGTH,
+    MAX_JSON_DEPTH,
+    MAX_PERCENT_DECODE_ROUNDS,
+    MAX_PROXY_PATH_LENGTH,
+)
+from useparagon._errors import InvalidRequestError
+from useparagon._validation import (
+    encode_json_body,
+    proxy_path,
+    validate_header_value,
+    validate_headers,
+    validate_id,
+    validate_integration_type,
+    validate_query_params,
+)
+
+DOT = "is a dot-segment once decoded"
+SCHEME = "must not contain ':' in its first segment"
+SEPARATOR = "contains an encoded '/' or '\\'"
+CONTROL = "must not contain control characters"
+ENCODED_CONTROL = "contains an encoded control character"
+QUERY = "pass query parameters with params="
+BAD_PERCENT = "'%' that is not followed by two hex digits"
+EMPTY = "must not be empty"
+EMPTY_SEGMENT = "must not contain an empty segment"
+BACKSLASH = "must not contain backslashes"
+NOT_STR = "path must be a str, not"
+
+
+def _rejected(call: Any, *args: Any, **kwargs: Any) -> str:
+    """Run ``call`` expecting InvalidRequestError (also a ValueError); return its message after common checks."""
+    with pytest.raises(InvalidRequestError) as caught:
+        call(*args, **kwargs)
+    assert isinstance(caught.value, ValueError)
+    message = str(caught.value)
+    assert message
+    assert message.isprintable(), f"raw control character in {message!r}"
+    assert len(message) < 500
+    return message
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Proxy paths
+
+HOSTILE_PATHS: list[tuple[object, str]] = [
+    # reliability.md §8 A.1, in its order
+    ("..", DOT),
+    ("../x", DOT),
+    ("a/../../b", DOT),
+    (".", DOT),
+    ("a/./b", DOT),
+    ("%2e%2e", DOT),
+    ("%2E%2e/x", DOT),
+    ("a/%252e%252e/b", DOT),
+    ("..%2f", SEPARATOR),
+    ("a%2fb", SEPARATOR),
+    ("//evil.com/x", "must not start with '//'"),
+    ("https://evil.com", SCHEME),
+    ("HTTPS://evil.com", SCHEME),
+    ("http:evil", SCHEME),
+    ("javascript:alert(1)", SCHEME),
+    ("file:///etc/passwd", SCHEME),
+    ("evil.com:443/x", SCHEME),
+    ("a\\..\\b", BACKSLASH),
+    ("x?admin=1", QUERY),
+    ("x#f", "must not contain '#'"),
+    ("a\r\nX-Injected: y", CONTROL),
+    ("\thttps://evil.com", CONTROL),
+    ("a\x00b", CONTROL),
+    ("a" * 10_000, f"must be at most {MAX_PROXY_PATH_LENGTH} characters (got 10000)"),
+    (None, NOT_STR),
+    (b"v1/charges", NOT_STR),
+    (42, NOT_STR),
+    (["v1", "charges"], NOT_STR),
+    # empty and separators
+    ("", EMPTY),
+    ("/", EMPTY),
+    ("a//b", EMPTY_SEGMENT),
+    ("/a//", EMPTY_SEGMENT),
+    ("/https://evil.com", SCHEME),
+    ("\\\\evil.com\\x", BACKSLASH),
+    ("a/%2F/b", SEPARATOR),
+    ("a%5cb", SEPARATOR),
+    ("a%5C..%5Cb", SEPARATOR),
+    ("a%252fb", SEPARATOR),
+    ("a/%25252F/b", SEPARATOR),
+    # dot-segments in every encoding and case
+    ("%2e", DOT),
+    ("%2E", DOT),
+    (".%2e", DOT),
+    ("%2e.", DOT),
+    ("a/.%2E/b", DOT),
+    ("%252e%252e", DOT),
+    ("%25252e", DOT),
+    ("%252E%252e/x", DOT),
+    ("a/..;/admin", DOT),
+    ("a/%2e%2e;jsessionid=1/b", DOT),
+    ("a/.../b", DOT),
+    ("a/.. /b", DOT),
+    ("a/%2e%2e%20/b", DOT),
+    # NFKC-normalising servers: fullwidth and compatibility dots, percent signs and solidus
+    ("\uff0e\uff0e", DOT),
+    ("a/\uff0e/b", DOT),
+    ("%EF%BC%8E%EF%BC%8E", DOT),
+    ("\uff05\uff12\uff45", DOT),
+    ("a/\uff05\uff12\uff45\uff05\uff12\uff45/b", DOT),
+    ("a/\u2025/b", DOT),
+    ("a/\u2024\u2024/b", DOT),
+    ("a\uff0fb", SEPARATOR),
+    ("a%EF%BC%8Fb", SEPARATOR),
+    ("https\uff1a", SCHEME),
+    # schemes hidden by encoding
+    ("https%3A", SCHEME),
+    ("https%3a//evil.com", SCHEME),
+    ("https%253A", SCHEME),
+    # query and fragment smuggling
+    ("x/?a", QUERY),
+    ("?", QUERY),
+    ("a/b#", "must not contain '#'"),
+    # control characters, raw and encoded
+    ("a\nb", CONTROL),
+    ("a\rb", CONTROL),
+    ("x\x7f", CONTROL),
+    ("x\x85", CONTROL),
+    ("\u2028x", CONTROL),
+    ("x/\u2029", CONTROL),
+    ("a/%0d%0aX-Injected:%20y", ENCODED_CONTROL),
+    ("a/%00", ENCODED_CONTROL),
+    ("a/%7F", ENCODED_CONTROL),
+    ("a/%C2%85", ENCODED_CONTROL),
+    ("a/%250a", ENCODED_CONTROL),
+    # malformed percent-escapes
+    ("100%", BAD_PERCENT),
+    ("a%2", BAD_PERCENT),
+    ("a%zz/b", BAD_PERCENT),
+    ("a/%%32e", BAD_PERCENT),
+    # invalid Unicode
+    ("a\ud800", "lone surrogate"),
+    # lengths
+    ("a" * (MAX_PROXY_PATH_LENGTH + 1), f"must be at most {MAX_PROXY_PATH_LENGTH} characters"),
+    ("\u00e9" * 1000, "once percent-encoded (got 6000)"),
+    # nesting deeper than the decoder follows: fail closed
+    ("%" + "25" * MAX_PERCENT_DECODE_ROUNDS + "2e", f"more than {MAX_PERCENT_DECODE_ROUNDS} levels deep"),
+]
+
+
+@pytest.mark.parametrize(("path", "reason"), HOSTILE_PATHS, ids=[ascii(row[0])[:40] for row in HOSTILE_PATHS])
+def test_hostile_proxy_paths_are_rejected(path: object, reason: str) -> None:
+    """Every hostile path raises InvalidRequestError (a ValueError) with the expected reason and a clean message."""
+    message = _rejected(proxy_path, path)
+    assert reason in message
+    assert message.startswith("path ")
+
+
+def test_hostile_proxy_path_table_is_large_enough() -> None:
+    """reliability.md §8 A.1 asks for at least 40 hostile inputs; this table keeps at least 45."""
+    assert len(HOSTILE_PATHS) >= 45
+    assert len({repr(path) for path, _ in HOSTILE_PATHS}) == len(HOSTILE_PATHS)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["bot123:ABCsecret/sendMessage", "a/%2e%2e/bot123:ABCsecret", "x?apikey=ABCsecret", "ABCsecret\n"],
+)
+def test_proxy_path_errors_never_echo_the_path(path: str) -> None:
+    """Paths can carry third-party secrets (Telegram puts the bot token in the path), so messages never echo them."""
+    assert "ABCsecret" not in _rejected(proxy_path, path)
+
+
+ACCEPTED_PATHS: list[tuple[str, str]] = [
+    ("/chat.postMessage", "chat.postMessage"),
+    ("chat.postMessage", "chat.postMessage"),
+    ("services/data/v59.0/sobjects/Contact", "services/data/v59.0/sobjects/Contact"),
+    ("/v1/charges", "v1/charges"),
+    ("files/a b", "files/a%20b"),
+    ("files/a%20b", "files/a%20b"),
+    ("files/a%2520b", "files/a%2520b"),
+    ("files/100%25", "files/100%25"),
+    ("pages/caf\u00e9", "pages/caf%C3%A9"),
+    ("pages/cafe\u0301", "pages/cafe%CC%81"),
+    ("pages/caf%c3%a9", "pages/caf%c3%a9"),
+    ("emoji/\U0001f600", "emoji/%F0%9F%98%80"),
+    ("users/me:activity", "users/me:activity"),
+    ("v1/documents/abc:batchUpdate", "v1/documents/abc:batchUpdate"),
+    ("users/a@b.co", "users/a@b.co"),
+    ("v1/items/", "v1/items/"),
+    ("/a/", "a/"),
+    ("a/.hidden/b..", "a/.hidden/b.."),
+    ("a/...x", "a/...x"),
+    ("a/%2e%2e-x", "a/%2e%2e-x"),
+    ("x/a%2Eb", "x/a%2Eb"),
+    ("x/%3F", "x/%3F"),
+    ("x/%23", "x/%23"),
+    ("x/;", "x/;"),
+    ("q/a+b=c&d,e;f!g$h'(i)*", "q/a+b=c&d,e;f!g$h'(i)*"),
+    ("x/~user_name-1", "x/~user_name-1"),
+    ('x/a"b<c>d', "x/a%22b%3Cc%3Ed"),
+    ("x/{id}|[0]^`", "x/%7Bid%7D%7C%5B0%5D%5E%60"),
+    ("x/\u00a0", "x/%C2%A0"),
+    ("x/\uff41", "x/%EF%BD%81"),
+    ("x/\u202e", "x/%E2%80%AE"),
+    ("files/ ", "files/%20"),
+    ("a" * MAX_PROXY_PATH_LENGTH, "a" * MAX_PROXY_PATH_LENGTH),
+    ("%" + "25" * (MAX_PERCENT_DECODE_ROUNDS - 2) + "41", "%" + "25" * (MAX_PERCENT_DECODE_ROUNDS - 2) + "41"),
+]
+
+
+@pytest.mark.parametrize(("path", "expected"), ACCEPTED_PATHS, ids=[ascii(row[0])[:40] for row in ACCEPTED_PATHS])
+def test_accepted_proxy_paths_encode_exactly(path: str, expected: str) -> None:
+    """Legitimate paths are kept or percent-encoded exactly once, with no leading slash."""
+    assert proxy_path(path) == expected
+
+
+BASE = "https://proxy.useparagon.com/projects/p/sdk/proxy/slack/"
+PREFIX = b"/projects/p/sdk/proxy/slack/"
+
+
+def _fully_decoded(segment: str) -> str:
+    while (decoded := unquote(segment)) != segment:
+        segment = decoded
+    return segment
+
+
+def _assert_stays_under_the_proxy_prefix(path: str) -> None:
+    """The built URL keeps Paragon's scheme, host and proxy prefix; httpx normalises nothing away."""
+    try:
+        suffix = proxy_path(path)
+    except InvalidRequestError:
+        return
+    assert suffix.isascii()
+    assert not suffix.startswith("/")
+    joined = BASE + suffix
+    url = httpx.URL(joined)
+    assert url.scheme == "https"
+    assert url.host == "proxy.useparagon.com"
+    assert url.raw_path == joined.removeprefix("https://proxy.useparagon.com").encode("ascii")
+    assert url.raw_path.startswith(PREFIX)
+    assert url.query == b""
+    assert url.fragment == ""
+    segments = url.raw_path[len(PREFIX) :].decode("ascii").split("/")
+    for index, segment in enumerate(segments):
+        assert segment or index == len(segments) - 1
+        decoded = _fully_decoded(segment)
+        assert decoded not in {".", ".."}
+        assert "/" not in decoded
+        assert "\\" not in decoded
+    assert ":" not in _fully_decoded(segments[0])
+
+
+@settings(max_examples=5000, deadline=None, derandomize=True)
+@given(st.text())
+def test_any_text_is_rejected_or_stays_under_the_proxy_prefix(path: str) -> None:
+    """Hypothesis, arbitrary text: a typed error, or a URL on Paragon's host under /projects/p/sdk/proxy/slack/."""
+    _assert_stays_under_the_proxy_prefix(path)
+
+
+_TRICKY_SEGMENT = st.text(alphabet="./%2eEfF5cC3a:;\\ \uff0e", max_size=8)
+
+
+@settings(max_examples=5000, deadline=None, derandomize=True)
+@given(st.lists(_TRICKY_SEGMENT, max_size=6).map("/".join))
+def test_encoding_tricks_are_rejected_or_stay_under_the_proxy_prefix(path: str) -> None:
+    """Hypothesis over dots, percent signs, hex digits and separators: no encoding of '.', '..' or '/' gets through."""
+    _assert_stays_under_the_proxy_prefix(path)
+
+
+@settings(max_examples=500, deadline=None, derandomize=True)
+@given(st.lists(st.from_regex(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]{0,10}", fullmatch=True), min_size=1, max_size=5))
+def test_plain_paths_come_back_unchanged(segments: list[str]) -> None:
+    """Paths of unreserved characters need no encoding: the fast path returns them as given, minus one leading '/'."""
+    path = "/".join(segments)
+    if any(set(segment) == {"."} for segment in segments):
+        _rejected(proxy_path, path)
+    else:
+        assert proxy_path(path) == path
+        assert proxy_path("/" + path) == path
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Ids and integration types
+
+ID_NAMES = ["project_id", "workflow_id", "integration_id", "credential_id"]
+HOSTILE_IDS: list[tuple[object, str]] = [
+    # reliability.md §8 A.3
+    ("", "must be a non-empty string"),
+    (" ", "must not be blank"),
+    (".", "must not be '.'"),
+    ("..", "must not be '..'"),
+    ("%2e", "must not contain '%'"),
+    ("a/b", "must not contain '/'"),
+    ("a?b", "must not contain '?'"),
+    ("a\nb", "must not contain whitespace or control characters"),
+    # non-str types
+    (None, "must be a str, not NoneType"),
+    (b"abc", "must be a str, not bytes"),
+    (123, "must be a str, not int"),
+    (uuid.UUID(int=1), "must be a str, not UUID"),
+    # more
+    ("a\\b", "must not contain '\\\\'"),
+    ("a#b", "must not contain '#'"),
+    ("a b", "must not contain whitespace or control characters"),
+    ("a\x00", "must not contain whitespace or control characters"),
+    ("a\u2028", "must not contain whitespace or control characters"),
+    ("caf\u00e9", "must not contain '\u00e9'"),
+    ("-abc", "must start with a letter or a digit"),
+    (".abc", "must start with a letter or a digit"),
+    ("x" * (MAX_ID_LENGTH + 1), f"must be at most {MAX_ID_LENGTH} characters (got {MAX_ID_LENGTH + 1})"),
+]
+
+
+@pytest.mark.parametrize("name", ID_NAMES)
+@pytest.mark.parametrize(("value", "reason"), HOSTILE_IDS, ids=[ascii(row[0])[:30] for row in HOSTILE_IDS])
+def test_hostile_ids_are_rejected(name: str, value: object, reason: str) -> None:
+    """Every id that goes into a URL path rejects the §8 A.3 values and non-str types; the message names it."""
+    message = _rejected(validate_id, value, name=name)
+    assert message.startswith(f"{name} ")
+    assert reason in message
+
+
+@pytest.mark.parametrize("name", ID_NAMES)
+@pytest.mark.parametrize(
+    "value",
+    [
+        "7a6cf2b1-3c4d-4e5f-8a9b-0c1d2e3f4a5b",
+        "7A6CF2B1-3C4D-4E5F-8A9B-0C1D2E3F4A5B",
+        str(uuid.UUID(int=0)),
+        "ext:abc",
+        "ext:user-123.v2",
+        "salesforce",
+        "a",
+        "0",
+        "A1_b-c~d.e",
+        "a..b",
+        "x" * MAX_ID_LENGTH,
+    ],
+)
+def test_valid_ids_are_returned_unchanged(name: str, value: str) -> None:
+    """UUIDs, ``ext:<externalId>`` values and simple tokens pass through untouched."""
+    assert validate_id(value, name=name) is value
+
+
+@pytest.mark.parametrize(
+    "value", ["salesforce", "googleCalendar", "hubspot", "custom.my-app", "custom.my_app.v2", "custom.0"]
+)
+def test_valid_integration_types_are_returned_unchanged(value: str) -> None:
+    """Built-in types and ``custom.<slug>`` types are accepted as given."""
+    assert validate_integration_type(value) is value
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("", "integration must be a non-empty string"),
+        (" ", "integration must not be blank"),
+        (".", "integration must be an integration type such as"),
+        ("..", "integration must be an integration type such as"),
+        ("custom.", "integration must be an integration type such as"),
+        ("custom..x", "integration must be an integration type such as"),
+        (".custom", "integration must be an integration type such as"),
+        ("%2e", "integration must not contain '%'"),
+        ("a/b", "integration must not contain '/'"),
+        ("a?b", "integration must not contain '?'"),
+        ("a\nb", "integration must not contain whitespace or control characters"),
+        ("ext:abc", "integration must not contain ':'"),
+        ("custom.my app", "integration must not contain whitespace or control characters"),
+        ("x" * (MAX_ID_LENGTH + 1), f"integration must be at most {MAX_ID_LENGTH} characters"),
+        (None, "integration must be a str, not NoneType"),
+        (b"slack", "integration must be a str, not bytes"),
+    ],
+)
+def test_hostile_integration_types_are_rejected(value: object, reason: str) -> None:
+    """Integration types reject dot-segments, separators and non-str types, naming the parameter."""
+    assert reason in _rejected(validate_integration_type, value)
+
+
+def test_integration_type_error_uses_the_given_name() -> None:
+    """Callers that name the parameter differently (uninstall_integration's ``integration_type``) see that name."""
+    assert _rejected(validate_integration_type, "..", name="integration_type").startswith("integration_type ")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Headers
+
+
+@pytest.mark.parametrize("value", ["abc", "", "a  b", "Bearer x.y.z", "!~", "x" * MAX_HEADER_VALUE_LENGTH])
+def test_valid_header_values_are_returned_unchanged(value: str) -> None:
+    """Printable ASCII values, inner spaces and the empty value are accepted as given."""
+    assert validate_header_value(value, name="X-Paragon-Credential") is value
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("secret\r\nX-Injected: 1", "must not contain control characters"),
+        ("secret\n", "must not contain control characters"),
+        ("secret\r", "must not contain control characters"),
+        ("secret\x00", "must not contain control characters"),
+        ("secret\tx", "must not contain control characters"),
+        ("secret\x7f", "must not contain control characters"),
+        ("secret\u2028", "must not contain control characters"),
+        ("secret-caf\u00e9", "must be ASCII"),
+        (" secret", "must not start or end with whitespace"),
+        ("secret ", "must not start or end with whitespace"),
+        ("secret" * 2000, f"must be at most {MAX_HEADER_VALUE_LENGTH} characters (got 12000)"),
+        (None, "must be a str, not NoneType"),
+        (b"secret", "must be a str, not bytes"),
+        (1, "must be a str, not int"),
+    ],
+)
+def test_hostile_header_values_are_rejected_without_echoing(value: object, reason: str) -> None:
+    """Header values with CR/LF/NUL/controls, non-ASCII or surrounding whitespace fail; the value is never shown."""
+    message = _rejected(validate_header_value, value, name="X-Paragon-Credential")
+    assert message.startswith("X-Paragon-Credential ")
+    assert reason in message
+    assert "secret" not in message
+
+
+def test_valid_headers_are_copied() -> None:
+    """Allowed extra headers come back as a new dict with the caller's spelling."""
+    given_headers = {"X-Custom": "1", "Content-Type": "application/x-www-form-urlencoded", "accept": "text/csv"}
+    result = validate_headers(given_headers)
+    assert result == given_headers
+    assert result is not given_headers
+    assert validate_headers(None) == {}
+    assert validate_headers({}) == {}
+
+
+@pytest.mark.parametrize(
+    ("headers", "reserved", "reason"),
+    [
+        ({"Authorization": "Bearer x"}, frozenset(), "must not set 'Authorization'"),
+        ({"authorization": "Bearer x"}, frozenset(), "must not set 'authorization'"),
+        ({"AUTHORIZATION": "Bearer x"}, frozenset(), "must not set 'AUTHORIZATION'"),
+        ({"Proxy-Authorization": "x"}, frozenset(), "must not set"),
+        ({"X-Paragon-Credential": "c"}, frozenset(), "must not set 'X-Paragon-Credential'"),
+        ({"x-paragon-use-raw-response": "1"}, frozenset(), "must not set"),
+        ({"X-PARAGON-PROXY-URL": "https://evil.com"}, frozenset(), "must not set"),
+        ({"Host": "evil.com"}, frozenset(), "must not set 'Host'"),
+        ({"content-length": "0"}, frozenset(), "must not set"),
+        ({"Transfer-Encoding": "chunked"}, frozenset(), "must not set"),
+        ({"Connection": "close"}, frozenset(), "must not set"),
+        ({"Upgrade": "h2c"}, frozenset(), "must not set"),
+        ({"X-Custom": "1"}, frozenset({"x-custom"}), "must not set 'X-Custom'"),
+        ({"x-custom": "1"}, frozenset({"X-CUSTOM"}), "must not set 'x-custom'"),
+        ({"": "1"}, frozenset(), "headers names must not be empty"),
+        ({"X Custom": "1"}, frozenset(), "is not a valid HTTP header name"),
+        ({"X:Custom": "1"}, frozenset(), "is not a valid HTTP header name"),
+        ({"X\r\nInjected": "1"}, frozenset(), "is not a valid HTTP header name"),
+        ({"caf\u00e9": "1"}, frozenset(), "is not a valid HTTP header name"),
+        ({"x" * 257: "1"}, frozenset(), "headers names must be at most 256 characters"),
+        ({1: "1"}, frozenset(), "headers names must be str, not int"),
+        ({"X-A": "1", "x-a": "2"}, frozenset(), "is given twice"),
+        ({"X-A": "a\r\nX-Injected: 1"}, frozenset(), "headers['X-A'] must not contain control characters"),
+        ({"X-A": None}, frozenset(), "headers['X-A'] must be a str, not NoneType"),
+        ([("X-A", "1")], frozenset(), "headers must be a mapping of names to values, not list"),
+    ],
+)
+def test_hostile_headers_are_rejected(headers: Any, reserved: frozenset[str], reason: str) -> None:
+    """Reserved, malformed, duplicated or badly valued headers fail before any I/O."""
+    assert reason in _rejected(validate_headers, headers, reserved=reserved)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# JSON bodies
+
+
+class _Color(enum.StrEnum):
+    RED = "red"
+
+
+class _Level(enum.IntEnum):
+    HIGH = 3
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"a": 1}, b'{"a":1}'),
+        ({"text": "caf\u00e9 \U0001f600"}, '{"text":"caf\u00e9 \U0001f600"}'.encode()),
+        ([1, 2.5, True, False, None, "x"], b'[1,2.5,true,false,null,"x"]'),
+        ((1, (2,)), b"[1,[2]]"),
+        ("s", b'"s"'),
+        (None, b"null"),
+        ({}, b"{}"),
+        ({"a": {"b": [{"c": []}]}}, b'{"a":{"b":[{"c":[]}]}}'),
+        ({"color": _Color.RED, "level": _Level.HIGH}, b'{"color":"red","level":3}'),
+        ({"line": "a\nb\u2028"}, '{"line":"a\\nb\u2028"}'.encode()),
+        (10**20, b"100000000000000000000"),
+    ],
+)
+def test_json_bodies_encode_exactly(body: object, expected: bytes) -> None:
+    """Bodies encode once, compactly, as UTF-8 without ASCII escaping."""
+    assert encode_json_body(body) == expected
+
+
+def _cycle() -> dict[str, object]:
+    loop: dict[str, object] = {}
+    loop["self"] = loop
+    return loop
+
+
+def _nested(depth: int) -> object:
+    value: object = 0
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"a": [0, 0, float("nan")]}, 'body["a"][2] must be a finite number, not nan'),
+        ({"a": float("inf")}, 'body["a"] must be a finite number, not inf'),
+        ([float("-inf")], "body[0] must be a finite number, not -inf"),
+        ({1: "x"}, "body has a key of type int; JSON object keys must be str"),
+        ({"a": {None: 1}}, 'body["a"] has a key of type NoneType; JSON object keys must be str'),
+        (
+            {"a": {1, 2}},
+            'body["a"] must be JSON-serialisable (dict, list, str, int, float, bool or None), not set',
+        ),
+        (b"x", "body must be JSON-serialisable (dict, list, str, int, float, bool or None), not bytes"),
+        (
+            {"when": object()},
+            'body["when"] must be JSON-serialisable (dict, list, str, int, float, bool or None), not object',
+        ),
+        ({"a": "\ud800"}, 'body["a"] contains a lone surrogate, which cannot be encoded as UTF-8'),
+        ({"\udfff": 1}, 'body["\\udfff"] contains a lone surrogate, which cannot be encoded as UTF-8'),
+        ({"n": [10**5000]}, 'body["n"][0] is an integer too long to encode'),
+        ({"a\nb": [float("nan")]}, 'body["a\\nb"][0] must be a finite number, not nan'),
+    ],
+)
+def test_bad_json_bodies_name_the_first_bad_place(body: object, message: str) -> None:
+    """Unencodable bodies raise InvalidRequestError naming the exact place and the reason."""
+    assert _rejected(encode_json_body, body) == message
+
+
+@pytest.mark.parametrize("body", [_cycle(), _nested(MAX_JSON_DEPTH + 1)], ids=["cycle", "too-deep"])
+def test_cyclic_and_too_deep_json_bodies_are_rejected(body: object) -> None:
+    """A reference cycle or pathological nesting is a clear error, not RecursionError."""
+    assert f"is nested more than {MAX_JSON_DEPTH} levels deep" in _rejected(encode_json_body, body)
+
+
+def test_json_nesting_at_the_limit_is_accepted() -> None:
+    """Exactly MAX_JSON_DEPTH levels of containers still encode."""
+    assert encode_json_body(_nested(MAX_JSON_DEPTH)) == b"[" * MAX_JSON_DEPTH + b"0" + b"]" * MAX_JSON_DEPTH
+
+
+def test_json_error_uses_the_given_name() -> None:
+    """The message names the parameter the caller used (``payload`` for event(), ``body`` by default)."""
+    assert _rejected(encode_json_body, {"x": float("nan")}, name="payload") == (
+        'payload["x"] must be a finite number, not nan'
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Query parameters
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        (None, []),
+        ({}, []),
+        ({"a": "x"}, [("a", "x")]),
+        (
+            {"n": 1, "f": 1.5, "t": True, "F": False, "big": 10**20},
+            [("n", "1"), ("f", "1.5"), ("t", "true"), ("F", "false"), ("big", "100000000000000000000")],
+        ),
+        ({"ids": ["1", 2, False]}, [("ids", "1"), ("ids", "2"), ("ids", "false")]),
+        ({"ids": ("a",), "q": "z"}, [("ids", "a"), ("q", "z")]),
+        ({"ids": [], "q": "z"}, [("q", "z")]),
+        ({"q": "a b&c=d\n"}, [("q", "a b&c=d\n")]),
+        ({"color": _Color.RED, "level": _Level.HIGH}, [("color", "red"), ("level", "3")]),
+        ({"caf\u00e9": "\u00e9"}, [("caf\u00e9", "\u00e9")]),
+    ],
+)
+def test_query_params_become_exact_pairs(params: Any, expected: list[tuple[str, str]]) -> None:
+    """Scalars become strings, booleans become true/false, lists repeat their key, order is kept."""
+    assert validate_query_params(params) == expected
+
+
+@pytest.mark.parametrize(
+    ("params", "reason"),
+    [
+        ({"a": None}, "params['a'] is None; leave the parameter out"),
+        ({"a": [1, None]}, "params['a'][1] is None"),
+        ({"a": [[1]]}, "params['a'][0] must be a str, int, float or bool, or a list of them, not list"),
+        ({"a": {"b": 1}}, "params['a'] must be a str, int, float or bool, or a list of them, not dict"),
+        ({"a": b"x"}, "params['a'] must be a str, int, float or bool, or a list of them, not bytes"),
+        ({"a": float("nan")}, "params['a'] must be a finite number, not nan"),
+        ({"a": "\ud800"}, "params['a'] must be valid Unicode"),
+        ({1: "x"}, "params keys must be str, not int"),
+        ({"": "x"}, "params keys must not be empty"),
+        ({"a\nb": "x"}, "params key 'a\\nb' must not contain control characters"),
+        ({"a\x00": "x"}, "must not contain control characters"),
+        ({"\ud800": "x"}, "must be valid Unicode"),
+        ([("a", "x")], "params must be a mapping of names to values, not list"),
+    ],
+)
+def test_bad_query_params_are_rejected(params: Any, reason: str) -> None:
+    """None values, nested containers, non-finite numbers and bad keys fail instead of being dropped."""
+    assert reason in _rejected(validate_query_params, params)
+
+
+def test_query_params_error_uses_the_given_name() -> None:
+    """The message names the parameter the caller used."""
+    assert _rejected(validate_query_params, {"a": None}, name="query").startswith("query['a'] is None")
