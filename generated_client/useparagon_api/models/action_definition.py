@@ -2,14 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-if TYPE_CHECKING:
-    from ..models.action_function import ActionFunction
-
 
 T = TypeVar("T", bound="ActionDefinition")
 
@@ -45,8 +41,6 @@ class ActionDefinition:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.action_function import ActionFunction  # noqa: PLC0415
-
         d = dict(src_dict)
         type_ = cast(Literal["function"], d.pop("type"))
         if type_ != "function":
@@ -77,3 +71,6 @@ class ActionDefinition:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.action_function import ActionFunction  # noqa: E402

@@ -2,17 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.action_list_actions import ActionListActions
-    from ..models.json_object import JsonObject
-
 
 T = TypeVar("T", bound="ActionList")
 
@@ -54,9 +49,6 @@ class ActionList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.action_list_actions import ActionListActions  # noqa: PLC0415
-        from ..models.json_object import JsonObject  # noqa: PLC0415
-
         d = dict(src_dict)
         actions = ActionListActions.from_dict(d.pop("actions"))
 
@@ -92,3 +84,7 @@ class ActionList:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.action_list_actions import ActionListActions  # noqa: E402
+from ..models.json_object import JsonObject  # noqa: E402

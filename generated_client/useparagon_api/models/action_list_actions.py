@@ -2,14 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-if TYPE_CHECKING:
-    from ..models.action_definition import ActionDefinition
-
 
 T = TypeVar("T", bound="ActionListActions")
 
@@ -33,8 +29,6 @@ class ActionListActions:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.action_definition import ActionDefinition  # noqa: PLC0415
-
         d = dict(src_dict)
         action_list_actions = cls()
 
@@ -67,3 +61,6 @@ class ActionListActions:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.action_definition import ActionDefinition  # noqa: E402

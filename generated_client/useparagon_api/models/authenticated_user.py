@@ -2,19 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.authenticated_user_integrations import AuthenticatedUserIntegrations
-    from ..models.project_info import ProjectInfo
-    from ..models.resource_state import ResourceState
-    from ..models.user_meta import UserMeta
-
 
 T = TypeVar("T", bound="AuthenticatedUser")
 
@@ -85,11 +78,6 @@ class AuthenticatedUser:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.authenticated_user_integrations import AuthenticatedUserIntegrations  # noqa: PLC0415
-        from ..models.project_info import ProjectInfo  # noqa: PLC0415
-        from ..models.resource_state import ResourceState  # noqa: PLC0415
-        from ..models.user_meta import UserMeta  # noqa: PLC0415
-
         d = dict(src_dict)
         authenticated = cast(Literal[True], d.pop("authenticated"))
         if authenticated != True:
@@ -149,3 +137,9 @@ class AuthenticatedUser:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.authenticated_user_integrations import AuthenticatedUserIntegrations  # noqa: E402
+from ..models.project_info import ProjectInfo  # noqa: E402
+from ..models.resource_state import ResourceState  # noqa: E402
+from ..models.user_meta import UserMeta  # noqa: E402

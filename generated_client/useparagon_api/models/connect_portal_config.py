@@ -2,17 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.connect_portal_config_shared_meta import ConnectPortalConfigSharedMeta
-    from ..models.connect_portal_config_workflow_meta import ConnectPortalConfigWorkflowMeta
-
 
 T = TypeVar("T", bound="ConnectPortalConfig")
 
@@ -75,9 +70,6 @@ class ConnectPortalConfig:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.connect_portal_config_shared_meta import ConnectPortalConfigSharedMeta  # noqa: PLC0415
-        from ..models.connect_portal_config_workflow_meta import ConnectPortalConfigWorkflowMeta  # noqa: PLC0415
-
         d = dict(src_dict)
         accent_color = d.pop("accentColor", UNSET)
 
@@ -128,3 +120,7 @@ class ConnectPortalConfig:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.connect_portal_config_shared_meta import ConnectPortalConfigSharedMeta  # noqa: E402
+from ..models.connect_portal_config_workflow_meta import ConnectPortalConfigWorkflowMeta  # noqa: E402

@@ -3,18 +3,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.config_meta import ConfigMeta
-    from ..models.credential_configuration_workflow_settings import CredentialConfigurationWorkflowSettings
-    from ..models.json_object import JsonObject
-
 
 T = TypeVar("T", bound="CredentialConfiguration")
 
@@ -107,10 +101,6 @@ class CredentialConfiguration:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.config_meta import ConfigMeta  # noqa: PLC0415
-        from ..models.credential_configuration_workflow_settings import CredentialConfigurationWorkflowSettings  # noqa: PLC0415
-        from ..models.json_object import JsonObject  # noqa: PLC0415
-
         d = dict(src_dict)
         id = d.pop("id")
 
@@ -192,3 +182,8 @@ class CredentialConfiguration:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.config_meta import ConfigMeta  # noqa: E402
+from ..models.credential_configuration_workflow_settings import CredentialConfigurationWorkflowSettings  # noqa: E402
+from ..models.json_object import JsonObject  # noqa: E402

@@ -2,18 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.credential_settings_configured_workflows import CredentialSettingsConfiguredWorkflows
-    from ..models.credential_settings_workflow_settings import CredentialSettingsWorkflowSettings
-    from ..models.json_object import JsonObject
-
 
 T = TypeVar("T", bound="CredentialSettings")
 
@@ -60,10 +54,6 @@ class CredentialSettings:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.credential_settings_configured_workflows import CredentialSettingsConfiguredWorkflows  # noqa: PLC0415
-        from ..models.credential_settings_workflow_settings import CredentialSettingsWorkflowSettings  # noqa: PLC0415
-        from ..models.json_object import JsonObject  # noqa: PLC0415
-
         d = dict(src_dict)
         _shared_settings = d.pop("sharedSettings", UNSET)
         shared_settings: JsonObject | Unset
@@ -110,3 +100,8 @@ class CredentialSettings:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.credential_settings_configured_workflows import CredentialSettingsConfiguredWorkflows  # noqa: E402
+from ..models.credential_settings_workflow_settings import CredentialSettingsWorkflowSettings  # noqa: E402
+from ..models.json_object import JsonObject  # noqa: E402

@@ -2,17 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.error_meta import ErrorMeta
-    from ..models.validation_error import ValidationError
-
 
 T = TypeVar("T", bound="ErrorResponse")
 
@@ -71,9 +66,6 @@ class ErrorResponse:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.error_meta import ErrorMeta  # noqa: PLC0415
-        from ..models.validation_error import ValidationError  # noqa: PLC0415
-
         d = dict(src_dict)
 
         def _parse_message(data: object) -> list[ValidationError] | str:
@@ -130,3 +122,7 @@ class ErrorResponse:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.error_meta import ErrorMeta  # noqa: E402
+from ..models.validation_error import ValidationError  # noqa: E402

@@ -3,21 +3,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.authentication_scheme import AuthenticationScheme
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.integration_account_auth import IntegrationAccountAuth
-    from ..models.integration_config import IntegrationConfig
-    from ..models.json_object import JsonObject
-    from ..models.provider_data import ProviderData
-    from ..models.workflow import Workflow
-
 
 T = TypeVar("T", bound="Integration")
 
@@ -82,8 +74,6 @@ class Integration:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.json_object import JsonObject  # noqa: PLC0415
-
         id = self.id
 
         type_ = self.type_
@@ -224,12 +214,6 @@ class Integration:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.integration_account_auth import IntegrationAccountAuth  # noqa: PLC0415
-        from ..models.integration_config import IntegrationConfig  # noqa: PLC0415
-        from ..models.json_object import JsonObject  # noqa: PLC0415
-        from ..models.provider_data import ProviderData  # noqa: PLC0415
-        from ..models.workflow import Workflow  # noqa: PLC0415
-
         d = dict(src_dict)
         id = d.pop("id")
 
@@ -408,3 +392,10 @@ class Integration:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.integration_account_auth import IntegrationAccountAuth  # noqa: E402
+from ..models.integration_config import IntegrationConfig  # noqa: E402
+from ..models.json_object import JsonObject  # noqa: E402
+from ..models.provider_data import ProviderData  # noqa: E402
+from ..models.workflow import Workflow  # noqa: E402

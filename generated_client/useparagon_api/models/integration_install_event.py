@@ -2,16 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.credential import Credential
-
 
 T = TypeVar("T", bound="IntegrationInstallEvent")
 
@@ -66,8 +62,6 @@ class IntegrationInstallEvent:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.credential import Credential  # noqa: PLC0415
-
         d = dict(src_dict)
         type_ = cast(Literal["onIntegrationInstall"], d.pop("type"))
         if type_ != "onIntegrationInstall":
@@ -112,3 +106,6 @@ class IntegrationInstallEvent:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.credential import Credential  # noqa: E402

@@ -2,23 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.credential_status import CredentialStatus
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.config_meta import ConfigMeta
-    from ..models.credential import Credential
-    from ..models.credential_configuration import CredentialConfiguration
-    from ..models.integration_state_configured_workflows import IntegrationStateConfiguredWorkflows
-    from ..models.integration_state_workflow_settings import IntegrationStateWorkflowSettings
-    from ..models.json_object import JsonObject
-    from ..models.provider_data import ProviderData
-
 
 T = TypeVar("T", bound="IntegrationState")
 
@@ -150,14 +140,6 @@ class IntegrationState:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.config_meta import ConfigMeta  # noqa: PLC0415
-        from ..models.credential import Credential  # noqa: PLC0415
-        from ..models.credential_configuration import CredentialConfiguration  # noqa: PLC0415
-        from ..models.integration_state_configured_workflows import IntegrationStateConfiguredWorkflows  # noqa: PLC0415
-        from ..models.integration_state_workflow_settings import IntegrationStateWorkflowSettings  # noqa: PLC0415
-        from ..models.json_object import JsonObject  # noqa: PLC0415
-        from ..models.provider_data import ProviderData  # noqa: PLC0415
-
         d = dict(src_dict)
         enabled = d.pop("enabled")
 
@@ -271,3 +253,12 @@ class IntegrationState:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.config_meta import ConfigMeta  # noqa: E402
+from ..models.credential import Credential  # noqa: E402
+from ..models.credential_configuration import CredentialConfiguration  # noqa: E402
+from ..models.integration_state_configured_workflows import IntegrationStateConfiguredWorkflows  # noqa: E402
+from ..models.integration_state_workflow_settings import IntegrationStateWorkflowSettings  # noqa: E402
+from ..models.json_object import JsonObject  # noqa: E402
+from ..models.provider_data import ProviderData  # noqa: E402

@@ -2,17 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.json_object import JsonObject
-    from ..models.legacy_credential_config_configured_workflows import LegacyCredentialConfigConfiguredWorkflows
-
 
 T = TypeVar("T", bound="LegacyCredentialConfig")
 
@@ -52,9 +47,6 @@ class LegacyCredentialConfig:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.json_object import JsonObject  # noqa: PLC0415
-        from ..models.legacy_credential_config_configured_workflows import LegacyCredentialConfigConfiguredWorkflows  # noqa: PLC0415
-
         d = dict(src_dict)
         _configured_workflows = d.pop("configuredWorkflows", UNSET)
         configured_workflows: LegacyCredentialConfigConfiguredWorkflows | Unset
@@ -93,3 +85,7 @@ class LegacyCredentialConfig:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.json_object import JsonObject  # noqa: E402
+from ..models.legacy_credential_config_configured_workflows import LegacyCredentialConfigConfiguredWorkflows  # noqa: E402

@@ -2,14 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-if TYPE_CHECKING:
-    from ..models.workflow_settings import WorkflowSettings
-
 
 T = TypeVar("T", bound="LegacyCredentialConfigConfiguredWorkflows")
 
@@ -30,8 +26,6 @@ class LegacyCredentialConfigConfiguredWorkflows:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.workflow_settings import WorkflowSettings  # noqa: PLC0415
-
         d = dict(src_dict)
         legacy_credential_config_configured_workflows = cls()
 
@@ -59,3 +53,6 @@ class LegacyCredentialConfigConfiguredWorkflows:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.workflow_settings import WorkflowSettings  # noqa: E402

@@ -2,14 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-if TYPE_CHECKING:
-    from ..models.credential_settings import CredentialSettings
-
 
 T = TypeVar("T", bound="UpdateCredentialRequest")
 
@@ -40,8 +36,6 @@ class UpdateCredentialRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.credential_settings import CredentialSettings  # noqa: PLC0415
-
         d = dict(src_dict)
         config = CredentialSettings.from_dict(d.pop("config"))
 
@@ -67,3 +61,6 @@ class UpdateCredentialRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.credential_settings import CredentialSettings  # noqa: E402

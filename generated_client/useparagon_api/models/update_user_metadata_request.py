@@ -2,14 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-if TYPE_CHECKING:
-    from ..models.user_meta import UserMeta
-
 
 T = TypeVar("T", bound="UpdateUserMetadataRequest")
 
@@ -42,8 +38,6 @@ class UpdateUserMetadataRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.user_meta import UserMeta  # noqa: PLC0415
-
         d = dict(src_dict)
         meta = UserMeta.from_dict(d.pop("meta"))
 
@@ -69,3 +63,6 @@ class UpdateUserMetadataRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.user_meta import UserMeta  # noqa: E402

@@ -3,20 +3,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.credential_status import CredentialStatus
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.credential_account_auth import CredentialAccountAuth
-    from ..models.credential_configuration import CredentialConfiguration
-    from ..models.legacy_credential_config import LegacyCredentialConfig
-    from ..models.provider_data import ProviderData
-
 
 T = TypeVar("T", bound="UpdatedCredential")
 
@@ -208,11 +201,6 @@ class UpdatedCredential:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.credential_account_auth import CredentialAccountAuth  # noqa: PLC0415
-        from ..models.credential_configuration import CredentialConfiguration  # noqa: PLC0415
-        from ..models.legacy_credential_config import LegacyCredentialConfig  # noqa: PLC0415
-        from ..models.provider_data import ProviderData  # noqa: PLC0415
-
         d = dict(src_dict)
         id = d.pop("id")
 
@@ -392,3 +380,9 @@ class UpdatedCredential:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.credential_account_auth import CredentialAccountAuth  # noqa: E402
+from ..models.credential_configuration import CredentialConfiguration  # noqa: E402
+from ..models.legacy_credential_config import LegacyCredentialConfig  # noqa: E402
+from ..models.provider_data import ProviderData  # noqa: E402

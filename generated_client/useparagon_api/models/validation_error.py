@@ -2,16 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.validation_error_constraints import ValidationErrorConstraints
-
 
 T = TypeVar("T", bound="ValidationError")
 
@@ -65,8 +61,6 @@ class ValidationError:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.validation_error_constraints import ValidationErrorConstraints  # noqa: PLC0415
-
         d = dict(src_dict)
         property_ = d.pop("property", UNSET)
 
@@ -113,3 +107,6 @@ class ValidationError:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.validation_error_constraints import ValidationErrorConstraints  # noqa: E402

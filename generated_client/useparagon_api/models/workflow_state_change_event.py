@@ -2,14 +2,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import Any, Literal, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
-
-if TYPE_CHECKING:
-    from ..models.workflow_state_change import WorkflowStateChange
-
 
 T = TypeVar("T", bound="WorkflowStateChangeEvent")
 
@@ -55,8 +51,6 @@ class WorkflowStateChangeEvent:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.workflow_state_change import WorkflowStateChange  # noqa: PLC0415
-
         d = dict(src_dict)
         type_ = cast(Literal["onWorkflowChange"], d.pop("type"))
         if type_ != "onWorkflowChange":
@@ -93,3 +87,6 @@ class WorkflowStateChangeEvent:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+from ..models.workflow_state_change import WorkflowStateChange  # noqa: E402
