@@ -7,6 +7,7 @@ its result.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Generator, Mapping
 from typing import Any, TypeVar
 
@@ -144,6 +145,7 @@ def _mapping(value: object, *, name: str) -> Mapping[str, Any]:
 GET_USER_ROUTE = "GET /projects/{projectId}/sdk/me"
 
 
+@functools.lru_cache(maxsize=64)  # a Call is immutable, and these depend on the project alone
 def get_user_call(project_id: str) -> Call[AuthenticatedUser | UnauthenticatedUser]:
     return _from_generated(
         get_user._get_kwargs(project_id),
@@ -195,6 +197,7 @@ def _user_or_none(response: httpx.Response) -> AuthenticatedUser | None:
 LIST_INTEGRATIONS_ROUTE = "GET /projects/{projectId}/sdk/integrations"
 
 
+@functools.lru_cache(maxsize=64)  # a Call is immutable, and these depend on the project alone
 def get_integration_metadata_call(project_id: str) -> Call[list[IntegrationMetadata]]:
     return _from_generated(
         get_integration_metadata._get_kwargs(project_id),
@@ -204,6 +207,7 @@ def get_integration_metadata_call(project_id: str) -> Call[list[IntegrationMetad
     )
 
 
+@functools.lru_cache(maxsize=64)  # a Call is immutable, and these depend on the project alone
 def get_integrations_call(project_id: str) -> Call[list[Integration]]:
     return _from_generated(
         list_integrations._get_kwargs(project_id),
@@ -213,6 +217,7 @@ def get_integrations_call(project_id: str) -> Call[list[Integration]]:
     )
 
 
+@functools.lru_cache(maxsize=64)  # a Call is immutable, and these depend on the project alone
 def get_credentials_call(project_id: str) -> Call[list[Credential]]:
     return _from_generated(
         list_credentials._get_kwargs(project_id),
