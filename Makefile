@@ -16,7 +16,7 @@ export REDOCLY_TELEMETRY := off
 export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 NPX := npx --no-install
 
-.PHONY: venv node test generate check-generated lint lint-spec lint-py typecheck pytest demo clean
+.PHONY: venv node test generate check-generated lint lint-spec lint-py typecheck pytest demo bench clean
 
 # Re-run whenever pyproject.toml changes, so a changed pin reaches every existing checkout.
 $(VENV_STAMP): pyproject.toml
@@ -62,6 +62,9 @@ pytest: $(VENV_STAMP)
 
 demo: $(VENV_STAMP)
 	$(PY) -m useparagon.demo
+
+bench: $(VENV_STAMP)
+	$(PY) benchmarks/overhead.py
 
 clean:
 	rm -rf $(VENV) node_modules dist build .mypy_cache .ruff_cache .pytest_cache .hypothesis
