@@ -51,6 +51,7 @@ class Call(Generic[T]):
     method: str
     service: Service
     path: str
+    # The method and path template, e.g. "GET /projects/{projectId}/sdk/me": messages and logs show it as is.
     route: str
     parse: Callable[[httpx.Response], T]
     params: tuple[tuple[str, str], ...] | None = None
@@ -96,7 +97,7 @@ class Transport:
 class _Attempts(Generic[T]):
     """The retry state of one call: feed it each outcome, it answers with a wait, a result or an exception."""
 
-    __slots__ = ("call", "deadline", "request", "result", "retries", "started")
+    __slots__ = ("attempt_started", "call", "deadline", "request", "result", "retries", "started")
 
     def __init__(self, transport: Transport, call: Call[T], request: httpx.Request) -> None:
         self.call = call
@@ -104,6 +105,9 @@ class _Attempts(Generic[T]):
         self.retries = 0
         self.started = time.monotonic()
         self.deadline = self.started + transport.retry.total_deadline
+        # Timed with our own clock: httpx sets ``response.elapsed`` only when a response stream closes, and a
+        # response built in memory (MockTransport, FakeParagon) has none, so reading it there raises RuntimeError.
+        self.attempt_started = self.started
         self.result: T
 
     def on_response(self, retry: RetryPolicy, response: httpx.Response) -> float | None:
@@ -112,11 +116,10 @@ class _Attempts(Generic[T]):
         status = response.status_code
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(
-                "%s %s -> %d in %.1f ms (attempt %d, request id %s)",
-                call.method,
+                "%s -> %d in %.1f ms (attempt %d, request id %s)",
                 call.route,
                 status,
-                response.elapsed.total_seconds() * 1000,
+                max(0.0, time.monotonic() - self.attempt_started) * 1000,
                 self.retries + 1,
                 _request_id(response.headers),
             )
@@ -142,9 +145,10 @@ class _Attempts(Generic[T]):
         if delay is None or time.monotonic() + delay > self.deadline:
             raise error from cause
         self.retries += 1
+        # The sender sleeps ``delay`` and then sends the next attempt.
+        self.attempt_started = time.monotonic() + delay
         logger.info(
-            "retrying %s %s in %.2f s after %s (retry %d)",
-            self.call.method,
+            "retrying %s in %.2f s after %s (retry %d)",
             self.call.route,
             delay,
             reason,
@@ -259,7 +263,7 @@ def _status_error(call: Call[Any], response: httpx.Response) -> APIStatusError:
         detail = "unexpected redirect (redirects are not followed, so the user token never leaves Paragon's hosts)"
     else:
         detail = _describe(body)
-    message = f"{call.method} {call.route} returned {status}{' ' + reason if reason else ''}: {preview(_scrub(detail))}"
+    message = f"{call.route} returned {status}{' ' + reason if reason else ''}: {preview(_scrub(detail))}"
     error = cls(
         message,
         method=call.method,
@@ -282,7 +286,7 @@ def _validation_error(call: Call[Any], response: httpx.Response, cause: Exceptio
         "(empty body)" if body is None else preview(_scrub(body if isinstance(body, str) else json.dumps(body)), 200)
     )
     message = (
-        f"{call.method} {call.route} returned {response.status_code} with a body that does not match the API"
+        f"{call.route} returned {response.status_code} with a body that does not match the API"
         f" ({type(cause).__name__}): {shown}"
     )
     return APIResponseValidationError(
@@ -294,7 +298,7 @@ def _transport_error(call: Call[Any], error: httpx.HTTPError) -> APIError:
     # str() of some httpx exceptions is empty (ReadTimeout), and others quote the full URL with its query string.
     kind = type(error).__name__
     if isinstance(error, httpx.TimeoutException):
-        return APITimeoutError(f"{call.method} {call.route} timed out ({kind})", method=call.method, route=call.route)
+        return APITimeoutError(f"{call.route} timed out ({kind})", method=call.method, route=call.route)
     return APIConnectionError(
-        f"{call.method} {call.route} failed: could not get a response ({kind})", method=call.method, route=call.route
+        f"{call.route} failed: could not get a response ({kind})", method=call.method, route=call.route
     )
