@@ -1,0 +1,99 @@
+"""A seeded schemathesis pass: FakeParagon, over loopback HTTP, answers every operation as the spec says.
+
+Positive and negative cases, with the response-schema, status-code, content-type and not-a-server-error checks.
+The scenario reuses the spec's example ids (an integration to uninstall, a workflow with a custom response, a
+Salesforce credential), so the examples phase reaches the success paths, and is restored before every case (an
+uninstall or a disabled workflow would otherwise turn every later case into a 404). ``projectId`` is pinned to the
+fake's project, since a random one only ever gets a 404. Raw proxy mode (``X-Paragon-Use-Raw-Response: 1``)
+answers the provider's own body, which the spec's ``ProxyResponse`` cannot describe, so those cases skip the
+body-schema check (see ``_RAW``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import schemathesis
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_schema_conformance,
+    status_code_conformance,
+)
+from useparagon.testing import FakeParagon, FakeServer, FakeWorkflow
+
+SPEC = Path(__file__).resolve().parents[2] / "openapi" / "paragon.yaml"
+PROJECT_ID = "38b1f170-0c43-4eae-9a04-ab85325d99f7"
+USER_ID = "schemathesis-user"
+# Example ids from the spec, so that the examples phase finds them.
+UNINSTALL_INTEGRATION_ID = "2f08e65f-d924-42ab-9618-b6023d82ffbd"
+SLACK_WORKFLOW_ID = "1b22193b-e355-458d-b6a3-5e5516edb588"
+SALESFORCE_CREDENTIAL_ID = "00da4146-7ac4-4253-a8f7-96849b8137d9"
+_RAW = ("1", "true")
+
+Live = tuple[FakeParagon, FakeServer, requests.Session, dict[str, str]]
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+schema = schemathesis.openapi.from_path(SPEC)
+schema.config.update(parameters={"projectId": PROJECT_ID})
+schema.config.seed = 20261125
+schema.config.generation.update(
+    modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+    max_examples=25,
+    deterministic=True,
+    database="none",
+)
+
+
+def _scenario() -> FakeParagon:
+    fake = FakeParagon(project_id=PROJECT_ID, default_project=False)
+    fake.add_integration(
+        "slack",
+        name="Slack",
+        brand_color="#4A154B",
+        workflows=[FakeWorkflow("Send Updates to Slack", id=SLACK_WORKFLOW_ID, response=(200, {"status": "sent"}))],
+        actions={"SLACK_SEND_MESSAGE": "Send a message to a Slack channel"},
+    )
+    fake.add_integration("salesforce", name="Salesforce", brand_color="#057ACF", workflows=["Sync Contacts"])
+    fake.add_integration("hubspot", name="HubSpot", integration_id=UNINSTALL_INTEGRATION_ID)
+    fake.user(USER_ID).set_meta(Email="st@example.com")
+    _restore(fake)
+    return fake
+
+
+def _restore(fake: FakeParagon) -> None:
+    user = fake.user(USER_ID)
+    connected = user.connected
+    for integration in ("slack", "hubspot"):
+        if integration not in connected:
+            user.connect(integration)
+    if "salesforce" not in connected:
+        user.connect("salesforce", credential_id=SALESFORCE_CREDENTIAL_ID)
+    user.enable_workflow(SLACK_WORKFLOW_ID)
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[Live]:
+    """The scenario served on loopback, a keep-alive session, and a valid user token header."""
+    fake = _scenario()
+    headers = {"Authorization": f"Bearer {fake.sign_user_token(USER_ID, ttl=3600)}"}
+    with fake.serve() as server, requests.Session() as session:
+        yield fake, server, session, headers
+
+
+@schema.parametrize()
+def test_fake_conforms_to_the_spec(case: Any, live: Live) -> None:
+    """Every generated request gets a documented status, content type and body shape, and never a 5xx."""
+    fake, server, session, headers = live
+    _restore(fake)
+    raw = str((case.headers or {}).get("X-Paragon-Use-Raw-Response", "")).strip().lower() in _RAW
+    checks = [c for c in CHECKS if not (raw and c is response_schema_conformance)]
+    if case.meta is not None and case.meta.generation.mode is GenerationMode.NEGATIVE:
+        checks.append(negative_data_rejection)
+    case.call_and_validate(base_url=server.url, session=session, headers=headers, checks=checks)

@@ -1,0 +1,416 @@
+"""One function per operation of the spec: validates the request as Paragon does, mutates state, renders JSON.
+
+Choices where Paragon's behaviour is not documented (each one a status the spec documents for the operation):
+- Operations whose success is ``Done`` answer ``200 {"success": true}``; App Events answer ``201`` with no body.
+- Triggering a workflow the user has not enabled: ``404`` ``code: "workflow_not_enabled"``.
+- Unknown workflow, credential, configuration, integration id or action: ``404``.
+- A proxy or ActionKit call for an integration the user has no VALID credential for: ``404``
+  ``"Integration not enabled for user."``, ``code: "integration_not_enabled"``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+import attrs
+import httpx
+
+from . import _render as render
+from ._http import ApiError, Outcome, empty_outcome, invalid, json_outcome, not_enabled
+from ._model import ActionRun, AppEvent, Configuration, User, Workflow, WorkflowTrigger, now_iso, stable_id
+from ._proxy import ProviderRegistry, ProxyRequest, provider_headers, relayed_status
+from ._state import Project
+
+DONE = {"success": True}
+_NO_BODY = object()
+_PRIVATE_HEADERS = frozenset({"authorization", "cookie"})
+_CONTROL = frozenset(chr(c) for c in range(0x20)) | {"\x7f"}
+_TRUE = ("1", "true")
+
+ActionHandler = Callable[[ActionRun], Any]
+
+
+@attrs.frozen
+class Context:
+    project: Project
+    providers: ProviderRegistry
+    action_handlers: Mapping[str, ActionHandler]
+    user: User
+    method: str
+    params: Mapping[str, str]
+    query: httpx.QueryParams
+    headers: httpx.Headers
+    body: bytes = attrs.field(repr=False)
+
+    def header(self, name: str) -> str | None:
+        """A header's value; an empty one counts as absent."""
+        value = self.headers.get(name, "").strip()
+        return value or None
+
+    def json(self, *, required: bool = True) -> Any:
+        if not self.body.strip():
+            if required:
+                raise ApiError(400, "Request body is required.")
+            return _NO_BODY
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            raise ApiError(400, "Request body is not valid JSON.") from None
+
+
+def _object(value: Any, prop: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise invalid(prop, "isObject", f"{prop} must be an object")
+    return value
+
+
+def _string(value: Any, prop: str, *, min_length: int = 0) -> str:
+    if not isinstance(value, str):
+        raise invalid(prop, "isString", f"{prop} must be a string")
+    if len(value) < min_length:
+        raise invalid(prop, "isNotEmpty", f"{prop} should not be empty")
+    return value
+
+
+def _workflow_settings(value: Any, prop: str) -> dict[str, dict[str, Any]]:
+    settings = _object(value, prop)
+    for workflow_id, value_ in settings.items():
+        entry = _object(value_, f"{prop}.{workflow_id}")
+        if "enabled" in entry and not isinstance(entry["enabled"], bool):
+            raise invalid(f"{prop}.{workflow_id}.enabled", "isBoolean", "enabled must be a boolean")
+        if "settings" in entry:
+            _object(entry["settings"], f"{prop}.{workflow_id}.settings")
+    return settings
+
+
+def _bool_query(ctx: Context, name: str, default: bool) -> bool:
+    value: str | None = ctx.query.get(name)
+    if value is None:
+        return default
+    if value.lower() not in ("true", "false"):
+        raise invalid(name, "isBoolean", f"{name} must be a boolean value")
+    return value.lower() == "true"
+
+
+# Users
+
+
+def get_user(ctx: Context) -> Outcome:
+    return json_outcome(200, render.user(ctx.project, ctx.user))
+
+
+def update_user_metadata(ctx: Context) -> Outcome:
+    meta = _object(_object(ctx.json(), "body").get("meta"), "meta")
+    for key in ("Name", "Email"):
+        if key in meta:
+            _string(meta[key], f"meta.{key}")
+    ctx.user.meta.update(copy.deepcopy(meta))
+    return json_outcome(200, render.user(ctx.project, ctx.user))
+
+
+# Integrations
+
+
+def get_integration_metadata(ctx: Context) -> Outcome:
+    return json_outcome(200, [render.metadata(i) for i in ctx.project.integrations.values()])
+
+
+def list_integrations(ctx: Context) -> Outcome:
+    return json_outcome(200, [render.integration(ctx.project, ctx.user, i) for i in ctx.project.integrations.values()])
+
+
+def uninstall_integration(ctx: Context) -> Outcome:
+    integration = ctx.project.integration_by_id(ctx.params["integrationId"])
+    if integration is None:
+        raise ApiError(404, "Integration not found.")
+    ctx.project.disconnect(ctx.user, integration, ctx.header("X-Paragon-Credential"))
+    return json_outcome(200, DONE)
+
+
+# Credentials
+
+
+def list_credentials(ctx: Context) -> Outcome:
+    return json_outcome(200, [render.credential(ctx.project, c, ctx.user.persona_id) for c in ctx.user.credentials])
+
+
+def get_credential(ctx: Context) -> Outcome:
+    credential = ctx.project.find_credential(ctx.user, ctx.params["credentialId"])
+    return json_outcome(200, render.credential(ctx.project, credential, ctx.user.persona_id))
+
+
+def update_credential(ctx: Context) -> Outcome:
+    config = _object(_object(ctx.json(), "body").get("config"), "config")
+    shared = _object(config.get("sharedSettings", {}), "config.sharedSettings")
+    requested: dict[str, dict[str, Any]] = {}
+    for prop in ("configuredWorkflows", "workflowSettings"):
+        if prop in config:
+            requested.update(_workflow_settings(config[prop], f"config.{prop}"))
+    credential = ctx.project.find_credential(ctx.user, ctx.params["credentialId"])
+    configuration = _configuration(ctx, credential.find_configuration, required=False)
+    integration = ctx.project.integration(credential.integration_type)
+    known = {w.id for w in integration.workflows}
+    errors = [f"Unknown workflow {workflow_id}." for workflow_id in requested if workflow_id not in known]
+    configuration.shared_settings = copy.deepcopy(shared)
+    configuration.workflow_settings = {
+        wid: {"enabled": bool(entry.get("enabled", False)), "settings": copy.deepcopy(entry.get("settings", {}))}
+        for wid, entry in requested.items()
+        if wid in known
+    }
+    configuration.date_updated = credential.date_updated = now_iso()
+    body = render.credential(ctx.project, credential, ctx.user.persona_id)
+    return json_outcome(200, {**body, "errors": errors})
+
+
+def _configuration(ctx: Context, find: Callable[[str], Configuration | None], *, required: bool) -> Configuration:
+    ref = ctx.header("X-Paragon-Configuration-Id")
+    if ref is None:
+        if required:
+            raise invalid("X-Paragon-Configuration-Id", "isNotEmpty", "X-Paragon-Configuration-Id is required")
+        credential = ctx.project.find_credential(ctx.user, ctx.params["credentialId"])
+        return credential.default_configuration
+    configuration = find(ref)
+    if configuration is None:
+        raise ApiError(404, "Configuration not found.")
+    return configuration
+
+
+def create_credential_configuration(ctx: Context) -> Outcome:
+    body = _object(ctx.json(), "body")
+    external_id = _string(body["externalId"], "externalId", min_length=1) if "externalId" in body else None
+    credential = ctx.project.find_credential(ctx.user, ctx.params["credentialId"])
+    if credential.status != "VALID":
+        raise ApiError(400, "Configurations can only be added to a VALID credential.")
+    if external_id is not None and any(c.external_id == external_id for c in credential.configurations):
+        raise ApiError(400, f"A configuration with externalId {external_id!r} already exists.")
+    now = now_iso()
+    configuration_id = stable_id("configuration", credential.id, str(ctx.user.next_serial()))
+    credential.configurations.append(Configuration(configuration_id, credential.id, False, external_id, now, now))
+    return json_outcome(201, render.credential(ctx.project, credential, ctx.user.persona_id))
+
+
+def update_credential_configuration(ctx: Context) -> Outcome:
+    meta = _object(_object(ctx.json(), "body").get("meta"), "meta")
+    credential = ctx.project.find_credential(ctx.user, ctx.params["credentialId"])
+    configuration = _configuration(ctx, credential.find_configuration, required=True)
+    configuration.config_meta.update(copy.deepcopy(meta))
+    configuration.date_updated = now_iso()
+    return json_outcome(200, render.credential(ctx.project, credential, ctx.user.persona_id))
+
+
+def delete_credential_configuration(ctx: Context) -> Outcome:
+    credential = ctx.project.find_credential(ctx.user, ctx.params["credentialId"])
+    configuration = _configuration(ctx, credential.find_configuration, required=True)
+    if configuration.is_default:
+        raise ApiError(400, "The default configuration cannot be deleted.")
+    credential.configurations.remove(configuration)
+    return json_outcome(200, DONE)
+
+
+# Workflows
+
+
+def _workflow(ctx: Context) -> Workflow:
+    workflow = ctx.project.find_workflow(ctx.params["workflowId"])
+    if workflow is None:
+        raise ApiError(404, "Workflow not found.")
+    return workflow
+
+
+def enable_workflow(ctx: Context) -> Outcome:
+    return _toggle_workflow(ctx, enabled=True)
+
+
+def disable_workflow(ctx: Context) -> Outcome:
+    return _toggle_workflow(ctx, enabled=False)
+
+
+def _toggle_workflow(ctx: Context, *, enabled: bool) -> Outcome:
+    ctx.project.set_workflow_enabled(
+        ctx.user,
+        _workflow(ctx),
+        enabled,
+        credential_ref=ctx.header("X-Paragon-Credential"),
+        configuration_ref=ctx.header("X-Paragon-Configuration-Id"),
+    )
+    return json_outcome(200, DONE)
+
+
+def _visible_headers(headers: httpx.Headers) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k.lower() not in _PRIVATE_HEADERS}
+
+
+def trigger_workflow(ctx: Context) -> Outcome:
+    body = ctx.json(required=False)
+    body = {} if body is _NO_BODY else _object(body, "body")
+    workflow = _workflow(ctx)
+    credential_ref = ctx.header("X-Paragon-Credential")
+    configuration_ref = ctx.header("X-Paragon-Configuration-Id")
+    enabled = ctx.project.enabled_configurations(ctx.user, workflow)
+    if credential_ref is not None or configuration_ref is not None:
+        integration = ctx.project.integration(workflow.integration_type)
+        chosen = ctx.project.pick_configuration(ctx.user, integration, credential_ref, configuration_ref)
+        enabled = [pair for pair in enabled if pair[1] is chosen[1]]
+    if not enabled:
+        raise ApiError(404, "Workflow not enabled for user.", code="workflow_not_enabled")
+    ctx.project.triggers.append(
+        WorkflowTrigger(
+            ctx.user.id,
+            workflow.id,
+            "request",
+            copy.deepcopy(body),
+            dict(ctx.query.items()),
+            _visible_headers(ctx.headers),
+        )
+    )
+    if workflow.response is None:
+        return empty_outcome(202)
+    status, payload = workflow.response
+    return json_outcome(status, payload)
+
+
+# App Events
+
+
+def send_app_event(ctx: Context) -> Outcome:
+    return _app_event(ctx, "v1")
+
+
+def send_app_event_v2(ctx: Context) -> Outcome:
+    return _app_event(ctx, "v2")
+
+
+def _app_event(ctx: Context, version: Literal["v1", "v2"]) -> Outcome:
+    body = _object(ctx.json(), "body")
+    name = _string(body.get("name"), "name", min_length=1)
+    payload = _object(body.get("payload"), "payload")
+    credential_ref = ctx.header("X-Paragon-Credential")
+    configuration_ref = ctx.header("X-Paragon-Configuration-Id")
+    project = ctx.project
+    project.events.append(
+        AppEvent(ctx.user.id, name, copy.deepcopy(payload), credential_ref, configuration_ref, version)
+    )
+    for integration in project.integrations.values():
+        for workflow in integration.workflows:
+            if workflow.app_event != name:
+                continue
+            for credential, configuration in project.enabled_configurations(ctx.user, workflow):
+                if credential_ref not in (None, credential.id) or configuration_ref not in (None, configuration.id):
+                    continue
+                project.triggers.append(
+                    WorkflowTrigger(ctx.user.id, workflow.id, "app_event", copy.deepcopy(payload), {}, {})
+                )
+    return empty_outcome(201)
+
+
+# Proxy (runs unlocked: the provider handler is the test's code)
+
+
+def _proxy_path(raw: str) -> str:
+    if any(ch in _CONTROL or ch in "?#\\" for ch in raw) or any(seg in (".", "..") for seg in raw.split("/")):
+        raise ApiError(400, "Invalid proxy path: no control characters, '?', '#', '\\', '.' or '..' segments.")
+    return raw
+
+
+def proxy(ctx: Context) -> Outcome:
+    path = _proxy_path(ctx.params["path"])
+    integration_type = ctx.params["integrationType"]
+    with ctx.project.lock:
+        integration = ctx.project.integrations.get(integration_type)
+        if integration is None:
+            raise not_enabled()
+        credential, _ = ctx.project.pick_configuration(ctx.user, integration, ctx.header("X-Paragon-Credential"), None)
+        request = ProxyRequest(
+            method=ctx.method,
+            integration=integration_type,
+            path=path,
+            query=ctx.query,
+            headers=provider_headers(ctx.headers),
+            body=ctx.body,
+            user_id=ctx.user.id,
+            credential_id=credential.id,
+        )
+    provider = ctx.providers.call(request)
+    if (ctx.header("X-Paragon-Use-Raw-Response") or "").lower() in _TRUE:
+        hop = ("content-length", "transfer-encoding", "connection")
+        extra = tuple((k, v) for k, v in provider.headers.items() if k.lower() not in hop)
+        return Outcome(provider.status, (("Content-Type", provider.content_type), *extra), provider.body)
+    if provider.status < 400:
+        return json_outcome(200, {"output": provider.parsed()})
+    status = relayed_status(provider.status)
+    retry_after = next((v for k, v in provider.headers.items() if k.lower() == "retry-after"), None)
+    headers = (("Retry-After", retry_after),) if status == 429 and retry_after is not None else ()
+    body = {
+        "message": f"Request failed with status code {provider.status}",
+        "status": status,
+        "meta": {"isIntegrationError": True, "status": provider.status, "data": provider.parsed()},
+    }
+    return json_outcome(status, body, headers)
+
+
+# ActionKit
+
+
+def list_actions(ctx: Context) -> Outcome:
+    _string(ctx.query.get("format", "json_schema"), "format")
+    limit = _bool_query(ctx, "limit_to_available", True)
+    _bool_query(ctx, "reload_fields", False)
+    wanted = {t.strip() for t in ctx.query.get("integrations", "").split(",") if t.strip()}
+    chosen = [
+        i
+        for i in ctx.project.integrations.values()
+        if (not wanted or i.type in wanted) and (not limit or ctx.user.valid_credential(i.id) is not None)
+    ]
+    return json_outcome(200, render.action_list(chosen))
+
+
+def run_action(ctx: Context) -> Outcome:
+    body = _object(ctx.json(), "body")
+    name = _string(body.get("action"), "action", min_length=1)
+    parameters = _object(body.get("parameters"), "parameters")
+    with ctx.project.lock:
+        owner = next((i for i in ctx.project.integrations.values() if any(a.name == name for a in i.actions)), None)
+        if owner is None:
+            raise ApiError(404, f"Action {name[:100]!r} not found.")
+        ctx.project.pick_configuration(ctx.user, owner, ctx.header("X-Paragon-Credential"), None)
+        run = ActionRun(ctx.user.id, name, copy.deepcopy(parameters))
+        ctx.project.action_runs.append(run)
+    handler = ctx.action_handlers.get(name, _default_action)
+    return json_outcome(200, handler(run))
+
+
+def _default_action(run: ActionRun) -> Any:
+    if run.action == "SLACK_SEND_MESSAGE":
+        return {"ok": True, "channel": run.parameters.get("channel"), "ts": "1700000000.000100"}
+    return {"action": run.action, "parameters": dict(run.parameters)}
+
+
+# operationId → (handler, whether the dispatcher holds the project lock around it)
+OPERATIONS: dict[str, tuple[Callable[[Context], Outcome], bool]] = {
+    "getUser": (get_user, True),
+    "updateUserMetadata": (update_user_metadata, True),
+    "getIntegrationMetadata": (get_integration_metadata, True),
+    "listIntegrations": (list_integrations, True),
+    "uninstallIntegration": (uninstall_integration, True),
+    "listCredentials": (list_credentials, True),
+    "getCredential": (get_credential, True),
+    "updateCredential": (update_credential, True),
+    "createCredentialConfiguration": (create_credential_configuration, True),
+    "updateCredentialConfiguration": (update_credential_configuration, True),
+    "deleteCredentialConfiguration": (delete_credential_configuration, True),
+    "enableWorkflow": (enable_workflow, True),
+    "disableWorkflow": (disable_workflow, True),
+    "triggerWorkflow": (trigger_workflow, True),
+    "sendAppEvent": (send_app_event, True),
+    "sendAppEventV2": (send_app_event_v2, True),
+    "proxyGet": (proxy, False),
+    "proxyPost": (proxy, False),
+    "proxyPut": (proxy, False),
+    "proxyPatch": (proxy, False),
+    "proxyDelete": (proxy, False),
+    "listActions": (list_actions, True),
+    "runAction": (run_action, False),
+}

@@ -1,0 +1,378 @@
+"""``FakeParagon``: a stateful local Paragon, and the builder a test sets a scenario up with."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from .._constants import DEFAULT_TOKEN_TTL
+from . import _auth
+from ._api import ActionHandler
+from ._core import Core
+from ._defaults import DEFAULT_BRAND_COLOR, DEFAULT_INTEGRATIONS, DEFAULT_PROJECT_ID
+from ._faults import Faults
+from ._http import ApiError, CoreRequest, Outcome
+from ._model import (
+    CREDENTIAL_STATUSES,
+    ActionDef,
+    ActionRun,
+    AppEvent,
+    Credential,
+    CredentialStatus,
+    FakeWorkflow,
+    RequestRecord,
+    Workflow,
+    WorkflowTrigger,
+)
+from ._proxy import ProviderRegistry, ProxyHandler
+from ._routes import resolve_route_key
+from ._server import FakeServer
+from ._state import Project
+from ._transport import AsyncFakeTransport, FakeTransport
+
+
+class FakeParagon:
+    """A faithful, stateful Paragon for tests, demos and the CLI.
+
+    It serves every operation of Paragon's SDK API, the ``/v2`` events path, the Proxy API and ActionKit on one base
+    URL, and checks each request's RS256 user token against its key pair (a fresh 2048-bit one unless
+    ``signing_key_pem`` or ``public_key_pem`` is given). It starts with Salesforce, HubSpot, Slack and Google Drive
+    (``default_project=False`` starts empty)::
+
+        fake = FakeParagon()
+        sync = fake.workflow_id("salesforce", "Sync Contacts to Salesforce")
+        fake.user("u1").connect("salesforce").enable_workflow(sync)
+        client = httpx.Client(transport=fake.transport(), base_url="https://api.useparagon.com")
+    """
+
+    def __init__(
+        self,
+        *,
+        project_id: str = DEFAULT_PROJECT_ID,
+        signing_key_pem: str = "",
+        public_key_pem: str = "",
+        default_project: bool = True,
+    ) -> None:
+        if not project_id or "/" in project_id:
+            raise ValueError("project_id must be a non-empty id without '/'")
+        if signing_key_pem and public_key_pem:
+            raise ValueError("give signing_key_pem or public_key_pem, not both")
+        self._private_key: rsa.RSAPrivateKey | None
+        if public_key_pem:
+            self._private_key = None
+            public_key = _auth.load_public_key(public_key_pem)
+        else:
+            key = _auth.load_private_key(signing_key_pem) if signing_key_pem else _auth.generate_private_key()
+            self._private_key, public_key = key, key.public_key()
+        self._public_key_pem = _auth.public_key_pem(public_key)
+        self._project = Project(project_id)
+        self._providers = ProviderRegistry()
+        self._action_handlers: dict[str, ActionHandler] = {}
+        self.faults = Faults(self._project.lock, resolve_route_key)
+        self._core = Core(self._project, public_key, self.faults, self._providers, self._action_handlers)
+        if default_project:
+            for spec in DEFAULT_INTEGRATIONS:
+                self._project.add_spec(spec)
+
+    def __repr__(self) -> str:
+        with self._project.lock:
+            types = list(self._project.integrations)
+            users = len(self._project.users)
+        return f"FakeParagon(project_id={self.project_id!r}, integrations={types!r}, users={users})"
+
+    # Identity and tokens
+
+    @property
+    def project_id(self) -> str:
+        return self._project.id
+
+    @property
+    def signing_key_pem(self) -> str:
+        """The private key as PEM (a throwaway test key). Unavailable when the fake was given only a public key."""
+        if self._private_key is None:
+            raise RuntimeError("this FakeParagon was given only a public key: it cannot sign user tokens")
+        return _auth.private_key_pem(self._private_key)
+
+    @property
+    def public_key_pem(self) -> str:
+        return self._public_key_pem
+
+    def sign_user_token(self, user_id: str, ttl: int = DEFAULT_TOKEN_TTL, **claims: Any) -> str:
+        """An RS256 user token for ``user_id`` with ``aud = "useparagon.com/{projectId}"``. Extra claims are added;
+        a claim given as ``None`` (``aud=None``) is left out. A negative ``ttl`` gives an expired token."""
+        if self._private_key is None:
+            raise RuntimeError("this FakeParagon was given only a public key: it cannot sign user tokens")
+        return _auth.sign(self._private_key, self.project_id, user_id, ttl, claims)
+
+    # Running it
+
+    def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes = b"") -> Outcome:
+        """The core handler: a raw request target (path and query) in, an ``Outcome`` out. Adapters use this."""
+        return self._core.handle(CoreRequest(method, target, httpx.Headers(dict(headers)), body))
+
+    def transport(self) -> FakeTransport:
+        """An ``httpx.BaseTransport`` answering requests to any host in process."""
+        return FakeTransport(self._core.handle)
+
+    def async_transport(self) -> AsyncFakeTransport:
+        """An ``httpx.AsyncBaseTransport`` answering requests to any host in process."""
+        return AsyncFakeTransport(self._core.handle)
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> FakeServer:
+        """A loopback HTTP server, bound now; ``with fake.serve() as server:`` runs it in a background thread,
+        ``fake.serve(port=8000).serve_forever()`` in this one."""
+        return FakeServer(self._core.handle, host, port)
+
+    # The project
+
+    def add_integration(
+        self,
+        type: str,
+        *,
+        name: str = "",
+        brand_color: str = DEFAULT_BRAND_COLOR,
+        icon: str = "",
+        description: str = "",
+        workflows: Iterable[FakeWorkflow | str] = (),
+        actions: Mapping[str, str] | None = None,
+        integration_id: str = "",
+        portal: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Adds an integration (``type`` is its short name, e.g. ``"pipedrive"``) and returns its id.
+
+        ``workflows`` are descriptions or ``FakeWorkflow``s; ``actions`` maps ActionKit action names to
+        descriptions; ``portal`` adds Connect Portal config values (``overview``, ``accentColor``…).
+        """
+        action_defs = [
+            ActionDef(action, text, {"type": "object", "properties": {}}) for action, text in (actions or {}).items()
+        ]
+        with self._project.lock:
+            integration = self._project.add_integration(
+                type,
+                name=name or type.title(),
+                brand_color=brand_color,
+                icon=icon,
+                description=description,
+                workflows=workflows,
+                actions=action_defs,
+                integration_id=integration_id,
+                portal=portal,
+            )
+            return integration.id
+
+    def integration_id(self, type: str) -> str:
+        with self._project.lock:
+            return self._project.integration(type).id
+
+    def workflow_id(self, integration: str, description: str) -> str:
+        """The id of the workflow of ``integration`` with this description."""
+        with self._project.lock:
+            found = self._project.integration(integration)
+            for workflow in found.workflows:
+                if workflow.description == description:
+                    return workflow.id
+            known = ", ".join(repr(w.description) for w in found.workflows) or "none"
+            raise KeyError(f"{integration} has no workflow {description!r} (it has: {known})")
+
+    def set_workflow_response(self, workflow_id: str, body: Any, *, status: int = 200) -> None:
+        """Make triggering the workflow answer ``status`` with ``body`` (a Response step), instead of ``202``."""
+        with self._project.lock:
+            self._workflow(workflow_id).response = (status, copy.deepcopy(body))
+
+    def clear_workflow_response(self, workflow_id: str) -> None:
+        with self._project.lock:
+            self._workflow(workflow_id).response = None
+
+    def _workflow(self, workflow_id: str) -> Workflow:
+        workflow = self._project.find_workflow(workflow_id)
+        if workflow is None:
+            raise KeyError(f"no workflow {workflow_id!r} in the project")
+        return workflow
+
+    # Users
+
+    def user(self, user_id: str) -> FakeUser:
+        """The Connected User ``user_id`` (created if new), to set up or inspect."""
+        if not user_id:
+            raise ValueError("user_id must not be empty")
+        with self._project.lock:
+            self._project.user(user_id)
+        return FakeUser(self, user_id)
+
+    @property
+    def user_ids(self) -> list[str]:
+        with self._project.lock:
+            return list(self._project.users)
+
+    # Providers
+
+    def on_proxy(self, integration: str, path: str, handler: ProxyHandler, *, method: str = "*") -> None:
+        """Route Proxy API calls for ``integration`` and provider ``path`` (``"*"``: any path) to ``handler``.
+
+        ``handler(ProxyRequest)`` returns ``(status, body)`` or ``(status, body, headers)``; ``body`` is JSON-able
+        or ``bytes``. A status >= 400 is relayed as a provider failure (``meta.isIntegrationError``).
+        """
+        self._providers.register(integration, path, handler, method)
+
+    def on_action(self, action: str, handler: ActionHandler) -> None:
+        """Answer ActionKit runs of ``action`` with ``handler(ActionRun)``'s JSON-able output."""
+        self._action_handlers[action] = handler
+
+    # What happened
+
+    @property
+    def events(self) -> tuple[AppEvent, ...]:
+        """The App Events received, oldest first."""
+        with self._project.lock:
+            return tuple(self._project.events)
+
+    @property
+    def workflow_triggers(self) -> tuple[WorkflowTrigger, ...]:
+        """Every workflow run, by request trigger or by App Event, oldest first."""
+        with self._project.lock:
+            return tuple(self._project.triggers)
+
+    @property
+    def action_runs(self) -> tuple[ActionRun, ...]:
+        with self._project.lock:
+            return tuple(self._project.action_runs)
+
+    @property
+    def requests(self) -> tuple[RequestRecord, ...]:
+        """Every request answered (method, path without query, status, operationId), oldest first."""
+        with self._project.lock:
+            return tuple(self._project.requests)
+
+    def clear_logs(self) -> None:
+        """Forget the logged events, workflow runs, action runs and requests (state is kept)."""
+        with self._project.lock:
+            self._project.events.clear()
+            self._project.triggers.clear()
+            self._project.action_runs.clear()
+            self._project.requests.clear()
+
+
+class FakeUser:
+    """A Connected User of a ``FakeParagon``; every setter returns the user, so calls chain."""
+
+    def __init__(self, fake: FakeParagon, user_id: str) -> None:
+        self._fake = fake
+        self._project = fake._project
+        self.id = user_id
+
+    def __repr__(self) -> str:
+        return f"FakeUser(id={self.id!r}, connected={self.connected!r})"
+
+    def connect(
+        self,
+        integration: str,
+        *,
+        status: CredentialStatus = "VALID",
+        provider_id: str = "",
+        provider_data: Mapping[str, Any] | None = None,
+        credential_id: str = "",
+    ) -> FakeUser:
+        """Adds a credential (a connected account) for ``integration``; call again for a second account."""
+        if status not in CREDENTIAL_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(CREDENTIAL_STATUSES)}")
+        with self._project.lock:
+            user = self._project.user(self.id)
+            if credential_id and any(
+                c.id == credential_id for u in self._project.users.values() for c in u.credentials
+            ):
+                raise ValueError(f"credential id {credential_id} is already used")
+            defaults = next((dict(s.provider_data) for s in DEFAULT_INTEGRATIONS if s.type == integration), {})
+            data = defaults if provider_data is None else provider_data
+            self._project.connect(
+                user,
+                integration,
+                status=status,
+                provider_id=provider_id,
+                provider_data=data,
+                credential_id=credential_id,
+            )
+        return self
+
+    def disconnect(self, integration: str) -> FakeUser:
+        """Removes every credential of ``integration`` (as an uninstall does)."""
+        with self._project.lock:
+            user = self._project.user(self.id)
+            found = self._project.integration(integration)
+            user.credentials = [c for c in user.credentials if c.integration_id != found.id]
+        return self
+
+    def set_credential_status(self, integration: str, status: CredentialStatus) -> FakeUser:
+        """Sets the status of every credential of ``integration`` (e.g. ``"INVALID"`` after a revoked token)."""
+        if status not in CREDENTIAL_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(CREDENTIAL_STATUSES)}")
+        with self._project.lock:
+            for credential in self._credentials(integration):
+                credential.status = status
+        return self
+
+    def enable_workflow(self, workflow_id: str, settings: Mapping[str, Any] | None = None) -> FakeUser:
+        """Turns the workflow on in the default configuration of the user's VALID credential for its integration."""
+        self._toggle(workflow_id, True, settings)
+        return self
+
+    def disable_workflow(self, workflow_id: str) -> FakeUser:
+        self._toggle(workflow_id, False, None)
+        return self
+
+    def set_meta(self, meta: Mapping[str, Any] | None = None, /, **more: Any) -> FakeUser:
+        """Merges metadata, as ``PATCH /sdk/me`` does: ``set_meta({"Email": "a@b.co"})`` or ``set_meta(Name="A")``."""
+        with self._project.lock:
+            self._project.user(self.id).meta.update(copy.deepcopy({**(meta or {}), **more}))
+        return self
+
+    def token(self, ttl: int = DEFAULT_TOKEN_TTL, **claims: Any) -> str:
+        """A user token for this user (``FakeParagon.sign_user_token``)."""
+        return self._fake.sign_user_token(self.id, ttl, **claims)
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        with self._project.lock:
+            return copy.deepcopy(self._project.user(self.id).meta)
+
+    @property
+    def connected(self) -> dict[str, CredentialStatus]:
+        """Integration type → status of its first credential, for the integrations the user connected."""
+        with self._project.lock:
+            found: dict[str, CredentialStatus] = {}
+            for credential in self._project.user(self.id).credentials:
+                found.setdefault(credential.integration_type, credential.status)
+            return found
+
+    def credential_ids(self, integration: str) -> list[str]:
+        with self._project.lock:
+            return [c.id for c in self._credentials(integration)]
+
+    @property
+    def enabled_workflows(self) -> frozenset[str]:
+        """The ids of the workflows that run for the user (enabled on a VALID credential)."""
+        with self._project.lock:
+            user = self._project.user(self.id)
+            return frozenset(
+                workflow.id
+                for integration in self._project.integrations.values()
+                for workflow in integration.workflows
+                if self._project.enabled_configurations(user, workflow)
+            )
+
+    def _credentials(self, integration: str) -> list[Credential]:
+        found = self._project.integration(integration)
+        return self._project.user(self.id).credentials_for(found.id)
+
+    def _toggle(self, workflow_id: str, enabled: bool, settings: Mapping[str, Any] | None) -> None:
+        with self._project.lock:
+            workflow = self._fake._workflow(workflow_id)
+            try:
+                self._project.set_workflow_enabled(self._project.user(self.id), workflow, enabled, settings=settings)
+            except ApiError as exc:
+                raise ValueError(
+                    f"user {self.id!r} has no VALID {workflow.integration_type} credential: connect it first"
+                ) from exc
