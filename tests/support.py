@@ -51,7 +51,7 @@ class Harness:
             return self._loop.run_until_complete(value)
         return value
 
-    def call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+    def call(self, method: str, /, *args: Any, **kwargs: Any) -> Any:
         return self.run(getattr(self.session, method)(*args, **kwargs))
 
     def close(self) -> None:

@@ -120,6 +120,11 @@ def _json_or_none(response: httpx.Response) -> Any:
     return response.json() if response.content else None
 
 
+def _workflow_response(response: httpx.Response) -> Any:
+    # 202 means the workflow has no Response step: whatever body comes with it is Paragon's acknowledgement.
+    return None if response.status_code == 202 else _json_or_none(response)
+
+
 def _targeting(credential_id: str | None, configuration_id: str | None) -> dict[str, str | Unset]:
     if configuration_id is not None and credential_id is None:
         # The JS SDK refuses this too: a configuration is only meaningful within one credential.
@@ -168,18 +173,24 @@ def normalize_user_meta(meta: object) -> dict[str, Any]:
 
 
 def set_user_metadata_flow(project_id: str, meta: object) -> Flow[AuthenticatedUser]:
-    body = UpdateUserMetadataRequest(meta=UserMeta.from_dict(normalize_user_meta(meta)))
+    normalized = normalize_user_meta(meta)
+    kwargs = update_user_metadata._get_kwargs(
+        project_id, body=UpdateUserMetadataRequest(meta=UserMeta.from_dict(normalized))
+    )
+    # The generated to_dict() moves the declared keys (Name, Email) after the others; send the caller's order.
+    kwargs["json"] = {"meta": normalized}
     updated: AuthenticatedUser | None = yield _from_generated(
-        update_user_metadata._get_kwargs(project_id, body=body),
+        kwargs,
         service="api",
         route="PATCH /projects/{projectId}/sdk/me",
         parse=_user_or_none,
     )
     if updated is None:
         # Paragon does not document this response; the JS SDK re-reads the user too.
-        user = yield get_user_call(project_id)
-        if not isinstance(user, AuthenticatedUser):
-            raise ResponseMismatch("the user is not authenticated after updating their metadata")
+        # Only an authenticated user will do; the parser's mismatch becomes an APIResponseValidationError.
+        user: AuthenticatedUser = yield attrs.evolve(
+            get_user_call(project_id), parse=_parsed(get_user._parse_response, AuthenticatedUser)
+        )
         return user
     return updated
 
@@ -336,7 +347,7 @@ def workflow_call(
         ),
         service="api",
         route="POST /projects/{projectId}/sdk/triggers/{workflowId}",
-        parse=_json_or_none,
+        parse=_workflow_response,
     )
     extra_headers = validate_headers(headers, reserved=_CONTROL_HEADERS)
     params = tuple(validate_query_params(query, name="query"))
