@@ -1,0 +1,425 @@
+"""Hostile input at the client level: rejected before any I/O, and the token only ever sent to configured hosts.
+
+tests/test_validation.py tables the validators themselves; this file drives the public session methods through
+the sync/async harness (reliability.md §8 A.1, A.3, A.5) and checks that every parameter is wired to its validator:
+each row raises ``InvalidRequestError`` (a ``ValueError``) with **0 requests sent**.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from useparagon import (
+    APIStatusError,
+    AsyncUserSession,
+    InvalidRequestError,
+    ParagonError,
+    UserSession,
+    UserTokenError,
+)
+
+from tests.support import PROJECT_ID, Harness, json_response
+
+DOT = "is a dot-segment once decoded"
+SCHEME = "must not contain ':' in its first segment"
+SEPARATOR = "contains an encoded '/' or '\\'"
+CONTROL = "must not contain control characters"
+QUERY = "pass query parameters with params="
+NOT_STR = "path must be a str, not"
+METHOD = "method must be one of DELETE, GET, PATCH, POST, PUT"
+SLASH = "must not contain '/' (it would change the URL path)"
+RESERVED = "the client sets it itself"
+JSON = "must be JSON-serialisable"
+NOT_DICT = "must be a dict with str keys"
+
+# (row id, session method, positional args, keyword args, a fragment of the message)
+Row = tuple[str, str, tuple[Any, ...], dict[str, Any], str]
+
+
+def _path(case: str, path: object, fragment: str) -> Row:
+    return (f"path {case}", "request", ("slack", path), {}, fragment)
+
+
+HOSTILE: list[Row] = [
+    # Proxy paths: a representative 25 of reliability.md §8 A.1 (tests/test_validation.py has them all)
+    _path("..", "..", DOT),
+    _path("../x", "../x", DOT),
+    _path("a/../../b", "a/../../b", DOT),
+    _path(".", ".", DOT),
+    _path("a/./b", "a/./b", DOT),
+    _path("%2e%2e", "%2e%2e", DOT),
+    _path("%2E%2e/x", "%2E%2e/x", DOT),
+    _path("double-encoded dots", "a/%252e%252e/b", DOT),
+    _path("fullwidth dots", "\uff0e\uff0e/admin", DOT),
+    _path("..;/ (Tomcat)", "a/..;/b", DOT),
+    _path("..%2f", "..%2f", SEPARATOR),
+    _path("a%2fb", "a%2fb", SEPARATOR),
+    _path("//evil.com/x", "//evil.com/x", "must not start with '//'"),
+    _path("https://evil.com", "https://evil.com", SCHEME),
+    _path("HTTPS://evil.com", "HTTPS://evil.com", SCHEME),
+    _path("http:evil", "http:evil", SCHEME),
+    _path("javascript:", "javascript:alert(1)", SCHEME),
+    _path("file:///etc/passwd", "file:///etc/passwd", SCHEME),
+    _path("evil.com:443/x", "evil.com:443/x", SCHEME),
+    _path("backslashes", "a\\..\\b", "must not contain backslashes"),
+    _path("query", "x?admin=1", QUERY),
+    _path("fragment", "x#f", QUERY),
+    _path("CR/LF", "a\r\nHost: evil.com", CONTROL),
+    _path("TAB", "a\tb", CONTROL),
+    _path("NUL", "a\x00b", CONTROL),
+    _path("10 kB", "x" * 10_000, "path must be at most 2048 characters"),
+    _path("empty", "", "path must not be empty"),
+    _path("int", 42, NOT_STR),
+    _path("None", None, NOT_STR),
+    _path("bytes", b"chat.postMessage", NOT_STR),
+    # Integration types
+    ("integration ..", "request", ("..", "x"), {}, "integration must be an integration type"),
+    ("integration a/b", "request", ("a/b", "x"), {}, f"integration {SLASH}"),
+    ("integration https://evil", "request", ("https://evil", "x"), {}, "integration must not contain ':'"),
+    ("integration empty", "request", ("", "x"), {}, "integration must be a non-empty string"),
+    ("integration None", "request", (None, "x"), {}, "integration must be a str, not NoneType"),
+    ("uninstall integration ../x", "uninstall_integration", ("../x",), {}, f"integration {SLASH}"),
+    ("uninstall integration empty", "uninstall_integration", ("",), {}, "integration must be a non-empty string"),
+    ("actions integration ../x", "list_actions", (), {"integrations": ["../x"]}, f"integration {SLASH}"),
+    # Workflow ids (reliability.md §8 A.3: "", " ", ".", "..", "%2e", "a/b", "a?b", "a\nb")
+    ("workflow_id empty", "workflow", ("",), {}, "workflow_id must be a non-empty string"),
+    ("workflow_id blank", "workflow", (" ",), {}, "workflow_id must not be blank"),
+    ("workflow_id .", "workflow", (".",), {}, "workflow_id must not be '.'"),
+    ("workflow_id ..", "workflow", ("..",), {}, "workflow_id must not be '..'"),
+    ("workflow_id %2e", "workflow", ("%2e",), {}, "workflow_id must not contain '%'"),
+    ("workflow_id a/b", "workflow", ("a/b",), {}, f"workflow_id {SLASH}"),
+    ("workflow_id a?b", "workflow", ("a?b",), {}, "workflow_id must not contain '?'"),
+    ("workflow_id a\\nb", "workflow", ("a\nb",), {}, "workflow_id must not contain whitespace or control"),
+    ("workflow_id None", "workflow", (None,), {}, "workflow_id must be a str, not NoneType"),
+    ("disable workflow_id ../x", "disable_workflow", ("../x",), {}, f"workflow_id {SLASH}"),
+    ("enable workflow_id a#b", "enable_workflow", ("a#b",), {}, "workflow_id must not contain '#'"),
+    # Credential ids, as a path id and as the X-Paragon-Credential header
+    ("credential path id ../other", "get_credential", ("../other",), {}, f"credential_id {SLASH}"),
+    ("credential path id empty", "get_credential", ("",), {}, "credential_id must be a non-empty string"),
+    ("credential path id ..", "get_credential", ("..",), {}, "credential_id must not be '..'"),
+    (
+        "credential header CR/LF",
+        "request",
+        ("slack", "x"),
+        {"credential_id": "c\r\nX-Evil: 1"},
+        "credential_id must not contain control characters",
+    ),
+    ("credential header LF (event)", "event", ("E", {}), {"credential_id": "c\n"}, "credential_id must not contain"),
+    ("credential header int", "workflow", ("wf",), {"credential_id": 5}, "credential_id must be a str, not int"),
+    ("configuration without credential", "event", ("E", {}), {"configuration_id": "cfg"}, "needs credential_id"),
+    # Proxy methods
+    ("method TRACE", "request", ("slack", "x"), {"method": "TRACE"}, f"{METHOD}, got 'TRACE'"),
+    ("method CONNECT", "request", ("slack", "x"), {"method": "CONNECT"}, f"{METHOD}, got 'CONNECT'"),
+    ("method get CR/LF", "request", ("slack", "x"), {"method": "get\r\n"}, f"{METHOD}, got 'get\\r\\n'"),
+    ("method int", "request", ("slack", "x"), {"method": 1}, f"{METHOD}, got 1"),
+    # Headers that would override the client's own, or split the request
+    ("header Authorization", "request", ("slack", "x"), {"headers": {"Authorization": "Bearer x"}}, RESERVED),
+    ("header authorization", "request", ("slack", "x"), {"headers": {"authorization": "Bearer x"}}, RESERVED),
+    ("header X-Paragon-Credential", "request", ("slack", "x"), {"headers": {"X-Paragon-Credential": "c"}}, RESERVED),
+    (
+        "header x-paragon-use-raw-response",
+        "request",
+        ("s", "x"),
+        {"headers": {"x-paragon-use-raw-response": "1"}},
+        RESERVED,
+    ),
+    ("header Host", "request", ("slack", "x"), {"headers": {"Host": "evil.com"}}, RESERVED),
+    ("header Transfer-Encoding", "request", ("slack", "x"), {"headers": {"Transfer-Encoding": "chunked"}}, RESERVED),
+    ("workflow header Content-Type", "workflow", ("wf",), {"headers": {"Content-Type": "text/plain"}}, RESERVED),
+    ("workflow header Authorization", "workflow", ("wf",), {"headers": {"Authorization": "x"}}, RESERVED),
+    ("header value CR/LF", "request", ("slack", "x"), {"headers": {"X-A": "v\r\nInjected: 1"}}, CONTROL),
+    ("header value LF", "request", ("slack", "x"), {"headers": {"X-A": "v\n"}}, CONTROL),
+    ("workflow header value CR", "workflow", ("wf",), {"headers": {"X-A": "v\rw"}}, CONTROL),
+    ("header name CR/LF", "request", ("slack", "x"), {"headers": {"X-A\r\nB": "v"}}, "not a valid HTTP header name"),
+    ("header value int", "request", ("slack", "x"), {"headers": {"X-A": 1}}, "headers['X-A'] must be a str, not int"),
+    # Bodies that are not JSON
+    ("body set", "request", ("slack", "x"), {"method": "POST", "body": {1, 2}}, f"body {JSON}"),
+    ("body NaN", "request", ("slack", "x"), {"method": "POST", "body": {"a": float("nan")}}, "finite number, not nan"),
+    ("body object()", "request", ("slack", "x"), {"method": "POST", "body": object()}, f"body {JSON}"),
+    ("body int key", "request", ("slack", "x"), {"method": "POST", "body": {1: "a"}}, "JSON object keys must be str"),
+    ("body on GET", "request", ("slack", "x"), {"method": "GET", "body": {"a": 1}}, "a GET request cannot have a body"),
+    ("workflow body inf", "workflow", ("wf",), {"body": {"a": float("inf")}}, "finite number, not inf"),
+    ("workflow body list", "workflow", ("wf",), {"body": [1]}, f"body {NOT_DICT}"),
+    # Query parameters
+    ("params None", "request", ("slack", "x"), {"params": {"a": None}}, "params['a'] is None"),
+    ("params NaN", "request", ("slack", "x"), {"params": {"a": float("nan")}}, "finite number, not nan"),
+    ("params empty key", "request", ("slack", "x"), {"params": {"": "v"}}, "params keys must not be empty"),
+    ("workflow query None", "workflow", ("wf",), {"query": {"a": None}}, "query['a'] is None"),
+    # App Events
+    ("event name empty", "event", ("", {}), {}, "event name must be a non-empty str"),
+    ("event name blank", "event", ("  ", {}), {}, "event name must be a non-empty str"),
+    ("event name None", "event", (None, {}), {}, "event name must be a non-empty str"),
+    ("event payload list", "event", ("E", [1]), {}, f"payload {NOT_DICT}, got list"),
+    ("event payload str", "event", ("E", "x"), {}, f"payload {NOT_DICT}, got str"),
+    ("event payload None", "event", ("E", None), {}, f"payload {NOT_DICT}, got NoneType"),
+    ("event payload NaN", "event", ("E", {"a": float("nan")}), {}, 'body["payload"]["a"] must be a finite number'),
+    # User metadata
+    ("metadata list", "set_user_metadata", ([("a", 1)],), {}, f"metadata {NOT_DICT}, got list"),
+    ("metadata str", "set_user_metadata", ("x",), {}, f"metadata {NOT_DICT}, got str"),
+    ("metadata empty key", "set_user_metadata", ({"": 1},), {}, "metadata keys must be non-empty strings"),
+    ("metadata object()", "set_user_metadata", ({"a": object()},), {}, f'body["meta"]["a"] {JSON}'),
+    # ActionKit
+    ("action empty", "run_action", ("",), {}, "action must be a non-empty str"),
+    ("action parameters list", "run_action", ("A", [1]), {}, f"parameters {NOT_DICT}, got list"),
+]
+
+
+def _never_called(request: httpx.Request) -> httpx.Response:
+    raise AssertionError(f"no request may be sent, got {request.method} {request.url}")
+
+
+@pytest.fixture(scope="module")
+def idle_harnesses(rsa_pem: str) -> Iterator[dict[str, Harness]]:
+    """One client per flavour for the tables that must never send anything (building a client loads the RSA key,
+    which costs more than the checks themselves)."""
+    made = {flavor: Harness(flavor, _never_called, rsa_pem) for flavor in ("sync", "async")}
+    yield made
+    for harness in made.values():
+        harness.close()
+
+
+@pytest.fixture
+def idle(idle_harnesses: dict[str, Harness], flavor: str) -> Iterator[Harness]:
+    """The shared client of this test's flavour; whatever a failing test sent is forgotten afterwards."""
+    harness = idle_harnesses[flavor]
+    yield harness
+    harness.requests.clear()
+
+
+def test_the_hostile_table_is_large_enough() -> None:
+    """Issue 3 §8 asks for at least 40 rows; every row has a unique id."""
+    assert len(HOSTILE) >= 40
+    assert len({row[0] for row in HOSTILE}) == len(HOSTILE)
+
+
+@pytest.mark.parametrize(("case", "method", "args", "kwargs", "fragment"), HOSTILE, ids=[row[0] for row in HOSTILE])
+def test_hostile_input_is_rejected_before_any_request(
+    case: str,
+    method: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    fragment: str,
+    idle: Harness,
+) -> None:
+    """Each row raises InvalidRequestError (a ValueError) naming the parameter, with 0 requests sent."""
+    harness = idle
+    with pytest.raises(InvalidRequestError) as caught:
+        harness.run(getattr(harness.session, method)(*args, **kwargs))
+    error = caught.value
+    assert isinstance(error, ValueError)
+    assert fragment in str(error)
+    assert str(error).isprintable(), "a raw control character reached the message"
+    assert harness.requests == []
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Token host pinning (reliability.md §8 A.5)
+
+INTEGRATION = {
+    "id": "int-1",
+    "type": "salesforce",
+    "isActive": True,
+    "configs": [],
+    "workflows": [{"id": "wf-1"}],
+    "hasCredential": True,
+}
+USER = {"authenticated": True, "userId": "user-123", "integrations": {}}
+
+
+def _paragon(request: httpx.Request) -> httpx.Response:
+    """A plausible success for every route of every service."""
+    path, method = request.url.path, request.method
+    base = f"/projects/{PROJECT_ID}"
+    if "/sdk/proxy/" in path:
+        return json_response(200, {"output": {"ok": True}})
+    if path == f"{base}/actions":
+        return json_response(200, {"actions": {}} if method == "GET" else {"ok": True})
+    routes: dict[tuple[str, str], Any] = {
+        ("GET", "/sdk/me"): USER,
+        ("PATCH", "/sdk/me"): USER,
+        ("GET", "/sdk/metadata"): [],
+        ("GET", "/sdk/integrations"): [INTEGRATION],
+        ("DELETE", "/sdk/integrations/int-1"): {},
+        ("GET", "/sdk/credentials"): [],
+        ("GET", "/sdk/credentials/cred-1"): {"id": "cred-1"},
+        ("POST", "/sdk/events/trigger"): {},
+        ("POST", "/sdk/triggers/wf-1"): {"ok": True},
+        ("POST", "/sdk/workflows/wf-1"): {},
+        ("DELETE", "/sdk/workflows/wf-1"): {},
+    }
+    body = routes.get((method, path.removeprefix(base)))
+    if body is None:
+        return json_response(404, {"message": f"no route {method} {path}"})
+    return json_response(200, body)
+
+
+# (session method, args, kwargs, the services its requests go to, in order)
+EVERY_CALL: list[tuple[str, tuple[Any, ...], dict[str, Any], list[str]]] = [
+    ("get_user", (), {}, ["api"]),
+    ("set_user_metadata", ({"Email": "a@b.co"},), {}, ["api"]),
+    ("get_integration_metadata", (), {}, ["api"]),
+    ("get_integrations", (), {}, ["api"]),
+    ("get_credentials", (), {}, ["api"]),
+    ("get_credential", ("cred-1",), {}, ["api"]),
+    ("event", ("Contact Created", {"email": "a@b.co"}), {"credential_id": "cred-1"}, ["api"]),
+    ("workflow", ("wf-1",), {"body": {"a": 1}, "query": {"q": "1"}, "headers": {"X-A": "b"}}, ["api"]),
+    ("request", ("slack", "chat.postMessage"), {"method": "POST", "body": {"text": "hi"}}, ["proxy"]),
+    ("request", ("slack", "files/1"), {"raw": True, "params": {"q": "x"}}, ["proxy"]),
+    ("uninstall_integration", ("salesforce",), {}, ["api", "api"]),
+    ("enable_workflow", ("wf-1",), {}, ["api", "api"]),
+    ("disable_workflow", ("wf-1",), {}, ["api", "api"]),
+    ("list_actions", (), {"integrations": ["salesforce"]}, ["actionkit"]),
+    ("run_action", ("SALESFORCE_CREATE_RECORD", {"a": 1}), {}, ["actionkit"]),
+]
+
+HOSTS: dict[str, dict[str, str]] = {
+    "cloud": {},
+    "on-prem host": {"host": "paragon.example.com"},
+    "service urls": {
+        "api_url": "https://api.internal.example:8443",
+        "proxy_url": "https://proxy.internal.example",
+        "actionkit_url": "http://actionkit.internal.example:8080",
+    },
+}
+
+
+def test_every_public_session_method_is_in_the_host_table() -> None:
+    """Adding a session method without a host-pinning row fails here."""
+    for cls in (UserSession, AsyncUserSession):
+        public = {name for name in dir(cls) if not name.startswith("_") and callable(getattr(cls, name))}
+        assert public - {"subscribe"} == {row[0] for row in EVERY_CALL}
+
+
+@pytest.mark.parametrize("hosts", list(HOSTS))
+def test_the_token_only_goes_to_the_configured_hosts(hosts: str, make_harness: Callable[..., Harness]) -> None:
+    """Every public session method: 100% of requests go to the configured service origin (scheme, host and port)
+    and carry the session's bearer token; nothing else is contacted."""
+    harness = make_harness(_paragon, **HOSTS[hosts])
+    harness.client.subscribe("onWorkflowChange", lambda event, user: None)  # enable/disable look up the integration
+    urls = harness.client.urls
+    origins = {service: httpx.URL(getattr(urls, service)) for service in ("api", "proxy", "actionkit")}
+    for method, args, kwargs, services in EVERY_CALL:
+        before = len(harness.requests)
+        harness.run(getattr(harness.session, method)(*args, **kwargs))
+        sent = harness.requests[before:]
+        assert len(sent) == len(services), method
+        for request, service in zip(sent, services, strict=True):
+            origin = origins[service]
+            assert (request.url.scheme, request.url.host, request.url.port) == (
+                origin.scheme,
+                origin.host,
+                origin.port,
+            ), method
+            assert request.url.path.startswith(f"/projects/{PROJECT_ID}/"), method
+    tokens = {request.headers["authorization"] for request in harness.requests}
+    (token,) = tokens
+    assert token.startswith("Bearer ey")
+    claims = jwt.decode(token.removeprefix("Bearer "), options={"verify_signature": False})
+    assert claims["sub"] == "user-123"
+    assert len(harness.requests) == sum(len(row[3]) for row in EVERY_CALL)
+
+
+REDIRECT_TARGETS = [
+    "https://evil.example/steal",
+    "//evil.example/steal",
+    "http://api.useparagon.com/projects/x/sdk/me",
+    "/projects/other/sdk/me",
+]
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_redirects_are_never_followed(status: int, make_harness: Callable[..., Harness]) -> None:
+    """Any 3xx, to any target (another host, scheme-relative, plain http, same host): a typed error after exactly
+    one request each; the token never follows a redirect."""
+    target = {"location": ""}
+    harness = make_harness(lambda request: httpx.Response(status, headers={"location": target["location"]}))
+    for location in REDIRECT_TARGETS:
+        target["location"] = location
+        before = len(harness.requests)
+        with pytest.raises(APIStatusError) as caught:
+            harness.call("get_user")
+        assert caught.value.status_code == status
+        assert "unexpected redirect" in str(caught.value)
+        (request,) = harness.requests[before:]
+        assert request.url.host == "api.useparagon.com"
+    assert len(harness.requests) == len(REDIRECT_TARGETS)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# authenticate() arguments
+
+
+def _token(key: rsa.RSAPrivateKey, **claims: Any) -> str:
+    now = int(time.time())
+    payload: dict[str, Any] = {"sub": "user-9", "iat": now, "exp": now + 3600, **claims}
+    return jwt.encode(payload, key, algorithm="RS256")
+
+
+@pytest.mark.parametrize(
+    ("case", "error", "fragment"),
+    [
+        ("both user_id and user_token", InvalidRequestError, "not both"),
+        ("neither", InvalidRequestError, "pass a user_id (to sign a token) or user_token="),
+        ("empty user id", InvalidRequestError, "user_id must not be empty or whitespace"),
+        ("blank user id", InvalidRequestError, "user_id must not be empty or whitespace"),
+        ("padded user id", InvalidRequestError, "user_id must not have leading or trailing whitespace"),
+        ("user id with LF", InvalidRequestError, "user_id must not contain control characters"),
+        ("user id not a str", InvalidRequestError, "user_id must be a str, got int"),
+        ("ttl zero", InvalidRequestError, "ttl must be between 1 and 86400 seconds, got 0"),
+        ("reserved claim", InvalidRequestError, "claims may not override sub"),
+        ("ttl with a given token", InvalidRequestError, "apply only when useparagon signs the token"),
+        ("expired user token", UserTokenError, "the user token expired at"),
+        ("malformed user token", UserTokenError, "the user token is not a JWT"),
+        ("empty user token", UserTokenError, "the user token is empty"),
+        ("Bearer-prefixed user token", UserTokenError, "without its 'Bearer ' prefix"),
+        ("HS256 user token", UserTokenError, "Paragon requires RS256"),
+        ("user token without sub", UserTokenError, "sub"),
+    ],
+)
+def test_authenticate_rejects_bad_arguments_before_io(
+    case: str,
+    error: type[ParagonError],
+    fragment: str,
+    idle: Harness,
+    rsa_key: rsa.RSAPrivateKey,
+) -> None:
+    """``authenticate`` checks its arguments (and a given token's shape and expiry) when called: the error is
+    typed, a ValueError, and no request is ever sent."""
+    harness = idle
+    valid = _token(rsa_key)
+    now = int(time.time())
+    calls: dict[str, Callable[[], object]] = {
+        "both user_id and user_token": lambda: harness.client.authenticate("user-1", user_token=valid),
+        "neither": harness.client.authenticate,
+        "empty user id": lambda: harness.client.authenticate(""),
+        "blank user id": lambda: harness.client.authenticate("   "),
+        "padded user id": lambda: harness.client.authenticate(" user-1 "),
+        "user id with LF": lambda: harness.client.authenticate("user\n1"),
+        "user id not a str": lambda: harness.client.authenticate(123),  # type: ignore[arg-type]
+        "ttl zero": lambda: harness.client.authenticate("user-1", ttl=0),
+        "reserved claim": lambda: harness.client.authenticate("user-1", sub="someone-else"),
+        "ttl with a given token": lambda: harness.client.authenticate(user_token=valid, ttl=60),
+        "expired user token": lambda: harness.client.authenticate(
+            user_token=_token(rsa_key, iat=now - 7200, exp=now - 3600)
+        ),
+        "malformed user token": lambda: harness.client.authenticate(user_token="not-a-jwt"),
+        "empty user token": lambda: harness.client.authenticate(user_token=""),
+        "Bearer-prefixed user token": lambda: harness.client.authenticate(user_token=f"Bearer {valid}"),
+        "HS256 user token": lambda: harness.client.authenticate(
+            user_token=jwt.encode({"sub": "u", "exp": now + 60}, "a-shared-secret-of-at-least-32-bytes!", "HS256")
+        ),
+        "user token without sub": lambda: harness.client.authenticate(
+            user_token=jwt.encode({"exp": now + 60}, rsa_key, algorithm="RS256")
+        ),
+    }
+    with pytest.raises(error) as caught:
+        calls[case]()
+    assert isinstance(caught.value, ValueError)
+    assert fragment in str(caught.value)
+    assert harness.requests == []
