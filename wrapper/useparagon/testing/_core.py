@@ -44,8 +44,8 @@ class Core:
         path, _, query = request.target.partition("?")
         if method == "OPTIONS":
             return self._finish(preflight(request.headers), request, method, path, "OPTIONS")
-        segments = [unquote(segment) for segment in path.strip("/").split("/")]
-        found, _ = match(method, segments)
+        segments = [unquote(segment) for segment in path[1:].split("/")]
+        found, _ = match(method, segments) if path.startswith("/") else (None, False)
         if found is None:
             outcome = error_outcome(404, f"Cannot {method} {path[:_PATH_PREVIEW]}")
             return self._finish(outcome, request, method, path, None)

@@ -10,6 +10,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .._constants import DEFAULT_TOKEN_TTL
+from .._types import NOT_GIVEN, NotGiven
 from . import _auth
 from ._api import ActionHandler
 from ._core import Core
@@ -53,20 +54,24 @@ class FakeParagon:
         self,
         *,
         project_id: str = DEFAULT_PROJECT_ID,
-        signing_key_pem: str = "",
-        public_key_pem: str = "",
+        signing_key_pem: str | NotGiven = NOT_GIVEN,
+        public_key_pem: str | NotGiven = NOT_GIVEN,
         default_project: bool = True,
     ) -> None:
         if not project_id or "/" in project_id:
             raise ValueError("project_id must be a non-empty id without '/'")
-        if signing_key_pem and public_key_pem:
+        if signing_key_pem is not NOT_GIVEN and public_key_pem is not NOT_GIVEN:
             raise ValueError("give signing_key_pem or public_key_pem, not both")
         self._private_key: rsa.RSAPrivateKey | None
-        if public_key_pem:
+        if public_key_pem is not NOT_GIVEN:
             self._private_key = None
             public_key = _auth.load_public_key(public_key_pem)
         else:
-            key = _auth.load_private_key(signing_key_pem) if signing_key_pem else _auth.generate_private_key()
+            key = (
+                _auth.generate_private_key()
+                if signing_key_pem is NOT_GIVEN
+                else _auth.load_private_key(signing_key_pem)
+            )
             self._private_key, public_key = key, key.public_key()
         self._public_key_pem = _auth.public_key_pem(public_key)
         self._project = Project(project_id)
@@ -133,14 +138,14 @@ class FakeParagon:
         self,
         type: str,
         *,
-        name: str = "",
+        name: str | NotGiven = NOT_GIVEN,
         brand_color: str = DEFAULT_BRAND_COLOR,
-        icon: str = "",
-        description: str = "",
+        icon: str | NotGiven = NOT_GIVEN,
+        description: str | NotGiven = NOT_GIVEN,
         workflows: Iterable[FakeWorkflow | str] = (),
-        actions: Mapping[str, str] | None = None,
-        integration_id: str = "",
-        portal: Mapping[str, Any] | None = None,
+        actions: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        integration_id: str | NotGiven = NOT_GIVEN,
+        portal: Mapping[str, Any] | NotGiven = NOT_GIVEN,
     ) -> str:
         """Adds an integration (``type`` is its short name, e.g. ``"pipedrive"``) and returns its id.
 
@@ -148,19 +153,20 @@ class FakeParagon:
         descriptions; ``portal`` adds Connect Portal config values (``overview``, ``accentColor``…).
         """
         action_defs = [
-            ActionDef(action, text, {"type": "object", "properties": {}}) for action, text in (actions or {}).items()
+            ActionDef(action, text, {"type": "object", "properties": {}})
+            for action, text in (actions if actions is not NOT_GIVEN else {}).items()
         ]
         with self._project.lock:
             integration = self._project.add_integration(
                 type,
-                name=name or type.title(),
+                name=type.title() if name is NOT_GIVEN else name,
                 brand_color=brand_color,
-                icon=icon,
-                description=description,
+                icon="" if icon is NOT_GIVEN else icon,
+                description="" if description is NOT_GIVEN else description,
                 workflows=workflows,
                 actions=action_defs,
-                integration_id=integration_id,
-                portal=portal,
+                integration_id="" if integration_id is NOT_GIVEN else integration_id,
+                portal=None if portal is NOT_GIVEN else portal,
             )
             return integration.id
 
@@ -272,26 +278,27 @@ class FakeUser:
         integration: str,
         *,
         status: CredentialStatus = "VALID",
-        provider_id: str = "",
-        provider_data: Mapping[str, Any] | None = None,
-        credential_id: str = "",
+        provider_id: str | NotGiven = NOT_GIVEN,
+        provider_data: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        credential_id: str | NotGiven = NOT_GIVEN,
     ) -> FakeUser:
         """Adds a credential (a connected account) for ``integration``; call again for a second account."""
         if status not in CREDENTIAL_STATUSES:
             raise ValueError(f"status must be one of {', '.join(CREDENTIAL_STATUSES)}")
         with self._project.lock:
             user = self._project.user(self.id)
+            credential_id = "" if credential_id is NOT_GIVEN else credential_id
             if credential_id and any(
                 c.id == credential_id for u in self._project.users.values() for c in u.credentials
             ):
                 raise ValueError(f"credential id {credential_id} is already used")
             defaults = next((dict(s.provider_data) for s in DEFAULT_INTEGRATIONS if s.type == integration), {})
-            data = defaults if provider_data is None else provider_data
+            data = defaults if provider_data is NOT_GIVEN else provider_data
             self._project.connect(
                 user,
                 integration,
                 status=status,
-                provider_id=provider_id,
+                provider_id="" if provider_id is NOT_GIVEN else provider_id,
                 provider_data=data,
                 credential_id=credential_id,
             )
@@ -314,19 +321,20 @@ class FakeUser:
                 credential.status = status
         return self
 
-    def enable_workflow(self, workflow_id: str, settings: Mapping[str, Any] | None = None) -> FakeUser:
+    def enable_workflow(self, workflow_id: str, settings: Mapping[str, Any] | NotGiven = NOT_GIVEN) -> FakeUser:
         """Turns the workflow on in the default configuration of the user's VALID credential for its integration."""
-        self._toggle(workflow_id, True, settings)
+        self._toggle(workflow_id, True, None if settings is NOT_GIVEN else settings)
         return self
 
     def disable_workflow(self, workflow_id: str) -> FakeUser:
         self._toggle(workflow_id, False, None)
         return self
 
-    def set_meta(self, meta: Mapping[str, Any] | None = None, /, **more: Any) -> FakeUser:
+    def set_meta(self, meta: Mapping[str, Any] | NotGiven = NOT_GIVEN, /, **more: Any) -> FakeUser:
         """Merges metadata, as ``PATCH /sdk/me`` does: ``set_meta({"Email": "a@b.co"})`` or ``set_meta(Name="A")``."""
         with self._project.lock:
-            self._project.user(self.id).meta.update(copy.deepcopy({**(meta or {}), **more}))
+            given = {} if meta is NOT_GIVEN else meta
+            self._project.user(self.id).meta.update(copy.deepcopy({**given, **more}))
         return self
 
     def token(self, ttl: int = DEFAULT_TOKEN_TTL, **claims: Any) -> str:

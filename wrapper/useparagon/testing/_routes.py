@@ -100,4 +100,6 @@ def _match_template(template: list[str], segments: list[str]) -> dict[str, str] 
             params[part[1:-1]] = segment
         elif part != segment:
             return None
-    return params if len(segments) == len(template) else None
+    # Express routes are not strict by default: one trailing slash still matches.
+    trailing_slash = len(segments) == len(template) + 1 and segments[-1] == ""
+    return params if len(segments) == len(template) or trailing_slash else None

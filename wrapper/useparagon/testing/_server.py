@@ -21,6 +21,8 @@ from ._http import CoreRequest, Outcome, error_body, json_outcome
 from ._transport import Handle
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
+# How often serve_forever() looks for a shutdown request: close() returns within about this long.
+POLL_INTERVAL = 0.02
 # An idle keep-alive connection is closed after this long, like a load balancer would.
 IDLE_TIMEOUT = 60.0
 
@@ -36,10 +38,12 @@ class _Server(ThreadingHTTPServer):
         self.stopping = threading.Event()
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+        self.accepted = 0
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
             self._connections.add(request)
+            self.accepted += 1
         super().process_request(request, client_address)
 
     def shutdown_request(self, request: Any) -> None:
@@ -132,8 +136,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(outcome.body)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        # http.server answers malformed requests with an HTML page; Paragon answers JSON.
+        # http.server answers malformed requests with an HTML page; Paragon answers JSON. A request line too broken
+        # to name its version would otherwise get a bare HTTP/0.9 answer with no status line.
         self.close_connection = True
+        if self.request_version == "HTTP/0.9":
+            self.request_version = self.protocol_version
         self._send(json_outcome(code, error_body(code, message or "Bad request")))
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -150,13 +157,18 @@ class FakeServer:
         self._serving = False
         self._teardown_lock = threading.Lock()
         bound_host, bound_port = self._server.server_address[:2]
-        shown = bound_host.decode() if isinstance(bound_host, bytes) else bound_host
-        self.host = shown
+        shown = bound_host.decode() if isinstance(bound_host, bytes | bytearray) else str(bound_host)
+        self.host: str = shown
         self.port = int(bound_port)
         self.url = f"http://{shown}:{self.port}" if ":" not in shown else f"http://[{shown}]:{self.port}"
 
     def __repr__(self) -> str:
         return f"FakeServer(url={self.url!r}, running={self.running})"
+
+    @property
+    def connections_accepted(self) -> int:
+        """How many TCP connections the server accepted (keep-alive reuses one)."""
+        return self._server.accepted
 
     @property
     def running(self) -> bool:
@@ -166,7 +178,9 @@ class FakeServer:
         """Serve in a background thread; returns self."""
         if self._thread is None and not self._serving:
             self._serving = True
-            self._thread = threading.Thread(target=self._server.serve_forever, name=f"FakeParagon {self.url}")
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, args=(POLL_INTERVAL,), name=f"FakeParagon {self.url}"
+            )
             self._thread.start()
         return self
 
@@ -176,7 +190,7 @@ class FakeServer:
             raise RuntimeError("this FakeServer is already serving")
         self._serving = True
         try:
-            self._server.serve_forever()
+            self._server.serve_forever(POLL_INTERVAL)
         except KeyboardInterrupt:
             pass
         finally:
