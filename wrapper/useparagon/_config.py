@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Mapping
 
 import attrs
@@ -81,7 +82,8 @@ def resolve_service_urls(
         defaults = ServiceURLs(api=DEFAULT_API_URL, proxy=DEFAULT_PROXY_URL, actionkit=DEFAULT_ACTIONKIT_URL)
     else:
         base_host = base_host.strip()
-        if not _HOST.match(base_host):
+        port = base_host.rpartition(":")[2] if ":" in base_host else ""
+        if not _HOST.match(base_host) or (port and not _valid_port(int(port))):
             raise ConfigurationError(
                 f"host must be a bare host name such as 'mycompany.paragon.so' (no scheme or path), got {base_host!r};"
                 f" pass host= or set {ENV_HOST}"
@@ -105,9 +107,16 @@ def _service_url(value: str | None, name: str) -> str | None:
         url = httpx.URL(value)
     except (httpx.InvalidURL, TypeError):
         raise ConfigurationError(f"{name} is not a valid URL: {value!r}") from None
+    if url.port is not None and not _valid_port(url.port):
+        raise ConfigurationError(f"{name} has a port outside 1-65535: {value!r}")
     if url.scheme not in ("https", "http") or not url.host or url.query or url.fragment or url.userinfo:
         raise ConfigurationError(f"{name} must be an http(s) URL without credentials, query or fragment, got {value!r}")
     return str(url).rstrip("/")
+
+
+def _valid_port(port: int) -> bool:
+    # The host pattern and httpx both accept any digits; an impossible port would only fail at connect time.
+    return 0 < port <= 65535
 
 
 def resolve_timeout(timeout: float | httpx.Timeout | NotGiven | None) -> httpx.Timeout:
@@ -117,7 +126,8 @@ def resolve_timeout(timeout: float | httpx.Timeout | NotGiven | None) -> httpx.T
         return httpx.Timeout(None)
     if isinstance(timeout, httpx.Timeout):
         return timeout
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+    # NaN, infinity and ints beyond any float pass "> 0" but fail in the socket layer (None means "no timeout").
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= sys.float_info.max:
         raise ConfigurationError(
             f"timeout must be a positive number of seconds, an httpx.Timeout or None, got {timeout!r}"
         )

@@ -167,7 +167,8 @@ class SyncSender:
         attempts = _Attempts(transport, call, transport.build_request(self.client, call, token))
         while True:
             try:
-                response = self.client.send(attempts.request, follow_redirects=False)
+                # auth=None: an injected client's own auth= would replace the user's bearer token.
+                response = self.client.send(attempts.request, auth=None, follow_redirects=False)
             except httpx.HTTPError as error:
                 time.sleep(attempts.on_error(transport.retry, error))
                 continue
@@ -187,7 +188,7 @@ class AsyncSender:
         attempts = _Attempts(transport, call, transport.build_request(self.client, call, token))
         while True:
             try:
-                response = await self.client.send(attempts.request, follow_redirects=False)
+                response = await self.client.send(attempts.request, auth=None, follow_redirects=False)
             except httpx.HTTPError as error:
                 await asyncio.sleep(attempts.on_error(transport.retry, error))
                 continue
