@@ -117,7 +117,9 @@ HOSTILE: list[Row] = [
     ("method TRACE", "request", ("slack", "x"), {"method": "TRACE"}, f"{METHOD}, got 'TRACE'"),
     ("method CONNECT", "request", ("slack", "x"), {"method": "CONNECT"}, f"{METHOD}, got 'CONNECT'"),
     ("method get CR/LF", "request", ("slack", "x"), {"method": "get\r\n"}, f"{METHOD}, got 'get\\r\\n'"),
-    ("method int", "request", ("slack", "x"), {"method": 1}, f"{METHOD}, got 1"),
+    ("method int", "request", ("slack", "x"), {"method": 1}, f"{METHOD}, got int"),
+    ("method huge int", "request", ("slack", "x"), {"method": 10**5000}, f"{METHOD}, got int"),
+    ("method 10 kB", "request", ("slack", "x"), {"method": "G" * 10_000}, f"{METHOD}, got 'GGGG"),
     # Headers that would override the client's own, or split the request
     ("header Authorization", "request", ("slack", "x"), {"headers": {"Authorization": "Bearer x"}}, RESERVED),
     ("header authorization", "request", ("slack", "x"), {"headers": {"authorization": "Bearer x"}}, RESERVED),
@@ -155,6 +157,7 @@ HOSTILE: list[Row] = [
     ("event name empty", "event", ("", {}), {}, "event name must be a non-empty str"),
     ("event name blank", "event", ("  ", {}), {}, "event name must be a non-empty str"),
     ("event name None", "event", (None, {}), {}, "event name must be a non-empty str"),
+    ("event name 10 kB blank", "event", (" " * 10_000, {}), {}, "event name must be a non-empty str, got '    "),
     ("event payload list", "event", ("E", [1]), {}, f"payload {NOT_DICT}, got list"),
     ("event payload str", "event", ("E", "x"), {}, f"payload {NOT_DICT}, got str"),
     ("event payload None", "event", ("E", None), {}, f"payload {NOT_DICT}, got NoneType"),
@@ -166,6 +169,7 @@ HOSTILE: list[Row] = [
     ("metadata object()", "set_user_metadata", ({"a": object()},), {}, f'body["meta"]["a"] {JSON}'),
     # ActionKit
     ("action empty", "run_action", ("",), {}, "action must be a non-empty str"),
+    ("action 10 kB blank", "run_action", ("\n" * 10_000,), {}, "action must be a non-empty str, got '\\n\\n"),
     ("action parameters list", "run_action", ("A", [1]), {}, f"parameters {NOT_DICT}, got list"),
 ]
 
@@ -207,7 +211,8 @@ def test_hostile_input_is_rejected_before_any_request(
     fragment: str,
     idle: Harness,
 ) -> None:
-    """Each row raises InvalidRequestError (a ValueError) naming the parameter, with 0 requests sent."""
+    """Each row raises InvalidRequestError (a ValueError) naming the parameter, with 0 requests sent; the message
+    is one bounded, printable line."""
     harness = idle
     with pytest.raises(InvalidRequestError) as caught:
         harness.run(getattr(harness.session, method)(*args, **kwargs))
@@ -215,6 +220,7 @@ def test_hostile_input_is_rejected_before_any_request(
     assert isinstance(error, ValueError)
     assert fragment in str(error)
     assert str(error).isprintable(), "a raw control character reached the message"
+    assert len(str(error)) < 500, "caller input must be echoed bounded"
     assert harness.requests == []
 
 

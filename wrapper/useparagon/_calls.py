@@ -43,6 +43,8 @@ from ._errors import IntegrationNotInstalledError, InvalidRequestError
 from ._http import Call, ResponseMismatch, Service
 from ._types import RawResponse
 from ._validation import (
+    _show,
+    _type_name,
     encode_json_body,
     proxy_path,
     validate_header_value,
@@ -137,6 +139,12 @@ def _targeting(credential_id: str | None, configuration_id: str | None) -> dict[
             UNSET if configuration_id is None else validate_header_value(configuration_id, name="configuration_id")
         ),
     }
+
+
+def _shown(value: object) -> str:
+    # Caller input echoed in a message stays bounded and escaped, so a 10 kB or CR/LF-laden value cannot bloat or
+    # split a log line; anything but a str is named by its type (repr() of a huge int even raises ValueError).
+    return _show(value) if isinstance(value, str) else _type_name(value)
 
 
 def _mapping(value: object, *, name: str) -> Mapping[str, Any]:
@@ -319,7 +327,7 @@ def event_call(
     project_id: str, name: object, payload: object, credential_id: str | None, configuration_id: str | None
 ) -> Call[None]:
     if not isinstance(name, str) or not name.strip():
-        raise InvalidRequestError(f"event name must be a non-empty str, got {name!r}")
+        raise InvalidRequestError(f"event name must be a non-empty str, got {_shown(name)}")
     body = AppEventRequest(name=name, payload=AppEventRequestPayload.from_dict(_mapping(payload, name="payload")))
     return _from_generated(
         send_app_event._get_kwargs(project_id, body=body, **_targeting(credential_id, configuration_id)),
@@ -377,7 +385,7 @@ def proxy_call(
     """The Proxy API's path is a catch-all OpenAPI cannot express, so this builds the URL itself (safely)."""
     verb = method.upper() if isinstance(method, str) else ""
     if verb not in PROXY_METHODS:
-        raise InvalidRequestError(f"method must be one of {', '.join(sorted(PROXY_METHODS))}, got {method!r}")
+        raise InvalidRequestError(f"method must be one of {', '.join(sorted(PROXY_METHODS))}, got {_shown(method)}")
     suffix = proxy_path(path)
     integration_type = validate_integration_type(integration)
     request_headers = validate_headers(headers, reserved=frozenset())
@@ -449,7 +457,7 @@ def _category(value: object) -> str:
 
 def run_action_call(project_id: str, action: object, parameters: object, credential_id: str | None) -> Call[Any]:
     if not isinstance(action, str) or not action.strip():
-        raise InvalidRequestError(f"action must be a non-empty str, got {action!r}")
+        raise InvalidRequestError(f"action must be a non-empty str, got {_shown(action)}")
     body = RunActionRequest(
         action=action,
         parameters=JsonObject.from_dict(_mapping({} if parameters is None else parameters, name="parameters")),
