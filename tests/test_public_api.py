@@ -1,0 +1,146 @@
+"""The public surface: ``__all__`` is sorted and complete, and the async client mirrors the sync one exactly."""
+
+from __future__ import annotations
+
+import inspect
+import types
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import useparagon
+from useparagon import AsyncParagon, AsyncUserSession, Paragon, UserSession
+
+# Parameters whose annotation names the flavour's own type (an httpx.Client vs an httpx.AsyncClient, a callback
+# that may be a coroutine function): the name, kind and default must still match.
+FLAVOURED_ANNOTATIONS = {("__init__", "http_client"), ("subscribe", "callback")}
+# The one deliberate naming difference: closing is a coroutine, so it is aclose() (httpx and asyncio's spelling).
+RENAMED = {"close": "aclose", "__enter__": "__aenter__", "__exit__": "__aexit__"}
+
+
+def _isort_key(name: str) -> tuple[int, str]:
+    """RUF022's isort-style order: SCREAMING_CASE, then CamelCase, then everything else, each case-sensitively."""
+    if len(name) > 1 and name.isupper():
+        return (0, name)
+    if name[:1].isupper():
+        return (1, name)
+    return (2, name)
+
+
+def test_all_is_sorted_without_duplicates() -> None:
+    """``__all__`` is in RUF022's isort-style order (what ruff keeps it in) and lists each name once."""
+    names = list(useparagon.__all__)
+    assert len(names) == len(set(names))
+    assert names == sorted(names, key=_isort_key)
+
+
+def test_every_name_in_all_resolves() -> None:
+    """``from useparagon import *`` cannot fail: every listed name exists, and none is a module."""
+    for name in useparagon.__all__:
+        value = getattr(useparagon, name)
+        assert not isinstance(value, types.ModuleType), name
+
+
+def test_all_is_complete() -> None:
+    """Every public name bound in ``useparagon/__init__.py`` (other than submodules) is exported in ``__all__``."""
+    public = {
+        name
+        for name, value in vars(useparagon).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+    assert public == set(useparagon.__all__) - {"__version__"}
+    assert isinstance(useparagon.__version__, str)
+    assert useparagon.__version__
+
+
+def _public_members(cls: type) -> dict[str, Any]:
+    return {name: value for name, value in vars(cls).items() if not name.startswith("_")}
+
+
+def _compare_signatures(name: str, sync: Callable[..., Any], async_: Callable[..., Any]) -> None:
+    sync_parameters = list(inspect.signature(sync).parameters.values())
+    async_parameters = list(inspect.signature(async_).parameters.values())
+    assert [(p.name, p.kind, p.default) for p in sync_parameters] == [
+        (p.name, p.kind, p.default) for p in async_parameters
+    ], name
+    for sync_parameter, async_parameter in zip(sync_parameters, async_parameters, strict=True):
+        if (name, sync_parameter.name) not in FLAVOURED_ANNOTATIONS:
+            assert sync_parameter.annotation == async_parameter.annotation, (name, sync_parameter.name)
+
+
+def test_session_classes_have_the_same_public_members() -> None:
+    """UserSession and AsyncUserSession expose the same names, methods and properties alike."""
+    sync_members = _public_members(UserSession)
+    async_members = _public_members(AsyncUserSession)
+    assert sync_members.keys() == async_members.keys()
+    for name, member in sync_members.items():
+        assert type(member) is type(async_members[name]), name
+    assert {"get_user", "request", "uninstall_integration", "run_action"} <= sync_members.keys()
+
+
+SESSION_METHODS = sorted(
+    name for name, value in _public_members(UserSession).items() if inspect.isfunction(value) and name != "subscribe"
+)
+
+
+@pytest.mark.parametrize("name", SESSION_METHODS)
+def test_each_session_method_has_an_async_twin(name: str) -> None:
+    """Same parameters (names, kinds, defaults, annotations) and return annotation; the async one is a coroutine."""
+    sync_method = getattr(UserSession, name)
+    async_method = getattr(AsyncUserSession, name)
+    assert not inspect.iscoroutinefunction(sync_method)
+    assert inspect.iscoroutinefunction(async_method)
+    _compare_signatures(name, sync_method, async_method)
+    assert inspect.signature(sync_method).return_annotation == inspect.signature(async_method).return_annotation
+    assert sync_method.__doc__
+    assert async_method.__doc__
+
+
+def test_session_method_table_is_complete() -> None:
+    """Every SDK call of issue 3 is a session method (so the parametrization above cannot silently shrink)."""
+    assert set(SESSION_METHODS) == {
+        "get_user",
+        "set_user_metadata",
+        "get_integration_metadata",
+        "get_integrations",
+        "get_credentials",
+        "get_credential",
+        "event",
+        "workflow",
+        "request",
+        "uninstall_integration",
+        "enable_workflow",
+        "disable_workflow",
+        "list_actions",
+        "run_action",
+    }
+
+
+def test_subscribe_is_synchronous_on_both_sessions_and_clients() -> None:
+    """Subscribing does no I/O, so it is a plain method everywhere, with the same parameters."""
+    for sync_cls, async_cls in ((UserSession, AsyncUserSession), (Paragon, AsyncParagon)):
+        assert not inspect.iscoroutinefunction(async_cls.subscribe)
+        _compare_signatures("subscribe", sync_cls.subscribe, async_cls.subscribe)
+
+
+def test_client_constructors_match_apart_from_the_http_client_type() -> None:
+    """Paragon and AsyncParagon take the same keyword-only settings; only http_client's type differs."""
+    _compare_signatures("__init__", Paragon.__init__, AsyncParagon.__init__)
+    sync_http = inspect.signature(Paragon.__init__).parameters["http_client"].annotation
+    async_http = inspect.signature(AsyncParagon.__init__).parameters["http_client"].annotation
+    assert (sync_http, async_http) == ("httpx.Client | None", "httpx.AsyncClient | None")
+    parameters = list(inspect.signature(Paragon.__init__).parameters.values())[1:]
+    assert all(parameter.kind is inspect.Parameter.KEYWORD_ONLY for parameter in parameters)
+
+
+def test_clients_have_the_same_public_members() -> None:
+    """Both clients expose the same methods, except close()/aclose() and the context-manager protocol."""
+    sync_names = {name for name in dir(Paragon) if not name.startswith("_")}
+    async_names = {name for name in dir(AsyncParagon) if not name.startswith("_")}
+    assert {RENAMED.get(name, name) for name in sync_names} == async_names
+    for name in ("authenticate", "sign_user_token", "with_options"):
+        _compare_signatures(name, getattr(Paragon, name), getattr(AsyncParagon, name))
+        assert not inspect.iscoroutinefunction(getattr(AsyncParagon, name)), name
+    for sync_name, async_name in RENAMED.items():
+        assert not inspect.iscoroutinefunction(getattr(Paragon, sync_name))
+        assert inspect.iscoroutinefunction(getattr(AsyncParagon, async_name))
