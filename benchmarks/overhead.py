@@ -18,7 +18,6 @@ from collections.abc import Callable
 import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-
 from useparagon import Paragon
 
 PROJECT_ID = "38b1f170-0c43-4eae-9a04-ab85325d99f7"
@@ -109,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     sign_time = best_per_call(lambda: paragon.sign_user_token("user-123"), 50, 3)
     mints = user._token.mint_count  # type: ignore[attr-defined]
     total_calls = 2 * (args.repeat * args.calls + 1)
-    print(f"\nRSA signature: {sign_time * 1e6:.0f} us each; the session signed {mints} token(s) for {total_calls} calls")
+    print(f"\nRSA signature: {sign_time * 1e6:.0f} us each; the session signed {mints} token(s) in {total_calls} calls")
     print(f"worst ratio {worst:.2f}x (target <= {TARGET_RATIO}x): {'ok' if worst <= TARGET_RATIO else 'OVER TARGET'}")
     paragon.close()
     raw.close()

@@ -47,7 +47,8 @@ MAX_ID_LENGTH = 256
 # Servers commonly cap a whole header block at 8 KiB, so a longer single value can only fail later and less clearly.
 MAX_HEADER_VALUE_LENGTH = 8192
 MAX_HEADER_NAME_LENGTH = 256
-# Real JSON is shallow; the bound turns a reference cycle or pathological nesting into a clear error, not RecursionError.
+# Real JSON is shallow; the bound turns a reference cycle or pathological nesting into a clear error,
+# not a RecursionError.
 MAX_JSON_DEPTH = 256
 # A proxy-path segment still changing after this many percent-decoding rounds is rejected rather than decoded further.
 MAX_PERCENT_DECODE_ROUNDS = 8
