@@ -410,6 +410,11 @@ FAILURES = [
     (["request", "hubspot", "GET", "contacts"], 1, "returned 404 Not Found: Integration not enabled for user."),
     (["workflow", "00000000-0000-0000-0000-000000000000"], 1, "returned 404 Not Found"),
     (["me", "--api-url", "ftp://example.com"], 2, "api_url must be an http(s) URL"),
+    (
+        ["me", "--api-url", "https://ops:hunter2@example.com"],
+        2,
+        "without credentials, query or fragment, got 'https://***@example.com'",
+    ),
     (["me", "--timeout", "0"], 2, "timeout must be a positive number"),
     (["me", "--max-retries", "-1"], 2, "max_retries must be a non-negative int"),
 ]
@@ -427,7 +432,7 @@ def test_expected_failures_are_one_line(
     """Bad input exits 2, a failed call exits 1; either way one `paragon: error:` line and nothing else."""
     fake.user(USER).connect("slack")
     result = run(capsys, *argv, "--user", USER)
-    assert_one_error_line(result, code, message, key_body_lines(fake.signing_key_pem))
+    assert_one_error_line(result, code, message, (*key_body_lines(fake.signing_key_pem), "hunter2"))
 
 
 @pytest.mark.parametrize(

@@ -100,17 +100,22 @@ def resolve_service_urls(
     )
 
 
+# The userinfo of a URL ("https://user:password@host"): what an error message must not repeat.
+_USERINFO = re.compile(r"(?<=//)[^/?#@\s]*@")
+
+
 def _service_url(value: str | None, name: str) -> str | None:
     if value is None:
         return None
+    shown = _USERINFO.sub("***@", value) if isinstance(value, str) else value
     try:
         url = httpx.URL(value)
     except (httpx.InvalidURL, TypeError):
-        raise ConfigurationError(f"{name} is not a valid URL: {value!r}") from None
+        raise ConfigurationError(f"{name} is not a valid URL: {shown!r}") from None
     if url.port is not None and not _valid_port(url.port):
-        raise ConfigurationError(f"{name} has a port outside 1-65535: {value!r}")
+        raise ConfigurationError(f"{name} has a port outside 1-65535: {shown!r}")
     if url.scheme not in ("https", "http") or not url.host or url.query or url.fragment or url.userinfo:
-        raise ConfigurationError(f"{name} must be an http(s) URL without credentials, query or fragment, got {value!r}")
+        raise ConfigurationError(f"{name} must be an http(s) URL without credentials, query or fragment, got {shown!r}")
     return str(url).rstrip("/")
 
 
