@@ -46,6 +46,14 @@ def test_client(paragon_fake, paragon_client):
     assert user.request("slack", "chat.postMessage", method="POST", body={"channel": "C1", "text": "hi"})["ok"] is True
 
 
+
+def test_client_retries_a_scripted_429(paragon_fake, paragon_client):
+    """The README's fault-injection example: the client rides out one 429."""
+    paragon_fake.faults.status("getUser", 429, retry_after=0, times=1)
+    assert paragon_client.authenticate("u1").get_user().user_id == "u1"
+    assert [r.status for r in paragon_fake.requests] == [429, 200]
+
+
 @pytest.mark.asyncio
 async def test_async_client(paragon_fake, async_paragon_client):
     """The async client reaches the fake in process."""
@@ -85,7 +93,7 @@ def test_fixtures_in_a_user_session(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
     result = subprocess.run(args, capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed" in result.stdout
+    assert "5 passed" in result.stdout
 
 
 @pytest.mark.skipif(not _installed(), reason="needs the package installed (make venv)")
