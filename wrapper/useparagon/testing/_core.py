@@ -45,7 +45,7 @@ class Core:
         if method == "OPTIONS":
             return self._finish(preflight(request.headers), request, method, path, "OPTIONS")
         segments = [unquote(segment) for segment in path[1:].split("/")]
-        found, _ = match(method, segments) if path.startswith("/") else (None, False)
+        found = match(method, segments) if path.startswith("/") else None
         if found is None:
             outcome = error_outcome(404, f"Cannot {method} {path[:_PATH_PREVIEW]}")
             return self._finish(outcome, request, method, path, None)

@@ -113,8 +113,18 @@ class Faults:
                 delay += fault.seconds
             return FaultPlan(delay)
 
-    def _add(self, route: str, kind: FaultKind, times: int | None, **fields: object) -> Fault:
-        fault = Fault(route, kind, self._resolve(route), times=_check_times(times), **fields)  # type: ignore[arg-type]
+    def _add(
+        self,
+        route: str,
+        kind: FaultKind,
+        times: int | None,
+        *,
+        seconds: float = 0.0,
+        status: int = 0,
+        retry_after: str | None = None,
+    ) -> Fault:
+        operation_ids = self._resolve(route)
+        fault = Fault(route, kind, operation_ids, seconds, status, retry_after, _check_times(times))
         with self._lock:
             self._faults.append(fault)
         return fault

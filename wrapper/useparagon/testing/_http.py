@@ -53,9 +53,6 @@ class Outcome:
     delay: float = 0.0
     drop: bool = False
 
-    def header(self, name: str) -> str | None:
-        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
-
 
 class ApiError(Exception):
     """Raised by operation handlers; becomes Paragon's error body ``{"message", "status"[, "code"]}``."""

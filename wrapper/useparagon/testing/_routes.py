@@ -65,21 +65,19 @@ def _segments(template: str) -> list[str]:
 _COMPILED = tuple((op, method, _segments(template)) for op, method, template in ROUTES)
 
 
-def match(method: str, segments: list[str]) -> tuple[Match | None, bool]:
-    """Matches decoded path segments. Returns the match and whether the path exists for some other method.
+def match(method: str, segments: list[str]) -> Match | None:
+    """Matches decoded path segments (a known path with another method does not match: NestJS answers 404).
 
     ``segments`` for the proxy's catch-all keep everything after the integration type as one ``path`` value
     (joined back with ``/``); every other parameter matches exactly one non-empty segment.
     """
-    path_known = False
     for op, route_method, template in _COMPILED:
-        params = _match_template(template, segments)
-        if params is None:
+        if route_method != method:
             continue
-        if route_method == method:
-            return Match(op, params), True
-        path_known = True
-    return None, path_known
+        params = _match_template(template, segments)
+        if params is not None:
+            return Match(op, params)
+    return None
 
 
 def _match_template(template: list[str], segments: list[str]) -> dict[str, str] | None:
