@@ -26,6 +26,11 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRAC
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # The request provably never reached the server, so even a POST is safe to send again.
 NEVER_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# email.utils drops any "Word," prefix of a date, so "Zun, 29 Sep…" would pass for a date without this check.
+_DAY_NAMES = frozenset(
+    {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
+    | {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+)
 
 
 def _validate_retries(_instance: object, _attribute: object, value: int) -> None:
@@ -57,7 +62,11 @@ class RetryPolicy:
     total_deadline: float = attrs.field(default=DEFAULT_TOTAL_DEADLINE, validator=_validate_seconds)
 
     def backoff(self, retries_taken: int, rand: Callable[[], float] = random.random) -> float:
-        return rand() * min(self.max_delay, self.initial_delay * 2.0**retries_taken)
+        try:
+            ceiling = min(self.max_delay, self.initial_delay * 2.0**retries_taken)
+        except OverflowError:  # 2.0**1024 and beyond (max_retries is unbounded): long past any cap
+            ceiling = self.max_delay
+        return rand() * ceiling
 
     def delay_after_error(self, method: str, error: httpx.TransportError, retries_taken: int) -> float | None:
         """Seconds to wait before retrying after a transport error, or None to give up."""
@@ -99,6 +108,9 @@ def parse_retry_after(headers: httpx.Headers, now: float) -> float | None:
         return None
     seconds = _finite_float(value)
     if seconds is None:
+        day, comma, _ = value.partition(",")
+        if comma and day.strip().lower() not in _DAY_NAMES:
+            return None
         try:
             when = email.utils.parsedate_to_datetime(value.strip())
         except (TypeError, ValueError, IndexError, OverflowError):
