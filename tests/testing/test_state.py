@@ -400,6 +400,11 @@ def test_actions(api: Api) -> None:
     assert unknown.json() == {"message": "Action 'NOPE' not found.", "status": 404}
     bad = api.call("GET", "/actions?reload_fields=maybe")
     assert bad.status_code == 400
+    unknown_query = api.call("GET", "/actions?limit=5")
+    assert unknown_query.json() == {
+        "message": [{"property": "limit", "constraints": {"whitelistValidation": "property limit should not exist"}}],
+        "status": 400,
+    }
 
 
 def test_clear_logs_keeps_state(api: Api) -> None:

@@ -4,6 +4,7 @@ Choices where Paragon's behaviour is not documented (each one a status the spec 
 - Operations whose success is ``Done`` answer ``200 {"success": true}``; App Events answer ``201`` with no body.
 - Triggering a workflow the user has not enabled: ``404`` ``code: "workflow_not_enabled"``.
 - Unknown workflow, credential, configuration, integration id or action: ``404``.
+- ``GET /actions`` with a query parameter it does not define: ``400`` (``property x should not exist``).
 - A proxy or ActionKit call for an integration the user has no VALID credential for: ``404``
   ``"Integration not enabled for user."``, ``code: "integration_not_enabled"``.
 """
@@ -29,6 +30,8 @@ _NO_BODY = object()
 _PRIVATE_HEADERS = frozenset({"authorization", "cookie"})
 _CONTROL = frozenset(chr(c) for c in range(0x20)) | {"\x7f"}
 _TRUE = ("1", "true")
+# ActionKit validates its query like a NestJS DTO with forbidNonWhitelisted: unknown parameters are a 400.
+_LIST_ACTIONS_QUERY = frozenset({"format", "limit_to_available", "reload_fields", "integrations", "categories"})
 
 ActionHandler = Callable[[ActionRun], Any]
 
@@ -355,6 +358,9 @@ def proxy(ctx: Context) -> Outcome:
 
 
 def list_actions(ctx: Context) -> Outcome:
+    for name in ctx.query:
+        if name not in _LIST_ACTIONS_QUERY:
+            raise invalid(name[:100], "whitelistValidation", f"property {name[:100]} should not exist")
     _string(ctx.query.get("format", "json_schema"), "format")
     limit = _bool_query(ctx, "limit_to_available", True)
     _bool_query(ctx, "reload_fields", False)
