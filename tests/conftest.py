@@ -33,12 +33,16 @@ def flavor(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def make_harness(flavor: str, rsa_pem: str) -> Iterator[Callable[..., Harness]]:
-    """Build harnesses (closed at teardown): ``make_harness(handler, **Paragon options)``."""
+def make_harness(flavor: str, rsa_key: rsa.RSAPrivateKey) -> Iterator[Callable[..., Harness]]:
+    """Build harnesses (closed at teardown): ``make_harness(handler, **Paragon options)``.
+
+    They sign with the already-loaded ``rsa_key``: loading a PEM checks the RSA key (about 50 ms), and that, times
+    thousands of clients, was most of the suite's run time. Loading PEMs is tested where it matters.
+    """
     made: list[Harness] = []
 
     def make(handler: Handler, **options: Any) -> Harness:
-        harness = Harness(flavor, handler, rsa_pem, **options)
+        harness = Harness(flavor, handler, rsa_key, **options)
         made.append(harness)
         return harness
 

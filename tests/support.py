@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from useparagon import AsyncParagon, AsyncUserSession, Paragon, UserSession
 
 PROJECT_ID = "38b1f170-0c43-4eae-9a04-ab85325d99f7"
@@ -25,14 +26,14 @@ class Harness:
     ``requests`` records every request that reached the transport (so "0 requests" is checkable).
     """
 
-    def __init__(self, flavor: str, handler: Handler, pem: str, **options: Any) -> None:
+    def __init__(self, flavor: str, handler: Handler, default_key: str | RSAPrivateKey, /, **options: Any) -> None:
         self.flavor = flavor
         self.requests: list[httpx.Request] = []
         self._handler = handler
         self._loop = asyncio.new_event_loop() if flavor == "async" else None
         transport = httpx.MockTransport(self._record)
         options.setdefault("project_id", PROJECT_ID)
-        options.setdefault("signing_key", pem)
+        options.setdefault("signing_key", default_key)
         if flavor == "sync":
             self.client: Paragon | AsyncParagon = Paragon(http_client=httpx.Client(transport=transport), **options)
         else:

@@ -617,3 +617,17 @@ async def test_an_injected_async_http_client_is_never_closed() -> None:
             pass
         await paragon.aclose()
         assert not http.is_closed
+
+
+def test_an_already_loaded_rsa_key_signs_tokens(rsa_key: rsa.RSAPrivateKey) -> None:
+    """signing_key= takes a cryptography RSAPrivateKey as it is (from a vault or KMS client) and signs with it."""
+    paragon = Paragon(project_id=PROJECT_ID, signing_key=rsa_key)
+    assert verify(paragon.sign_user_token("user-9"), rsa_key)["sub"] == "user-9"
+    paragon.close()
+
+
+def test_an_already_loaded_key_under_2048_bits_is_refused() -> None:
+    """A loaded key gets the same strength check as a PEM: SigningKeyError before anything is signed."""
+    weak = rsa.generate_private_key(public_exponent=65537, key_size=1024)  # noqa: S505 - the point of the test
+    with pytest.raises(SigningKeyError, match="1024-bit RSA key; Paragon needs at least 2048 bits"):
+        Paragon(project_id=PROJECT_ID, signing_key=weak)

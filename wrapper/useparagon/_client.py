@@ -10,6 +10,7 @@ from typing import Any, Self
 
 import attrs
 import httpx
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from ._config import (
     ServiceURLs,
@@ -41,7 +42,7 @@ class _ParagonBase:
         self,
         *,
         project_id: str | None,
-        signing_key: str | bytes | None,
+        signing_key: str | bytes | RSAPrivateKey | None,
         signing_key_path: str | os.PathLike[str] | None,
         host: str | None,
         api_url: str | None,
@@ -60,7 +61,12 @@ class _ParagonBase:
         self._signer: TokenSigner | None = None
         if source is not None:
             kind, value = source
-            key = load_signing_key(value) if kind == "pem" else load_signing_key_file(str(value))
+            if isinstance(value, RSAPrivateKey):  # already loaded (from a KMS, a vault, a test fixture)
+                key = value
+            elif kind == "pem":
+                key = load_signing_key(value)
+            else:
+                key = load_signing_key_file(str(value))
             self._signer = TokenSigner(key=key, project_id=self.project_id)
         policy = retry if retry is not None else RetryPolicy()
         if max_retries is not NOT_GIVEN:
@@ -151,7 +157,7 @@ class Paragon(_ParagonBase):
         self,
         *,
         project_id: str | None = None,
-        signing_key: str | bytes | None = None,
+        signing_key: str | bytes | RSAPrivateKey | None = None,
         signing_key_path: str | os.PathLike[str] | None = None,
         host: str | None = None,
         api_url: str | None = None,
@@ -228,7 +234,7 @@ class AsyncParagon(_ParagonBase):
         self,
         *,
         project_id: str | None = None,
-        signing_key: str | bytes | None = None,
+        signing_key: str | bytes | RSAPrivateKey | None = None,
         signing_key_path: str | os.PathLike[str] | None = None,
         host: str | None = None,
         api_url: str | None = None,

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 import attrs
 import httpx
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from ._constants import (
     DEFAULT_ACTIONKIT_URL,
@@ -54,8 +55,10 @@ def resolve_project_id(project_id: str | None, environ: Mapping[str, str]) -> st
 
 
 def resolve_signing_key_source(
-    signing_key: str | bytes | None, signing_key_path: str | os.PathLike[str] | None, environ: Mapping[str, str]
-) -> tuple[str, str | bytes] | None:
+    signing_key: str | bytes | RSAPrivateKey | None,
+    signing_key_path: str | os.PathLike[str] | None,
+    environ: Mapping[str, str],
+) -> tuple[str, str | bytes | RSAPrivateKey] | None:
     """Which key to load, as ("pem", text) or ("path", path); None when no key is configured at all."""
     if signing_key is not None and signing_key_path is not None:
         raise ConfigurationError("pass either signing_key= or signing_key_path=, not both")
