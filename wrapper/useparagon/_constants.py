@@ -22,7 +22,10 @@ ENV_LOG = "PARAGON_LOG"
 
 # Proxy calls reach third-party APIs, so httpx's 5 s read timeout is too tight; connecting should still be quick.
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
-DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+# Keep-alive up to the connection limit: httpcore 1.0 compares max_keepalive_connections with ALL open connections
+# (encode/httpcore#1000), so with 20 a burst past 20 concurrent calls closes every connection it frees and opens a
+# new one (new TCP+TLS) per queued call: 150 concurrent calls opened 150 connections instead of 100.
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100)
 
 DEFAULT_MAX_RETRIES = 2
 INITIAL_RETRY_DELAY = 0.5
