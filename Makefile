@@ -16,7 +16,7 @@ export REDOCLY_TELEMETRY := off
 export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 NPX := npx --no-install
 
-.PHONY: venv node test generate check-generated lint lint-spec lint-py typecheck pytest demo bench clean
+.PHONY: venv node test test-versions generate check-generated lint lint-spec lint-py typecheck pytest demo bench clean
 
 # Re-run whenever pyproject.toml changes, so a changed pin reaches every existing checkout.
 $(VENV_STAMP): pyproject.toml
@@ -32,7 +32,7 @@ $(NODE_STAMP): package.json package-lock.json
 venv: $(VENV_STAMP)
 node: $(NODE_STAMP)
 
-test: lint-spec check-generated lint-py typecheck pytest
+test: lint-spec check-generated lint-py typecheck pytest test-versions
 
 generate: $(VENV_STAMP)
 	$(PY) -m generator
@@ -63,9 +63,23 @@ pytest: $(VENV_STAMP)
 demo: $(VENV_STAMP)
 	$(PY) -m useparagon.demo
 
+# The library supports every CPython from 3.11 on; the machines have 3.12 and 3.13 under pyenv as well.
+EXTRA_PYTHONS := 3.12 3.13
+find_python = $(or $(lastword $(wildcard $(HOME)/.pyenv/versions/$(1).*/bin/python$(1))),$(shell command -v python$(1)))
+
+.venv-%/.installed: pyproject.toml
+	@py="$(call find_python,$*)"; test -n "$$py" || { echo "Python $* not found (pyenv or PATH)" >&2; exit 1; }; \
+	  test -x .venv-$*/bin/python || "$$py" -m venv .venv-$*
+	.venv-$*/bin/python -m pip install --quiet --upgrade pip
+	.venv-$*/bin/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+test-versions: $(foreach v,$(EXTRA_PYTHONS),.venv-$(v)/.installed)
+	@for v in $(EXTRA_PYTHONS); do echo "pytest on Python $$v"; .venv-$$v/bin/python -m pytest -q || exit 1; done
+
 bench: $(VENV_STAMP)
 	$(PY) benchmarks/overhead.py
 
 clean:
-	rm -rf $(VENV) node_modules dist build .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(foreach v,$(EXTRA_PYTHONS),.venv-$(v)) node_modules dist build .mypy_cache .ruff_cache .pytest_cache .hypothesis
 	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
