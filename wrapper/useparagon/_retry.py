@@ -62,11 +62,8 @@ class RetryPolicy:
     total_deadline: float = attrs.field(default=DEFAULT_TOTAL_DEADLINE, validator=_validate_seconds)
 
     def backoff(self, retries_taken: int, rand: Callable[[], float] = random.random) -> float:
-        try:
-            ceiling = min(self.max_delay, self.initial_delay * 2.0**retries_taken)
-        except OverflowError:  # 2.0**1024 and beyond (max_retries is unbounded): long past any cap
-            ceiling = self.max_delay
-        return rand() * ceiling
+        # The exponent is capped because max_retries is unbounded and 2.0**1024 overflows; 2**64 is past any cap.
+        return rand() * min(self.max_delay, self.initial_delay * 2.0 ** min(retries_taken, 64))
 
     def delay_after_error(self, method: str, error: httpx.TransportError, retries_taken: int) -> float | None:
         """Seconds to wait before retrying after a transport error, or None to give up."""
