@@ -431,28 +431,20 @@ def _raw_response(response: httpx.Response) -> RawResponse:
 def list_actions_call(
     project_id: str, *, integrations: list[str] | None, categories: list[str] | None, limit_to_available: bool
 ) -> Call[ActionList]:
-    def csv(values: list[str] | None, name: str) -> str | Unset:
-        if values is None:
-            return UNSET
-        return ",".join(
-            validate_integration_type(value) if name == "integrations" else _category(value) for value in values
-        )
+    def csv(values: list[str] | None, validate: Callable[[object], str]) -> str | Unset:
+        return UNSET if values is None else ",".join(validate(value) for value in values)
 
     return _from_generated(
         list_actions._get_kwargs(
             project_id,
-            integrations=csv(integrations, "integrations"),
-            categories=csv(categories, "categories"),
+            integrations=csv(integrations, validate_integration_type),
+            categories=csv(categories, functools.partial(validate_id, name="category")),
             limit_to_available=limit_to_available,
         ),
         service="actionkit",
         route="GET /projects/{projectId}/actions",
         parse=_parsed(list_actions._parse_response, ActionList),
     )
-
-
-def _category(value: object) -> str:
-    return validate_id(value, name="category")
 
 
 def run_action_call(project_id: str, action: object, parameters: object, credential_id: str | None) -> Call[Any]:
