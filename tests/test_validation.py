@@ -30,8 +30,12 @@ from useparagon._validation import (
 )
 
 DOT = "is a dot-segment once decoded"
+DOT_INSIDE = "contains a dot-segment once decoded and split at its encoded '/' or '\\'"
 SCHEME = "must not contain ':' in its first segment"
-SEPARATOR = "contains an encoded '/' or '\\'"
+ENCODED_BACKSLASH = "contains an encoded '\\' (such as %5C)"
+HIDDEN_SLASH = "contains a '/' encoded other than as one %2F"
+EMPTY_PIECE = "has an encoded '/' (%2F) at its start or end or two in a row"
+BLANK = "path must not be blank"
 CONTROL = "must not contain control characters"
 ENCODED_CONTROL = "contains an encoded control character"
 QUERY = "pass query parameters with params="
@@ -67,8 +71,7 @@ HOSTILE_PATHS: list[tuple[object, str]] = [
     ("%2e%2e", DOT),
     ("%2E%2e/x", DOT),
     ("a/%252e%252e/b", DOT),
-    ("..%2f", SEPARATOR),
-    ("a%2fb", SEPARATOR),
+    ("..%2f", DOT_INSIDE),
     ("//evil.com/x", "must not start with '//'"),
     ("https://evil.com", SCHEME),
     ("HTTPS://evil.com", SCHEME),
@@ -90,15 +93,50 @@ HOSTILE_PATHS: list[tuple[object, str]] = [
     # empty and separators
     ("", EMPTY),
     ("/", EMPTY),
+    # blank: only whitespace, raw or encoded (TAB, LF and friends are control characters)
+    (" ", BLANK),
+    ("   ", BLANK),
+    ("/ ", BLANK),
+    (" /", BLANK),
+    (" / ", BLANK),
+    ("\u00a0", BLANK),
+    ("\u3000", BLANK),
+    ("%20", BLANK),
+    ("%20/%C2%A0", BLANK),
+    (" %2F ", BLANK),
     ("a//b", EMPTY_SEGMENT),
     ("/a//", EMPTY_SEGMENT),
     ("/https://evil.com", SCHEME),
     ("\\\\evil.com\\x", BACKSLASH),
-    ("a/%2F/b", SEPARATOR),
-    ("a%5cb", SEPARATOR),
-    ("a%5C..%5Cb", SEPARATOR),
-    ("a%252fb", SEPARATOR),
-    ("a/%25252F/b", SEPARATOR),
+    ("a/%2F/b", EMPTY_PIECE),
+    ("a%5cb", ENCODED_BACKSLASH),
+    ("a%5C..%5Cb", DOT_INSIDE),
+    ("a%252fb", HIDDEN_SLASH),
+    ("a/%25252F/b", HIDDEN_SLASH),
+    # an encoded "/" is allowed inside a segment, but each piece it separates is checked like a segment
+    ("a%2F..%2Fb", DOT_INSIDE),
+    ("%2e%2e%2fadmin", DOT_INSIDE),
+    ("x/%252e%252e%252Fy", DOT_INSIDE),
+    ("a%2F%2E%2E", DOT_INSIDE),
+    ("..%5Cx", DOT_INSIDE),
+    ("x/a%2F.", DOT_INSIDE),
+    ("x/a%2f..;jsessionid=1%2Fb", DOT_INSIDE),
+    ("x/a%2F%EF%BC%8E%EF%BC%8E%2Fb", DOT_INSIDE),
+    ("x/a%2F\uff0e\uff0e", DOT_INSIDE),
+    ("x/a%2f%2e%2e%5cb", DOT_INSIDE),
+    ("x/a%2F%2e%2e%20", DOT_INSIDE),
+    ("a%2F", EMPTY_PIECE),
+    ("%2Fa", EMPTY_PIECE),
+    ("x/a%2F%2Fb", EMPTY_PIECE),
+    ("%2F%2Fevil.com%2Fx", EMPTY_PIECE),
+    ("x/%2f", EMPTY_PIECE),
+    ("a%2Fhttps:", SCHEME),
+    ("https:%2F%2Fevil.com", SCHEME),
+    ("a%2Fb%253A", SCHEME),
+    ("x/a%2F%0Ab", ENCODED_CONTROL),
+    ("x/a%2Fb%5Cc", ENCODED_BACKSLASH),
+    ("x/a%2Fb%252Fc", HIDDEN_SLASH),
+    ("x/a%2F\uff0fb", HIDDEN_SLASH),
     # dot-segments in every encoding and case
     ("%2e", DOT),
     ("%2E", DOT),
@@ -121,8 +159,8 @@ HOSTILE_PATHS: list[tuple[object, str]] = [
     ("a/\uff05\uff12\uff45\uff05\uff12\uff45/b", DOT),
     ("a/\u2025/b", DOT),
     ("a/\u2024\u2024/b", DOT),
-    ("a\uff0fb", SEPARATOR),
-    ("a%EF%BC%8Fb", SEPARATOR),
+    ("a\uff0fb", HIDDEN_SLASH),
+    ("a%EF%BC%8Fb", HIDDEN_SLASH),
     ("https\uff1a", SCHEME),
     # schemes hidden by encoding
     ("https%3A", SCHEME),
@@ -215,6 +253,20 @@ ACCEPTED_PATHS: list[tuple[str, str]] = [
     ("x/\uff41", "x/%EF%BD%81"),
     ("x/\u202e", "x/%E2%80%AE"),
     ("files/ ", "files/%20"),
+    # an encoded "/" inside a segment (GitLab's namespaced project ids) is sent as written, never decoded
+    ("projects/group%2Fproject", "projects/group%2Fproject"),
+    ("projects/group%2fsub%2Fproject/issues", "projects/group%2fsub%2Fproject/issues"),
+    (
+        "/projects/group%2Fproject/repository/files/src%2Fmain.py/raw",
+        "projects/group%2Fproject/repository/files/src%2Fmain.py/raw",
+    ),
+    ("a%2fb", "a%2fb"),
+    ("repos/a%2Fb/", "repos/a%2Fb/"),
+    ("projects/my group%2Fcaf\u00e9", "projects/my%20group%2Fcaf%C3%A9"),
+    ("files/dir%2F.hidden%2Fa..b%2F...x", "files/dir%2F.hidden%2Fa..b%2F...x"),
+    ("x/a%2F%2e%2e-b", "x/a%2F%2e%2e-b"),
+    ("x/a%2F%20", "x/a%2F%20"),
+    ("users/me%2Fx:activity", "users/me%2Fx:activity"),
     ("a" * MAX_PROXY_PATH_LENGTH, "a" * MAX_PROXY_PATH_LENGTH),
     ("%" + "25" * (MAX_PERCENT_DECODE_ROUNDS - 2) + "41", "%" + "25" * (MAX_PERCENT_DECODE_ROUNDS - 2) + "41"),
 ]
@@ -256,9 +308,11 @@ def _assert_stays_under_the_proxy_prefix(path: str) -> None:
     for index, segment in enumerate(segments):
         assert segment or index == len(segments) - 1
         decoded = _fully_decoded(segment)
-        assert decoded not in {".", ".."}
-        assert "/" not in decoded
         assert "\\" not in decoded
+        # An encoded "/" may stay inside a segment: whatever it separates once decoded is a name, never a dot-segment.
+        pieces = decoded.split("/")
+        assert all(pieces) or pieces == [""]
+        assert not {".", ".."} & set(pieces)
     assert ":" not in _fully_decoded(segments[0])
 
 
@@ -277,6 +331,34 @@ _TRICKY_SEGMENT = st.text(alphabet="./%2eEfF5cC3a:;\\ \uff0e", max_size=8)
 def test_encoding_tricks_are_rejected_or_stay_under_the_proxy_prefix(path: str) -> None:
     """Hypothesis over dots, percent signs, hex digits and separators: no encoding of '.', '..' or '/' gets through."""
     _assert_stays_under_the_proxy_prefix(path)
+
+
+_SLASH_TOKENS = st.sampled_from(["a", ".", "%2e", "%2F", "%2f", "%5C", "%252F"])
+
+
+def _slash_oracle(path: str) -> bool:
+    """Whether ``path`` (made of ``_SLASH_TOKENS``) is safe, by a model independent of the validator: decode each
+    segment fully, cut it at every '/' and '\\', and require names that are not all dots; no backslash at all, no
+    '/' hidden behind double encoding, and no empty name beside an encoded '/'."""
+    for segment in path.split("/"):
+        if "%5C" in segment or "%252F" in segment:
+            return False
+        for piece in _fully_decoded(segment).split("/"):
+            if not piece or set(piece) == {"."}:
+                return False
+    return True
+
+
+@settings(max_examples=3000, deadline=None, derandomize=True)
+@given(st.lists(st.lists(_SLASH_TOKENS, min_size=1, max_size=5).map("".join), min_size=1, max_size=4).map("/".join))
+def test_encoded_slashes_are_accepted_exactly_when_every_piece_is_a_name(path: str) -> None:
+    """Hypothesis over dots, %2F, %5C and %252F: a path is sent as written iff, once decoded and cut at every
+    separator, each piece is a non-empty name that is not a dot-segment; otherwise it is refused."""
+    if _slash_oracle(path):
+        assert proxy_path(path) == path
+        _assert_stays_under_the_proxy_prefix(path)
+    else:
+        _rejected(proxy_path, path)
 
 
 @settings(max_examples=500, deadline=None, derandomize=True)

@@ -1,18 +1,23 @@
-"""The loopback server: HTTP/1.1 keep-alive, concurrency, CORS, JSON errors for bad requests, clean shutdown."""
+"""The loopback server: HTTP/1.1 keep-alive, concurrency, CORS, JSON errors for bad requests, clean shutdown, bursts
+of new connections, and clients that hang up."""
 
 from __future__ import annotations
 
+import errno
 import http.client
 import json
 import socket
+import struct
 import threading
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import httpx
 import pytest
-from useparagon.testing import FakeParagon, FakeServer, ProxyRequest
+from useparagon.testing import FakeParagon, FakeServer, ProxyRequest, _server
+
+T = TypeVar("T")
 
 
 def _fake_threads() -> list[threading.Thread]:
@@ -264,3 +269,204 @@ def test_a_trailing_slash_matches_like_express(fake: FakeParagon, server: FakeSe
         assert client.get(f"/projects/{fake.project_id}/sdk/me/").json()["userId"] == "u1"
         echoed = client.get(f"/projects/{fake.project_id}/sdk/proxy/hubspot/a/b/").json()
     assert echoed["output"]["path"] == "a/b/"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Bursts of new connections, and clients that hang up
+
+BURST = 64
+# Generous for a loopback handshake and one small request even on a busy 2-core machine; no test measures time.
+BURST_TIMEOUT = 30.0
+
+
+def _at_once(count: int, task: Callable[[int], T]) -> list[T | Exception]:
+    """Run ``task(0)`` … ``task(count - 1)`` in ``count`` threads released together by a barrier; return each
+    result or the exception it raised, in order."""
+    barrier = threading.Barrier(count, timeout=BURST_TIMEOUT)
+    outcomes: list[T | Exception] = [RuntimeError("never ran")] * count
+
+    def run(n: int) -> None:
+        try:
+            barrier.wait()
+            outcomes[n] = task(n)
+        except Exception as exc:  # reported through outcomes: a thread's exception would be lost
+            outcomes[n] = exc
+
+    threads = [threading.Thread(target=run, args=(n,), name=f"burst-{n}") for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(4 * BURST_TIMEOUT)
+    assert not [thread.name for thread in threads if thread.is_alive()]
+    return outcomes
+
+
+def _read_to_eof(connection: socket.socket) -> bytes:
+    data = b""
+    while chunk := connection.recv(65536):
+        data += chunk
+    return data
+
+
+def test_a_burst_of_64_new_connections_is_served(fake: FakeParagon) -> None:
+    """64 clients connect at the same moment, before the accept loop takes any of them (the worst case of a burst:
+    a busy machine, a thread holding the GIL), then all POST an App Event at once: 64 answers 201, 64 events.
+
+    The kernel completes a handshake only while the listen backlog has room; with socketserver's default of 5 the
+    sixth client onwards is left retrying its SYN and times out, as 17 of 64 did in the issue.
+    """
+    server = fake.serve()  # bound and listening; nothing is accepted until start()
+    connections: list[socket.socket] = []
+    lock = threading.Lock()
+
+    def connect(n: int) -> None:
+        connection = socket.create_connection((server.host, server.port), timeout=BURST_TIMEOUT)
+        with lock:
+            connections.append(connection)
+
+    token = fake.sign_user_token("u1")
+
+    def post(n: int) -> bytes:
+        body = json.dumps({"name": "Burst", "payload": {"n": n}}).encode()
+        head = (
+            f"POST /projects/{fake.project_id}/sdk/events/trigger HTTP/1.1\r\nHost: {server.host}\r\n"
+            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        )
+        connections[n].sendall(head.encode() + body)
+        return _read_to_eof(connections[n]).partition(b"\r\n")[0]
+
+    try:
+        connected = _at_once(BURST, connect)
+        assert [outcome for outcome in connected if outcome is not None] == []
+        server.start()
+        statuses = _at_once(BURST, post)
+    finally:
+        for connection in connections:
+            connection.close()
+        server.close()
+    assert statuses == [b"HTTP/1.1 201 Created"] * BURST
+    assert server.connections_accepted == BURST
+    assert len(fake.requests) == BURST
+    assert sorted(event.payload["n"] for event in fake.events) == list(range(BURST))
+
+
+def _reset(connection: socket.socket) -> None:
+    """Close with SO_LINGER 0: the kernel sends an RST, as for a killed client or a proxy giving up."""
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    connection.close()
+
+
+def _half_body(fake: FakeParagon) -> bytes:
+    return (
+        f"POST /projects/{fake.project_id}/sdk/events/trigger HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: Bearer {fake.sign_user_token('u1')}\r\nContent-Type: application/json\r\n"
+        'Content-Length: 1000\r\n\r\n{"name": "E", "pay'
+    ).encode()
+
+
+HANG_UPS: list[tuple[str, Callable[[FakeParagon], bytes], bool]] = [
+    ("connect, then reset", lambda fake: b"", True),
+    ("half a request line, then reset", lambda fake: b"GET /projects/p/sdk/me HT", True),
+    ("headers without their end, then reset", lambda fake: b"GET /nope HTTP/1.1\r\nHost: x\r\n", True),
+    ("half a body, then reset", _half_body, True),
+    ("a whole request, then reset", lambda fake: b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", True),
+    ("half a request line, then close", lambda fake: b"GET /projects/p/sdk/me HT", False),
+    ("half a body, then close", _half_body, False),
+]
+
+
+def _assert_still_serving(fake: FakeParagon, server: FakeServer) -> None:
+    response = httpx.get(f"{server.url}/projects/{fake.project_id}/sdk/metadata", headers=_auth(fake), timeout=30)
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize(("case", "sent", "reset"), HANG_UPS, ids=[row[0] for row in HANG_UPS])
+def test_clients_hanging_up_mid_request_print_nothing(
+    fake: FakeParagon, capfd: pytest.CaptureFixture[str], case: str, sent: Callable[[FakeParagon], bytes], reset: bool
+) -> None:
+    """Five clients connect, send part of a request (or all of it) and reset or close the socket: the server prints
+    no traceback (closing joins every connection's thread, so nothing is still pending) and keeps serving."""
+    with fake.serve() as server:
+        for _ in range(5):
+            connection = socket.create_connection((server.host, server.port), timeout=30)
+            connection.sendall(sent(fake))
+            if reset:
+                _reset(connection)
+            else:
+                connection.close()
+        _assert_still_serving(fake, server)
+    assert server.connections_accepted == 6
+    assert capfd.readouterr().err == ""
+
+
+def test_a_client_resetting_mid_response_prints_nothing(fake: FakeParagon, capfd: pytest.CaptureFixture[str]) -> None:
+    """A client reads the first bytes of a 32 MiB answer (more than any socket buffer holds) and resets: the
+    server's write fails with a reset or a broken pipe, which ends that connection quietly; the server keeps
+    serving."""
+    fake.on_proxy("hubspot", "big", lambda request: (200, b"x" * (32 << 20), {"Content-Type": "text/plain"}))
+    fake.user("u1").connect("hubspot")
+    with fake.serve() as server:
+        for _ in range(3):
+            connection = socket.create_connection((server.host, server.port), timeout=30)
+            connection.sendall(
+                f"GET /projects/{fake.project_id}/sdk/proxy/hubspot/big HTTP/1.1\r\nHost: x\r\n"
+                f"Authorization: Bearer {fake.sign_user_token('u1')}\r\nX-Paragon-Use-Raw-Response: 1\r\n\r\n".encode()
+            )
+            head = b""
+            while b"\r\n" not in head and (chunk := connection.recv(1024)):
+                head += chunk
+            assert head.startswith(b"HTTP/1.1 200 ")
+            _reset(connection)
+        _assert_still_serving(fake, server)
+    assert capfd.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    "error",
+    [RuntimeError("a bug in the server"), OSError(errno.EMFILE, "Too many open files")],
+    ids=["RuntimeError", "OSError EMFILE"],
+)
+def test_server_errors_still_print_a_traceback(
+    fake: FakeParagon, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    """Only a client hanging up is kept quiet: any other failure while serving a connection is a bug in the fake,
+    printed to stderr with its traceback; that connection is closed and the server keeps serving."""
+
+    def broken(handler: object) -> bytes:
+        raise error
+
+    with fake.serve() as server:
+        monkeypatch.setattr(_server._Handler, "_read_body", broken)
+        with socket.create_connection((server.host, server.port), timeout=30) as connection:
+            connection.sendall(b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert _read_to_eof(connection) == b""
+        monkeypatch.undo()
+        _assert_still_serving(fake, server)
+    err = capfd.readouterr().err
+    assert "Traceback (most recent call last)" in err
+    assert f"{type(error).__name__}: {error}" in err
+
+
+@pytest.mark.parametrize(
+    ("error", "quiet"),
+    [
+        (BrokenPipeError(errno.EPIPE, "Broken pipe"), True),
+        (ConnectionResetError(errno.ECONNRESET, "Connection reset by peer"), True),
+        (ConnectionAbortedError(errno.ECONNABORTED, "Software caused connection abort"), True),
+        (OSError(errno.ENOTCONN, "Transport endpoint is not connected"), True),
+        (OSError(errno.ESHUTDOWN, "Cannot send after transport endpoint shutdown"), True),
+        (OSError(errno.ENETRESET, "Connection reset by network"), True),
+        (OSError(errno.EMFILE, "Too many open files"), False),
+        (OSError(errno.EBADF, "Bad file descriptor"), False),
+        (OSError("no errno"), False),
+        (RuntimeError("bug"), False),
+        (ValueError("I/O operation on closed file."), False),
+        (None, False),
+    ],
+    ids=repr,
+)
+def test_only_a_client_going_away_counts_as_a_hang_up(error: BaseException | None, quiet: bool) -> None:
+    """The classification behind the quiet hang-ups: resets, broken pipes and aborted connections, never other
+    errors."""
+    assert _server._client_went_away(error) is quiet

@@ -51,6 +51,11 @@ _PLAIN_PATH = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@/-]+")
 _UNSAFE_PATH_CHAR = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\\?#\ud800-\udfff]|%(?![0-9A-Fa-f]{2})")
 # RFC 3986 pchar, plus "%" because a valid escape the caller already wrote must not be encoded twice.
 _SEGMENT_SAFE = "!$&'()*+,;=:@%-._~"
+# An encoded "/" written as such ("group%2Fproject", GitLab's way to name a namespaced project) stays inside its
+# segment. Every "%" is a valid escape by the time this splits, so each match is a whole escape, never a fragment.
+_ENCODED_SLASH = re.compile(r"%2[Ff]")
+# What a decoding server might treat as a path separator once it has decoded a segment.
+_DECODED_SEPARATOR = re.compile(r"[/\\]")
 
 # RFC 7230 token; h11 rejects anything else only once the request is being sent.
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
@@ -176,15 +181,66 @@ def _describe_unsafe_path_char(char: str) -> str:
     return "must not contain control characters (CR, LF, TAB, NUL, DEL…)"
 
 
+def _check_segment(segment: str, index: int, plain: bool) -> bool:
+    """Check one non-empty segment of a proxy path; return whether it has anything but whitespace.
+
+    The segment is cut at each encoded "/" it contains (%2F or %2f, as written), and each piece is decoded
+    separately. The decoded pieces are then cut again at any "/" or "\\" that decoding produced, so that whatever
+    a server or intermediary decodes, no part of the segment is "." or "..". A ``plain`` segment needs no decoding.
+    """
+    position = index + 1
+    pieces = [segment] if plain else [_decode_segment(piece, position) for piece in _ENCODED_SLASH.split(segment)]
+    if index == 0 and any(":" in piece for piece in pieces):
+        _fail(
+            "path must not contain ':' in its first segment (it would read as a URL scheme such as 'https:');"
+            " give a path relative to the integration's API"
+        )
+    parts = pieces if plain else [part for piece in pieces for part in _DECODED_SEPARATOR.split(piece)]
+    if len(parts) == 1:
+        if "." in parts[0] and _is_dot_segment(parts[0]):
+            _fail(f"path segment {position} is a dot-segment once decoded; '.' and '..' would leave the proxy prefix")
+    elif any("." in part and _is_dot_segment(part) for part in parts):
+        _fail(
+            f"path segment {position} contains a dot-segment once decoded and split at its encoded '/' or '\\';"
+            " '.' and '..' would leave the proxy prefix"
+        )
+    if plain:
+        return True
+    for piece in pieces:
+        if "\\" in piece:
+            _fail(f"path segment {position} contains an encoded '\\' (such as %5C); some servers treat it as '/'")
+        if "/" in piece:
+            _fail(
+                f"path segment {position} contains a '/' encoded other than as one %2F (such as %252F or a"
+                " fullwidth solidus)"
+            )
+        if _CONTROL.search(piece):
+            _fail(f"path segment {position} contains an encoded control character (such as %0A or %00)")
+    if len(pieces) > 1 and not all(pieces):
+        _fail(
+            f"path segment {position} has an encoded '/' (%2F) at its start or end or two in a row;"
+            " a server that decodes it would see an empty segment"
+        )
+    return any(piece.strip() for piece in pieces)
+
+
 def proxy_path(path: object) -> str:
     """The Proxy API path to append after ``/projects/{p}/sdk/proxy/{integration}/`` (percent-encoded, no leading
     slash), or :class:`InvalidRequestError` when it could leave that prefix, reach another host, or smuggle a query.
 
     One leading "/" is optional and a trailing "/" is kept. Valid ``%XX`` escapes are kept as written; everything
-    outside RFC 3986's pchar set is percent-encoded as UTF-8. Every segment is checked after repeated
-    percent-decoding and NFKC normalisation, so no decoding server or intermediary can turn it into "." or "..",
-    an extra "/" or "\\", a control character, or a ``scheme:`` first segment. The first segment may not contain
-    ":" at all (RFC 3986 §4.2: it would read as a scheme); a path like ``users/me:activity`` is fine.
+    outside RFC 3986's pchar set is percent-encoded as UTF-8. An encoded "/" written as ``%2F`` (or ``%2f``) inside
+    a segment is allowed and sent as written, never decoded: ``projects/group%2Fproject`` is how GitLab and others
+    name an id that contains "/". It must sit between two non-empty names, and each name it separates is checked
+    like a segment of its own. Every other way to hide a separator stays refused: ``%5C`` (an encoded backslash:
+    no API we know of needs one, and servers that decode it often treat it as "/"), a double-encoded ``%252F``,
+    or a fullwidth solidus.
+
+    Every segment is checked after repeated percent-decoding and NFKC normalisation, and cut again at every "/"
+    or "\\" that produces, so no decoding server or intermediary can turn any part of it into "." or "..", a
+    control character, or a ``scheme:`` first segment. The first segment may not contain ":" at all (RFC 3986
+    §4.2: it would read as a scheme); a path like ``users/me:activity`` is fine. A path that is empty or only
+    whitespace (raw or encoded, such as ``" "`` or ``%20``) is refused.
     """
     if not isinstance(path, str):
         _fail(f"path must be a str, not {_type_name(path)}")
@@ -200,27 +256,18 @@ def proxy_path(path: object) -> str:
         _fail("path must not start with '//' (a scheme-relative URL would name another host)")
     segments = body.split("/")
     last = len(segments) - 1
+    blank = True
     for index, segment in enumerate(segments):
-        position = index + 1
         if not segment:
             if index == last:
                 continue
             _fail(f"path must not contain an empty segment ('//' after segment {index})")
-        decoded = segment if plain else _decode_segment(segment, position)
-        if index == 0 and ":" in decoded:
-            _fail(
-                "path must not contain ':' in its first segment (it would read as a URL scheme such as 'https:');"
-                " give a path relative to the integration's API"
-            )
-        if "." in decoded and _is_dot_segment(decoded):
-            _fail(f"path segment {position} is a dot-segment once decoded; '.' and '..' would leave the proxy prefix")
-        if not plain:
-            if "/" in decoded or "\\" in decoded:
-                _fail(f"path segment {position} contains an encoded '/' or '\\' (such as %2F or %5C)")
-            if _CONTROL.search(decoded):
-                _fail(f"path segment {position} contains an encoded control character (such as %0A or %00)")
+        if _check_segment(segment, index, plain):
+            blank = False
     if plain:
         return body
+    if blank:
+        _fail("path must not be blank (only whitespace); give the third-party API's path, such as 'chat.postMessage'")
     encoded = "/".join([quote(segment, safe=_SEGMENT_SAFE) for segment in segments])
     if len(encoded) > MAX_PROXY_PATH_LENGTH:
         _fail(f"path must be at most {MAX_PROXY_PATH_LENGTH} characters once percent-encoded (got {len(encoded)})")
