@@ -34,10 +34,13 @@ class Harness:
         transport = httpx.MockTransport(self._record)
         options.setdefault("project_id", PROJECT_ID)
         options.setdefault("signing_key", default_key)
+        self.http: httpx.Client | httpx.AsyncClient
         if flavor == "sync":
-            self.client: Paragon | AsyncParagon = Paragon(http_client=httpx.Client(transport=transport), **options)
+            self.http = httpx.Client(transport=transport)
+            self.client: Paragon | AsyncParagon = Paragon(http_client=self.http, **options)
         else:
-            self.client = AsyncParagon(http_client=httpx.AsyncClient(transport=transport), **options)
+            self.http = httpx.AsyncClient(transport=transport)
+            self.client = AsyncParagon(http_client=self.http, **options)
         self.session: UserSession | AsyncUserSession = self.client.authenticate("user-123")
 
     def _record(self, request: httpx.Request) -> httpx.Response:
@@ -56,7 +59,7 @@ class Harness:
         return self.run(getattr(self.session, method)(*args, **kwargs))
 
     def close(self) -> None:
-        http = self.client._http
+        http = self.http
         if isinstance(http, httpx.AsyncClient):
             self.run(http.aclose())
         else:

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from useparagon import (
     APIStatusError,
     AsyncParagon,
+    ClientClosedError,
     ConfigurationError,
     InternalServerError,
     Paragon,
@@ -22,6 +23,7 @@ from useparagon import (
     SigningKeyError,
 )
 from useparagon import _constants as constants
+from useparagon._signing import TokenSigner
 
 from tests.support import API, PROJECT_ID, Handler, Harness, json_response
 
@@ -336,14 +338,20 @@ def test_http_client_of_the_wrong_flavour_is_refused() -> None:
 
 # -- Timeouts --------------------------------------------------------------------------------------------------------
 
-TIMEOUTS: dict[str, tuple[dict[str, Any], dict[str, float | None]]] = {
+# A phase without a timeout of its own still ends with its attempt (the largest of the timeout's values), and an
+# attempt without any timeout ends with the call's total deadline (300 s; approx: the clock moves during a call).
+WHOLE_CALL = pytest.approx(constants.DEFAULT_TOTAL_DEADLINE, abs=10)
+TIMEOUTS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     "default": ({}, {"connect": 5.0, "read": 60.0, "write": 60.0, "pool": 60.0}),
-    "None means no timeout": ({"timeout": None}, {"connect": None, "read": None, "write": None, "pool": None}),
+    "None means no timeout per attempt": (
+        {"timeout": None},
+        {"connect": WHOLE_CALL, "read": WHOLE_CALL, "write": WHOLE_CALL, "pool": WHOLE_CALL},
+    ),
     "a float": ({"timeout": 12.5}, {"connect": 12.5, "read": 12.5, "write": 12.5, "pool": 12.5}),
     "an int": ({"timeout": 7}, {"connect": 7.0, "read": 7.0, "write": 7.0, "pool": 7.0}),
     "an httpx.Timeout": (
         {"timeout": httpx.Timeout(3.0, read=30.0, pool=None)},
-        {"connect": 3.0, "read": 30.0, "write": 3.0, "pool": None},
+        {"connect": 3.0, "read": 30.0, "write": 3.0, "pool": 30.0},
     ),
 }
 
@@ -359,7 +367,7 @@ def _uninstall_routes(request: httpx.Request) -> httpx.Response:
 
 @pytest.mark.parametrize(("options", "expected"), TIMEOUTS.values(), ids=TIMEOUTS.keys())
 def test_timeout_applies_to_every_request(
-    make_harness: Callable[..., Harness], options: dict[str, Any], expected: dict[str, float | None]
+    make_harness: Callable[..., Harness], options: dict[str, Any], expected: dict[str, Any]
 ) -> None:
     """The client's timeout is on every request of every call, including each step of a two-request call."""
 
@@ -567,6 +575,10 @@ def test_a_new_client_uses_the_named_defaults(flavor: str) -> None:
 # -- Closing ---------------------------------------------------------------------------------------------------------
 
 
+def _token(key: rsa.RSAPrivateKey) -> str:
+    return TokenSigner(key=key, project_id=PROJECT_ID).sign("user-1")
+
+
 @pytest.fixture
 def owned_sync() -> Iterator[Paragon]:
     client = Paragon(project_id=PROJECT_ID)
@@ -574,19 +586,41 @@ def owned_sync() -> Iterator[Paragon]:
     client.close()
 
 
-def test_close_closes_the_pool_the_client_created(owned_sync: Paragon) -> None:
-    """Paragon() without http_client owns its pool: close() closes it; a with_options() copy's close() does not."""
+def test_close_closes_the_pool_the_client_created(owned_sync: Paragon, rsa_key: rsa.RSAPrivateKey) -> None:
+    """Paragon() without http_client owns its pool: close() closes it; a with_options() copy's close() does not.
+    A call after close() raises ClientClosedError (a ParagonError), not httpx's RuntimeError."""
     owned_sync.with_options(timeout=1.0).close()
-    assert not owned_sync._http.is_closed
+    assert not owned_sync._pool.client.is_closed
     owned_sync.close()
-    assert owned_sync._http.is_closed
+    assert owned_sync._pool.client.is_closed
+    session = owned_sync.authenticate(user_token=_token(rsa_key))
+    with pytest.raises(ClientClosedError, match="this Paragon client is closed; create a new one"):
+        session.get_user()
+    with pytest.raises(ClientClosedError):
+        owned_sync.with_options(max_retries=0).authenticate(user_token=_token(rsa_key)).get_user()
+
+
+def test_a_closed_injected_http_client_raises_client_closed(rsa_key: rsa.RSAPrivateKey) -> None:
+    """An injected client the caller closed: ClientClosedError before any I/O, not httpx's RuntimeError."""
+    sent: list[httpx.Request] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200)
+
+    http = httpx.Client(transport=httpx.MockTransport(record))
+    paragon = Paragon(project_id=PROJECT_ID, http_client=http)
+    http.close()
+    with pytest.raises(ClientClosedError):
+        paragon.authenticate(user_token=_token(rsa_key)).get_user()
+    assert sent == []
 
 
 def test_the_context_manager_closes_the_pool_it_created() -> None:
     """``with Paragon() as paragon:`` closes the pool on exit, also when the block raises."""
     with pytest.raises(RuntimeError), Paragon(project_id=PROJECT_ID) as paragon:
         raise RuntimeError
-    assert paragon._http.is_closed
+    assert paragon._pool.client.is_closed
 
 
 def test_an_injected_http_client_is_never_closed() -> None:
@@ -603,11 +637,15 @@ async def test_aclose_closes_the_pool_the_async_client_created() -> None:
     """AsyncParagon() owns its pool: ``async with`` and aclose() close it; a with_options() copy does not."""
     async with AsyncParagon(project_id=PROJECT_ID) as paragon:
         await paragon.with_options(max_retries=0).aclose()
-        assert not paragon._http.is_closed
-    assert paragon._http.is_closed
+        http = paragon._pool.get()
+        assert not http.is_closed
+    assert http.is_closed
+    with pytest.raises(ClientClosedError):
+        paragon._pool.get()
     other = AsyncParagon(project_id=PROJECT_ID)
+    other_http = other._pool.get()
     await other.aclose()
-    assert other._http.is_closed
+    assert other_http.is_closed
 
 
 async def test_an_injected_async_http_client_is_never_closed() -> None:

@@ -27,8 +27,9 @@ from useparagon import (
 from tests.support import PROJECT_ID, Harness, json_response
 
 DOT = "is a dot-segment once decoded"
+DOT_INSIDE = "contains a dot-segment once decoded and split at its encoded '/' or '\\'"
 SCHEME = "must not contain ':' in its first segment"
-SEPARATOR = "contains an encoded '/' or '\\'"
+BLANK = "path must not be blank"
 CONTROL = "must not contain control characters"
 QUERY = "pass query parameters with params="
 NOT_STR = "path must be a str, not"
@@ -58,8 +59,14 @@ HOSTILE: list[Row] = [
     _path("double-encoded dots", "a/%252e%252e/b", DOT),
     _path("fullwidth dots", "\uff0e\uff0e/admin", DOT),
     _path("..;/ (Tomcat)", "a/..;/b", DOT),
-    _path("..%2f", "..%2f", SEPARATOR),
-    _path("a%2fb", "a%2fb", SEPARATOR),
+    _path("..%2f", "..%2f", DOT_INSIDE),
+    _path("a%2F..%2Fb", "a%2F..%2Fb", DOT_INSIDE),
+    _path("%2e%2e%2fadmin", "%2e%2e%2fadmin", DOT_INSIDE),
+    _path("double-encoded dots and slash", "x/%252e%252e%252Fy", DOT_INSIDE),
+    _path("a%2F%2E%2E", "a%2F%2E%2E", DOT_INSIDE),
+    _path("..%5Cx", "..%5Cx", DOT_INSIDE),
+    _path("encoded backslash", "a%5Cb", "contains an encoded '\\' (such as %5C)"),
+    _path("leading %2F%2F", "%2F%2Fevil.com%2Fx", "has an encoded '/' (%2F) at its start or end"),
     _path("//evil.com/x", "//evil.com/x", "must not start with '//'"),
     _path("https://evil.com", "https://evil.com", SCHEME),
     _path("HTTPS://evil.com", "HTTPS://evil.com", SCHEME),
@@ -75,6 +82,10 @@ HOSTILE: list[Row] = [
     _path("NUL", "a\x00b", CONTROL),
     _path("10 kB", "x" * 10_000, "path must be at most 2048 characters"),
     _path("empty", "", "path must not be empty"),
+    _path("blank", " ", BLANK),
+    _path("blank after /", "/   ", BLANK),
+    _path("no-break space", "\u00a0", BLANK),
+    _path("encoded blank", "%20", BLANK),
     _path("int", 42, NOT_STR),
     _path("None", None, NOT_STR),
     _path("bytes", b"chat.postMessage", NOT_STR),
@@ -224,6 +235,26 @@ def test_hostile_input_is_rejected_before_any_request(
     assert harness.requests == []
 
 
+@pytest.mark.parametrize(
+    ("path", "wire"),
+    [
+        ("projects/group%2Fproject", "projects/group%2Fproject"),
+        ("/projects/group%2fsub%2Fproject/issues", "projects/group%2fsub%2Fproject/issues"),
+        ("projects/my group%2Fapp/issues", "projects/my%20group%2Fapp/issues"),
+    ],
+)
+def test_an_encoded_slash_reaches_the_wire_as_written(
+    path: str, wire: str, make_harness: Callable[..., Harness]
+) -> None:
+    """GitLab names a namespaced project ``group%2Fproject``: exactly one request is sent, and its raw target
+    keeps the ``%2F`` as written (never decoded into a '/', never encoded again as ``%252F``)."""
+    harness = make_harness(lambda request: json_response(200, {"output": {"ok": True}}))
+    assert harness.call("request", "gitlab", path) == {"ok": True}
+    (request,) = harness.requests
+    assert request.url.raw_path == f"/projects/{PROJECT_ID}/sdk/proxy/gitlab/{wire}".encode("ascii")
+    assert request.url.host == "proxy.useparagon.com"
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Token host pinning (reliability.md §8 A.5)
 
@@ -265,6 +296,23 @@ def _paragon(request: httpx.Request) -> httpx.Response:
     return json_response(200, body)
 
 
+def _complete(harness: Harness, value: Any) -> None:
+    """Finish a session call: await it, or enter and leave it when it is a (sync or async) context manager, as
+    ``stream()`` returns; its request is sent on entry."""
+    if hasattr(value, "__aenter__"):
+
+        async def enter_and_leave() -> None:
+            async with value:
+                pass
+
+        harness.run(enter_and_leave())
+    elif hasattr(value, "__enter__"):
+        with value:
+            pass
+    else:
+        harness.run(value)
+
+
 # (session method, args, kwargs, the services its requests go to, in order)
 EVERY_CALL: list[tuple[str, tuple[Any, ...], dict[str, Any], list[str]]] = [
     ("get_user", (), {}, ["api"]),
@@ -277,6 +325,7 @@ EVERY_CALL: list[tuple[str, tuple[Any, ...], dict[str, Any], list[str]]] = [
     ("workflow", ("wf-1",), {"body": {"a": 1}, "query": {"q": "1"}, "headers": {"X-A": "b"}}, ["api"]),
     ("request", ("slack", "chat.postMessage"), {"method": "POST", "body": {"text": "hi"}}, ["proxy"]),
     ("request", ("slack", "files/1"), {"raw": True, "params": {"q": "x"}}, ["proxy"]),
+    ("stream", ("googledrive", "files/1"), {"params": {"alt": "media"}}, ["proxy"]),
     ("uninstall_integration", ("salesforce",), {}, ["api", "api"]),
     ("enable_workflow", ("wf-1",), {}, ["api", "api"]),
     ("disable_workflow", ("wf-1",), {}, ["api", "api"]),
@@ -312,7 +361,7 @@ def test_the_token_only_goes_to_the_configured_hosts(hosts: str, make_harness: C
     origins = {service: httpx.URL(getattr(urls, service)) for service in ("api", "proxy", "actionkit")}
     for method, args, kwargs, services in EVERY_CALL:
         before = len(harness.requests)
-        harness.run(getattr(harness.session, method)(*args, **kwargs))
+        _complete(harness, getattr(harness.session, method)(*args, **kwargs))
         sent = harness.requests[before:]
         assert len(sent) == len(services), method
         for request, service in zip(sent, services, strict=True):

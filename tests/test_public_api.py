@@ -78,8 +78,12 @@ def test_session_classes_have_the_same_public_members() -> None:
     assert {"get_user", "request", "uninstall_integration", "run_action"} <= sync_members.keys()
 
 
+# subscribe and stream are plain methods on both sessions (stream returns a context manager for `with`/`async with`).
+NOT_AWAITED = frozenset({"subscribe", "stream"})
 SESSION_METHODS = sorted(
-    name for name, value in _public_members(UserSession).items() if inspect.isfunction(value) and name != "subscribe"
+    name
+    for name, value in _public_members(UserSession).items()
+    if inspect.isfunction(value) and name not in NOT_AWAITED
 )
 
 
@@ -94,6 +98,14 @@ def test_each_session_method_has_an_async_twin(name: str) -> None:
     assert inspect.signature(sync_method).return_annotation == inspect.signature(async_method).return_annotation
     assert sync_method.__doc__
     assert async_method.__doc__
+
+
+def test_stream_has_an_async_twin_that_is_not_awaited() -> None:
+    """``stream`` takes the same parameters on both sessions and is entered with ``with`` / ``async with``."""
+    assert not inspect.iscoroutinefunction(AsyncUserSession.stream)
+    _compare_signatures("stream", UserSession.stream, AsyncUserSession.stream)
+    assert inspect.signature(UserSession.stream).return_annotation == "StreamContext"
+    assert inspect.signature(AsyncUserSession.stream).return_annotation == "AsyncStreamContext"
 
 
 def test_session_method_table_is_complete() -> None:

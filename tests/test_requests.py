@@ -411,11 +411,12 @@ def test_each_call_sends_exactly_one_request(
 
 
 def test_every_session_method_is_in_the_request_table() -> None:
-    """The table covers every public call of a session (uninstall_integration has its own two-request tests)."""
+    """The table covers every public call of a session (uninstall_integration has its own two-request tests, stream
+    its own in test_streaming.py)."""
     from useparagon import UserSession
 
     public = {name for name in dir(UserSession) if not name.startswith("_")}
-    covered = {case.call for case in SENT.values()} | {"uninstall_integration", "subscribe"}
+    covered = {case.call for case in SENT.values()} | {"uninstall_integration", "subscribe", "stream"}
     assert public - {"user_id", "project_id"} == covered
 
 

@@ -135,40 +135,45 @@ FAULTS: dict[str, Fault] = {
 METHODS = ("GET", "PUT", "DELETE", "POST", "PATCH")
 
 # The documented fault matrix (reliability.md §8 C.10), default max_retries=2, so never more than 3 attempts.
-# Idempotent verbs retry network errors and 408/429/500/502/503/504. POST and PATCH retry only what provably never
-# left (ConnectError, ConnectTimeout, PoolTimeout), 429, and a retryable status that carries Retry-After: a proxied
-# POST to a CRM is never duplicated. Other 4xx are never retried.
+# A replayable call (GET, PUT, DELETE to Paragon's API; only GET through the proxy, where a provider's PUT or DELETE
+# need not be idempotent) retries network errors and 408/429/500/502/503/504. A write retries only what certainly
+# did not take effect: what never left (ConnectError, ConnectTimeout, PoolTimeout), and Paragon's own refusals (408,
+# 429, 503 with Retry-After). A 500, 502 or 504 may come after the work was done, so a write is never repeated on it.
 #
-#  fault                   GET PUT DELETE POST PATCH  raised once attempts run out
-FAULT_MATRIX: list[tuple[str, int, int, int, int, int, type[APIError]]] = [
-    ("ConnectError",          3, 3, 3,     3,   3,    APIConnectionError),
-    ("ConnectTimeout",        3, 3, 3,     3,   3,    APITimeoutError),
-    ("PoolTimeout",           3, 3, 3,     3,   3,    APITimeoutError),
-    ("ReadTimeout",           3, 3, 3,     1,   1,    APITimeoutError),
-    ("WriteTimeout",          3, 3, 3,     1,   1,    APITimeoutError),
-    ("RemoteProtocolError",   3, 3, 3,     1,   1,    APIConnectionError),
-    ("400",                   1, 1, 1,     1,   1,    BadRequestError),
-    ("401",                   1, 1, 1,     1,   1,    AuthenticationError),
-    ("403",                   1, 1, 1,     1,   1,    PermissionDeniedError),
-    ("404",                   1, 1, 1,     1,   1,    NotFoundError),
-    ("409",                   1, 1, 1,     1,   1,    ConflictError),
-    ("422",                   1, 1, 1,     1,   1,    UnprocessableEntityError),
-    ("408",                   3, 3, 3,     1,   1,    APIStatusError),
-    ("429",                   3, 3, 3,     3,   3,    RateLimitError),
-    ("429+Retry-After",       3, 3, 3,     3,   3,    RateLimitError),
-    ("500",                   3, 3, 3,     1,   1,    InternalServerError),
-    ("502",                   3, 3, 3,     1,   1,    InternalServerError),
-    ("503",                   3, 3, 3,     1,   1,    InternalServerError),
-    ("503+Retry-After",       3, 3, 3,     3,   3,    InternalServerError),
-    ("504",                   3, 3, 3,     1,   1,    InternalServerError),
+#  fault                 replayable write  raised once attempts run out
+FAULT_MATRIX: list[tuple[str, int, int, type[APIError]]] = [
+    ("ConnectError",          3,     3,    APIConnectionError),
+    ("ConnectTimeout",        3,     3,    APITimeoutError),
+    ("PoolTimeout",           3,     3,    APITimeoutError),
+    ("ReadTimeout",           3,     1,    APITimeoutError),
+    ("WriteTimeout",          3,     1,    APITimeoutError),
+    ("RemoteProtocolError",   3,     1,    APIConnectionError),
+    ("400",                   1,     1,    BadRequestError),
+    ("401",                   1,     1,    AuthenticationError),
+    ("403",                   1,     1,    PermissionDeniedError),
+    ("404",                   1,     1,    NotFoundError),
+    ("409",                   1,     1,    ConflictError),
+    ("422",                   1,     1,    UnprocessableEntityError),
+    ("408",                   3,     3,    APIStatusError),
+    ("429",                   3,     3,    RateLimitError),
+    ("429+Retry-After",       3,     3,    RateLimitError),
+    ("500",                   3,     1,    InternalServerError),
+    ("502",                   3,     1,    InternalServerError),
+    ("503",                   3,     1,    InternalServerError),
+    ("503+Retry-After",       3,     3,    InternalServerError),
+    ("504",                   3,     1,    InternalServerError),
 ]  # fmt: skip
 
+# Which verbs may be replayed: through the Proxy API only GET, to Paragon's own API the idempotent ones.
+PROXY_REPLAYABLE = frozenset({"GET"})
+SDK_REPLAYABLE = frozenset({"GET", "PUT", "DELETE"})
 
-def _matrix_cases(methods: tuple[str, ...]) -> Iterator[Any]:
-    for fault, *attempts, raised in FAULT_MATRIX:
-        by_method = dict(zip(METHODS, attempts, strict=True))
+
+def _matrix_cases(methods: tuple[str, ...], replayable: frozenset[str]) -> Iterator[Any]:
+    for fault, replayed, written, raised in FAULT_MATRIX:
         for method in methods:
-            yield pytest.param(method, fault, by_method[method], raised, id=f"{method}-{fault}")
+            attempts = replayed if method in replayable else written
+            yield pytest.param(method, fault, attempts, raised, id=f"{method}-{fault}")
 
 
 def _assert_mapped(error: APIError, fault: str, method: str, route: str) -> None:
@@ -188,12 +193,12 @@ def _assert_mapped(error: APIError, fault: str, method: str, route: str) -> None
 def test_the_fault_matrix_is_complete_and_bounded() -> None:
     """20 faults x 5 methods = 100 documented cases, none of them above 1 + DEFAULT_MAX_RETRIES attempts."""
     assert [row[0] for row in FAULT_MATRIX] == list(FAULTS)
-    cases = list(_matrix_cases(METHODS))
+    cases = list(_matrix_cases(METHODS, PROXY_REPLAYABLE))
     assert len(cases) == 100
     assert max(case.values[2] for case in cases) == 1 + DEFAULT_MAX_RETRIES == 3
 
 
-@pytest.mark.parametrize(("method", "fault", "attempts", "raised"), list(_matrix_cases(METHODS)))
+@pytest.mark.parametrize(("method", "fault", "attempts", "raised"), list(_matrix_cases(METHODS, PROXY_REPLAYABLE)))
 def test_fault_matrix_through_the_proxy(
     harness_for: MakeHarness, method: str, fault: str, attempts: int, raised: type[APIError]
 ) -> None:
@@ -233,7 +238,7 @@ SDK_CALLS: dict[str, tuple[str, tuple[Any, ...], str, str]] = {
 
 
 @pytest.mark.parametrize(
-    ("method", "fault", "attempts", "raised"), list(_matrix_cases(("GET", "DELETE", "POST", "PATCH")))
+    ("method", "fault", "attempts", "raised"), list(_matrix_cases(("GET", "DELETE", "POST", "PATCH"), SDK_REPLAYABLE))
 )
 def test_fault_matrix_on_sdk_calls(
     harness_for: MakeHarness, method: str, fault: str, attempts: int, raised: type[APIError]
@@ -249,7 +254,7 @@ def test_fault_matrix_on_sdk_calls(
     _assert_mapped(caught.value, fault, method, route)
 
 
-NEVER_DUPLICATED = ["500", "502", "503", "504", "408", "ReadTimeout", "WriteTimeout", "RemoteProtocolError"]
+NEVER_DUPLICATED = ["500", "502", "503", "504", "ReadTimeout", "WriteTimeout", "RemoteProtocolError"]
 
 
 # Three POST calls whose target may act on a duplicate: a proxied CRM write, a workflow trigger, an App Event.
@@ -273,6 +278,52 @@ def test_a_post_that_may_have_arrived_is_never_sent_twice(harness_for: MakeHarne
     assert request.content
 
 
+# Statuses that retry a write when Paragon itself sends them: here they come from the provider.
+RELAYED_REFUSALS = ["408", "429", "429+Retry-After", "503+Retry-After"]
+PROXY_WRITES = ["POST", "PUT", "PATCH", "DELETE"]
+
+
+@pytest.mark.parametrize("fault", [*RELAYED_REFUSALS, "500", "502", "504"])
+@pytest.mark.parametrize("method", PROXY_WRITES)
+def test_a_raw_proxied_write_is_never_retried(harness_for: MakeHarness, method: str, fault: str) -> None:
+    """With raw=True every status is the provider's, so a write is sent once, Retry-After or not."""
+    harness = harness_for(FAULTS[fault])
+    body = None if method == "DELETE" else CONTACT
+    with pytest.raises(APIStatusError):
+        harness.call("request", "salesforce", "sobjects/Contact", method=method, body=body, raw=True)
+    assert [request.method for request in harness.requests] == [method]
+
+
+def test_a_raw_proxied_get_is_still_retried(harness_for: MakeHarness) -> None:
+    """Reading is safe to repeat whoever answered: a raw GET that gets 503 is retried to the limit."""
+    harness = harness_for(FAULTS["503+Retry-After"])
+    with pytest.raises(InternalServerError):
+        harness.call("request", "salesforce", "sobjects/Contact", raw=True)
+    assert len(harness.requests) == 3
+
+
+def _integration_error(code: int, **headers: str) -> Fault:
+    def fault(_request: httpx.Request) -> httpx.Response:
+        body = {"message": "Request failed", "meta": {"isIntegrationError": True}}
+        return json_response(code, body, **headers)
+
+    return fault
+
+
+@pytest.mark.parametrize(("status", "headers"), [(429, {}), (429, RETRY_AFTER), (503, RETRY_AFTER), (408, {})])
+@pytest.mark.parametrize("method", PROXY_WRITES)
+def test_a_provider_refusal_relayed_by_the_proxy_never_retries_a_write(
+    harness_for: MakeHarness, method: str, status: int, headers: dict[str, str]
+) -> None:
+    """``meta.isIntegrationError`` marks the provider's status: a write is sent once even on 429 or 503+RA."""
+    harness = harness_for(_integration_error(status, **headers))
+    body = None if method == "DELETE" else CONTACT
+    with pytest.raises(APIStatusError) as caught:
+        harness.call("request", "salesforce", "sobjects/Contact", method=method, body=body)
+    assert caught.value.is_integration_error
+    assert len(harness.requests) == 1
+
+
 def _sequence(*steps: Fault) -> Fault:
     """A handler that answers the n-th request with the n-th step, and fails the test on one request too many."""
     remaining = list(steps)
@@ -289,9 +340,10 @@ def _sequence(*steps: Fault) -> Fault:
     [
         ("GET", ["503"]),
         ("GET", ["ReadTimeout", "ConnectError"]),
-        ("PUT", ["502", "504"]),
-        ("DELETE", ["RemoteProtocolError"]),
-        ("DELETE", ["408", "500"]),
+        ("GET", ["502", "504"]),
+        ("GET", ["RemoteProtocolError"]),
+        ("PUT", ["429", "408"]),
+        ("DELETE", ["408", "503+Retry-After"]),
         ("POST", ["429"]),
         ("POST", ["ConnectError", "503+Retry-After"]),
         ("PATCH", ["ConnectTimeout"]),
@@ -313,7 +365,8 @@ def test_success_after_failures_returns_the_result(harness_for: MakeHarness, met
         (0, "GET", "ReadTimeout", 1),
         (0, "POST", "ConnectError", 1),
         (0, "POST", "429", 1),
-        (1, "DELETE", "502", 2),
+        (1, "GET", "502", 2),
+        (5, "DELETE", "502", 1),
         (5, "GET", "503", 6),
         (5, "PUT", "ConnectTimeout", 6),
         (5, "POST", "429", 6),
@@ -358,8 +411,8 @@ def test_with_options_max_retries_applies_to_the_derived_client_only(harness_for
     ("method", "failures"),
     [
         ("GET", ["503", "ReadTimeout"]),
-        ("PUT", ["ReadTimeout", "502"]),
-        ("DELETE", ["502", "ConnectError"]),
+        ("PUT", ["429", "408"]),
+        ("DELETE", ["503+Retry-After", "ConnectError"]),
         ("POST", ["429", "ConnectError"]),
         ("PATCH", ["ConnectError", "503+Retry-After"]),
     ],
@@ -467,9 +520,11 @@ POLICY_TABLE: list[tuple[str, int, httpx.Headers, int, float | None]] = [
     ("POST", 503, _headers(), 0, None),
     ("POST", 503, _headers(retry_after="2"), 0, 2.0),
     ("POST", 503, _headers(retry_after="Fri, 29 Sep 2023 16:26:27 GMT"), 0, None),
-    ("POST", 500, _headers(retry_after_ms="250"), 1, 0.25),
+    ("POST", 500, _headers(retry_after_ms="250"), 1, None),
     ("POST", 408, _headers(retry_after="1"), 0, 1.0),
-    ("PATCH", 502, _headers(retry_after="1"), 0, 1.0),
+    ("POST", 408, _headers(), 0, 0.0),
+    ("PATCH", 502, _headers(retry_after="1"), 0, None),
+    ("PATCH", 504, _headers(retry_after="1"), 0, None),
     ("PATCH", 504, _headers(), 0, None),
     ("PATCH", 429, _headers(retry_after="2"), 2, None),
 ]
@@ -480,7 +535,20 @@ def test_delay_after_status(
     method: str, status: int, headers: httpx.Headers, retries_taken: int, expected: float | None
 ) -> None:
     """Retry-After is obeyed exactly up to 60 s and a longer one ends the call; without it, backoff (or give up)."""
-    assert FAST.delay_after_status(method, status, headers, retries_taken, NOW) == expected
+    replayable = method in SDK_REPLAYABLE
+    assert FAST.delay_after_status(status, headers, retries_taken, NOW, replayable=replayable) == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "headers"),
+    [(408, _headers()), (429, _headers()), (429, _headers(retry_after="1")), (503, _headers(retry_after="1"))],
+)
+def test_a_relayed_status_never_retries_a_write(status: int, headers: httpx.Headers) -> None:
+    """Paragon's own 408/429/503+Retry-After retry a write; the same status from a third party does not."""
+    assert FAST.delay_after_status(status, headers, 0, NOW, replayable=False) is not None
+    assert FAST.delay_after_status(status, headers, 0, NOW, replayable=False, from_paragon=False) is None
+    # A replayable call is retried whoever sent the status.
+    assert FAST.delay_after_status(status, headers, 0, NOW, replayable=True, from_paragon=False) is not None
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -502,9 +570,10 @@ def test_delay_after_error(method: str, error: type[httpx.TransportError]) -> No
     never_sent = error in (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
     retried = never_sent or method in ("GET", "PUT", "DELETE")
     instance = error("injected")
-    assert FAST.delay_after_error(method, instance, 0) == (0.0 if retried else None)
-    assert FAST.delay_after_error(method, instance, 1) == (0.0 if retried else None)
-    assert FAST.delay_after_error(method, instance, 2) is None
+    replayable = method in SDK_REPLAYABLE
+    assert FAST.delay_after_error(instance, 0, replayable=replayable) == (0.0 if retried else None)
+    assert FAST.delay_after_error(instance, 1, replayable=replayable) == (0.0 if retried else None)
+    assert FAST.delay_after_error(instance, 2, replayable=replayable) is None
 
 
 def _retry_records(caplog: pytest.LogCaptureFixture) -> list[dict[str, str]]:

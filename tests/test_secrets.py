@@ -340,7 +340,7 @@ def test_reprs_after_the_token_is_minted_show_no_secret(
     their reprs; the key is held by the signer, not shown."""
     signer = TokenSigner(key=load_signing_key(rsa_pem), project_id=PROJECT_ID)
     source = MintedToken(signer, "user-123")
-    token = source.get()
+    token = source.get().reveal()
     harness = make_harness(lambda request: httpx.Response(200, content=b"%PDF-1.7 " + token.encode()))
     raw = harness.call("request", "gdrive", "files/1/download", raw=True)
     assert raw.content.endswith(token.encode())

@@ -280,8 +280,8 @@ def test_minted_token_mints_once_and_caches(rsa_key: rsa.RSAPrivateKey) -> None:
     """The first get() signs; later ones return the cached token without another RSA signature."""
     source = _minted(rsa_key, Clock(NOW))
     assert source.mint_count == 0
-    first = source.get()
-    assert [source.get() for _ in range(1000)] == [first] * 1000
+    first = source.get().reveal()
+    assert [source.get().reveal() for _ in range(1000)] == [first] * 1000
     assert source.mint_count == 1
     assert _claims(first) == {
         "sub": "user-1",
@@ -294,7 +294,7 @@ def test_minted_token_mints_once_and_caches(rsa_key: rsa.RSAPrivateKey) -> None:
 def test_minted_token_carries_permissions_and_claims(rsa_key: rsa.RSAPrivateKey) -> None:
     """permissions and extra claims given to the source end up in every token it mints."""
     source = _minted(rsa_key, Clock(NOW), ttl=60, permissions={"integration:*": True}, claims={"team": "t1"})
-    claims = _claims(source.get())
+    claims = _claims(source.get().reveal())
     assert claims[PERMISSIONS_CLAIM] == {"integration:*": True}
     assert claims["team"] == "t1"
 
@@ -306,7 +306,7 @@ def test_fifty_threads_mint_once(rsa_key: rsa.RSAPrivateKey) -> None:
 
     def fetch(_: int) -> str:
         barrier.wait()
-        return source.get()
+        return source.get().reveal()
 
     with ThreadPoolExecutor(max_workers=50) as pool:
         tokens = list(pool.map(fetch, range(50)))
@@ -320,9 +320,12 @@ async def test_concurrent_tasks_and_threads_mint_once(rsa_key: rsa.RSAPrivateKey
 
     async def on_loop() -> str:
         await asyncio.sleep(0)
-        return source.get()
+        return source.get().reveal()
 
-    tokens = await asyncio.gather(*[on_loop() for _ in range(20)], *[asyncio.to_thread(source.get) for _ in range(20)])
+    def in_thread() -> str:
+        return source.get().reveal()
+
+    tokens = await asyncio.gather(*[on_loop() for _ in range(20)], *[asyncio.to_thread(in_thread) for _ in range(20)])
     assert len(set(tokens)) == 1
     assert source.mint_count == 1
 
@@ -344,17 +347,17 @@ def test_minted_token_refreshes_at_the_refresh_point_not_before(
     """The token is reused until max(exp - margin, half-life), then replaced by one signed at the new time."""
     clock = Clock(NOW)
     source = _minted(rsa_key, clock, ttl=ttl)
-    first = source.get()
+    first = source.get().reveal()
     clock.now = NOW + refresh_after - 0.001
-    assert source.get() == first
+    assert source.get().reveal() == first
     assert source.mint_count == 1
     clock.now = NOW + refresh_after
-    second = source.get()
+    second = source.get().reveal()
     assert source.mint_count == 2
     assert second != first or ttl == 1  # ttl=1 at NOW + 0.5 truncates to the same second: same claims
     assert _claims(second)["exp"] == int(NOW + refresh_after) + ttl
     clock.now = NOW + refresh_after + 0.001
-    assert source.get() == second
+    assert source.get().reveal() == second
     assert source.mint_count == 2
 
 
@@ -372,7 +375,7 @@ def test_minted_token_never_served_expired_nor_resigned_every_call(
     seen: dict[str, int] = {}
     for i in range(steps):
         clock.now = NOW + start_fraction + i * step
-        token = source.get()
+        token = source.get().reveal()
         if token not in seen:
             seen[token] = _claims(token)["exp"]
         assert seen[token] > clock.now
@@ -382,9 +385,9 @@ def test_minted_token_never_served_expired_nor_resigned_every_call(
 def test_get_with_explicit_now(rsa_key: rsa.RSAPrivateKey) -> None:
     """get(now) decides and signs at the given instant, not the clock's."""
     source = _minted(rsa_key, Clock(0.0), ttl=60)
-    assert _claims(source.get(NOW))["exp"] == NOW + 60
-    assert source.get(NOW + 29) == source.get(NOW)
-    assert _claims(source.get(NOW + 30))["exp"] == NOW + 90
+    assert _claims(source.get(NOW).reveal())["exp"] == NOW + 60
+    assert source.get(NOW + 29).reveal() == source.get(NOW).reveal()
+    assert _claims(source.get(NOW + 30).reveal())["exp"] == NOW + 90
     assert source.mint_count == 2
 
 
@@ -410,7 +413,7 @@ def test_minted_token_validates_at_construction(
 def test_minted_token_repr_has_no_token(rsa_key: rsa.RSAPrivateKey) -> None:
     """The repr names the user, ttl and mint count only."""
     source = _minted(rsa_key, Clock(NOW), ttl=60)
-    token = source.get()
+    token = source.get().reveal()
     assert repr(source) == "MintedToken(user_id='user-1', ttl=60, mint_count=1)"
     assert token not in repr(source)
     assert source.user_id == "user-1"
@@ -426,17 +429,17 @@ def test_given_token_served_until_it_expires(rsa_key: rsa.RSAPrivateKey) -> None
     clock = Clock(NOW)
     source = GivenToken(token, clock)
     assert source.user_id == "user-9"
-    assert source.get() == token
+    assert source.get().reveal() == token
     clock.now = NOW + 99.9
-    assert source.get() == token
+    assert source.get().reveal() == token
     clock.now = NOW + 100
     with pytest.raises(UserTokenError) as info:
-        source.get()
+        source.get().reveal()
     assert str(info.value) == "the user token expired at 2025-06-15T15:08:20Z; sign a new one"
     _assert_token_not_leaked(str(info.value), token)
     with pytest.raises(UserTokenError):
-        source.get(now=NOW + 10**6)
-    assert source.get(now=NOW) == token
+        source.get(now=NOW + 10**6).reveal()
+    assert source.get(now=NOW).reveal() == token
 
 
 def test_given_token_rejected_at_construction(rsa_key: rsa.RSAPrivateKey) -> None:
@@ -454,14 +457,14 @@ def test_given_token_without_exp_never_expires_client_side(rsa_key: rsa.RSAPriva
     """Without exp the client cannot know; the token is sent and Paragon decides."""
     token = _rs256(rsa_key, {"id": "legacy"})
     source = GivenToken(token, Clock(NOW))
-    assert source.get(now=NOW + 10**9) == token
+    assert source.get(now=NOW + 10**9).reveal() == token
     assert source.user_id == "legacy"
 
 
 def test_given_token_strips_surrounding_whitespace(rsa_key: rsa.RSAPrivateKey) -> None:
     """A token read from a file or env var with a trailing newline is served without it (it goes in a header)."""
     token = _rs256(rsa_key, {"sub": "u", "exp": NOW + 60})
-    assert GivenToken(f"  {token}\n", Clock(NOW)).get() == token
+    assert GivenToken(f"  {token}\n", Clock(NOW)).get().reveal() == token
 
 
 def test_given_token_repr_has_no_token(rsa_key: rsa.RSAPrivateKey) -> None:

@@ -34,6 +34,7 @@ from ._errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ClientClosedError,
     ConfigurationError,
     ConflictError,
     IntegrationNotInstalledError,
@@ -43,6 +44,7 @@ from ._errors import (
     ParagonError,
     PermissionDeniedError,
     RateLimitError,
+    ResponseTooLargeError,
     SigningKeyError,
     UnprocessableEntityError,
     UserTokenError,
@@ -50,6 +52,7 @@ from ._errors import (
 from ._events import EVENT_NAMES, EventName
 from ._retry import RetryPolicy
 from ._session import AsyncUserSession, UserSession
+from ._stream import AsyncStreamContext, AsyncStreamedResponse, StreamContext, StreamedResponse
 from ._types import NOT_GIVEN, NotGiven, RawResponse
 from ._version import __version__
 
@@ -63,10 +66,13 @@ __all__ = [
     "APITimeoutError",
     "ActionList",
     "AsyncParagon",
+    "AsyncStreamContext",
+    "AsyncStreamedResponse",
     "AsyncUserSession",
     "AuthenticatedUser",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
     "Credential",
@@ -89,9 +95,12 @@ __all__ = [
     "PortalOpenEvent",
     "RateLimitError",
     "RawResponse",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "SdkEvent",
     "SigningKeyError",
+    "StreamContext",
+    "StreamedResponse",
     "UnauthenticatedUser",
     "UnprocessableEntityError",
     "UserSession",

@@ -41,6 +41,7 @@ from useparagon_api.wire import IntegrationUninstallEvent, WorkflowStateChangeEv
 
 from ._errors import IntegrationNotInstalledError, InvalidRequestError
 from ._http import Call, ResponseMismatch, Service
+from ._retry import REPLAYABLE_PROXY_METHODS
 from ._types import RawResponse
 from ._validation import (
     _show,
@@ -381,8 +382,13 @@ def proxy_call(
     headers: Mapping[str, str] | None,
     credential_id: str | None,
     raw: bool,
+    stream: bool = False,
 ) -> Call[Any]:
-    """The Proxy API's path is a catch-all OpenAPI cannot express, so this builds the URL itself (safely)."""
+    """The Proxy API's path is a catch-all OpenAPI cannot express, so this builds the URL itself (safely).
+
+    A stream is a raw call whose body is handed over unread.
+    """
+    raw = raw or stream
     verb = method.upper() if isinstance(method, str) else ""
     if verb not in PROXY_METHODS:
         raise InvalidRequestError(f"method must be one of {', '.join(sorted(PROXY_METHODS))}, got {_shown(method)}")
@@ -412,6 +418,9 @@ def proxy_call(
         params=tuple(validate_query_params(params)) or None,
         headers=request_headers or None,
         content=content,
+        replayable=verb in REPLAYABLE_PROXY_METHODS,
+        relayed_status=raw,
+        stream=stream,
     )
 
 

@@ -19,17 +19,46 @@ from ._config import (
     resolve_signing_key_source,
     resolve_timeout,
 )
-from ._constants import DEFAULT_LIMITS, DEFAULT_TOKEN_TTL, ENV_SIGNING_KEY, ENV_SIGNING_KEY_PATH, USER_AGENT_PREFIX
+from ._constants import (
+    ACCEPT_ENCODING,
+    DEFAULT_LIMITS,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_TOKEN_TTL,
+    ENV_SIGNING_KEY,
+    ENV_SIGNING_KEY_PATH,
+    USER_AGENT_PREFIX,
+)
 from ._errors import ConfigurationError, InvalidRequestError
 from ._events import AsyncCallback, Callback, EventHub, EventName
 from ._http import AsyncSender, SyncSender, Transport
 from ._logging import configure_from_environment
+from ._pool import AsyncPool, SyncPool
 from ._retry import RetryPolicy
+from ._secret import RedactedEnvironment, Secret
 from ._session import AsyncUserSession, UserSession
 from ._signing import TokenSigner, load_signing_key, load_signing_key_file
 from ._tokens import GivenToken, MintedToken, TokenSource
 from ._types import NOT_GIVEN, NotGiven
 from ._version import __version__
+
+SigningKeyArgument = str | bytes | RSAPrivateKey | None
+
+
+def _wrapped_key(signing_key: SigningKeyArgument) -> Secret[str | bytes] | RSAPrivateKey | None:
+    # PEM text is wrapped on entry, so no frame of a configuration error holds the key (error trackers record locals).
+    if isinstance(signing_key, str | bytes):
+        return Secret(signing_key)
+    return signing_key
+
+
+def _resolve_max_response_bytes(value: int | NotGiven | None) -> int | None:
+    if value is NOT_GIVEN:
+        return DEFAULT_MAX_RESPONSE_BYTES
+    if value is None:  # no cap, on purpose
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigurationError(f"max_response_bytes must be a positive int or None, got {type(value).__name__}")
+    return value
 
 
 class _ParagonBase:
@@ -42,7 +71,7 @@ class _ParagonBase:
         self,
         *,
         project_id: str | None,
-        signing_key: str | bytes | RSAPrivateKey | None,
+        signing_key: Secret[str | bytes] | RSAPrivateKey | None,
         signing_key_path: str | os.PathLike[str] | None,
         host: str | None,
         api_url: str | None,
@@ -51,9 +80,10 @@ class _ParagonBase:
         timeout: float | httpx.Timeout | NotGiven | None,
         max_retries: int | NotGiven,
         retry: RetryPolicy | None,
+        max_response_bytes: int | NotGiven | None,
         allow_async_callbacks: bool,
     ) -> None:
-        environ = os.environ
+        environ = RedactedEnvironment(os.environ)
         configure_from_environment()
         self.project_id = resolve_project_id(project_id, environ)
         self.urls: ServiceURLs = resolve_service_urls(host, api_url, proxy_url, actionkit_url, environ)
@@ -75,9 +105,15 @@ class _ParagonBase:
             urls=self.urls,
             timeout=resolve_timeout(timeout),
             retry=policy,
-            headers={"Accept": "application/json", "User-Agent": f"{USER_AGENT_PREFIX}/{__version__}"},
+            headers={
+                "Accept": "application/json",
+                "Accept-Encoding": ACCEPT_ENCODING,
+                "User-Agent": f"{USER_AGENT_PREFIX}/{__version__}",
+            },
+            max_response_bytes=_resolve_max_response_bytes(max_response_bytes),
         )
         self._events = EventHub(allow_async=allow_async_callbacks)
+        self._is_copy = False
 
     @property
     def timeout(self) -> httpx.Timeout:
@@ -128,7 +164,16 @@ class _ParagonBase:
             raise InvalidRequestError("pass a user_id (to sign a token) or user_token= (a token signed elsewhere)")
         return MintedToken(self._require_signer(), user_id, ttl, permissions, claims)
 
-    def _derive(self, timeout: float | httpx.Timeout | NotGiven | None, max_retries: int | NotGiven) -> Self:
+    @property
+    def max_response_bytes(self) -> int | None:
+        return self._transport.max_response_bytes
+
+    def _derive(
+        self,
+        timeout: float | httpx.Timeout | NotGiven | None,
+        max_retries: int | NotGiven,
+        max_response_bytes: int | NotGiven | None,
+    ) -> Self:
         clone = copy.copy(self)
         transport = self._transport
         clone._transport = attrs.evolve(
@@ -137,11 +182,20 @@ class _ParagonBase:
             retry=transport.retry
             if max_retries is NOT_GIVEN
             else attrs.evolve(transport.retry, max_retries=max_retries),
+            max_response_bytes=transport.max_response_bytes
+            if max_response_bytes is NOT_GIVEN
+            else _resolve_max_response_bytes(max_response_bytes),
         )
+        clone._is_copy = True
         return clone
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(project_id={self.project_id!r}, api_url={self.urls.api!r})"
+        # getattr: a repr must work on an object whose __init__ failed half-way (a traceback renders it).
+        urls = getattr(self, "urls", None)
+        return (
+            f"{type(self).__name__}(project_id={getattr(self, 'project_id', None)!r},"
+            f" api_url={getattr(urls, 'api', None)!r})"
+        )
 
 
 class Paragon(_ParagonBase):
@@ -157,7 +211,7 @@ class Paragon(_ParagonBase):
         self,
         *,
         project_id: str | None = None,
-        signing_key: str | bytes | RSAPrivateKey | None = None,
+        signing_key: SigningKeyArgument = None,
         signing_key_path: str | os.PathLike[str] | None = None,
         host: str | None = None,
         api_url: str | None = None,
@@ -166,11 +220,14 @@ class Paragon(_ParagonBase):
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         retry: RetryPolicy | None = None,
+        max_response_bytes: int | NotGiven | None = NOT_GIVEN,
         http_client: httpx.Client | None = None,
     ) -> None:
+        key = _wrapped_key(signing_key)
+        del signing_key  # so no frame of a configuration error below holds the PEM in a local
         super().__init__(
             project_id=project_id,
-            signing_key=signing_key,
+            signing_key=key,
             signing_key_path=signing_key_path,
             host=host,
             api_url=api_url,
@@ -179,13 +236,14 @@ class Paragon(_ParagonBase):
             timeout=timeout,
             max_retries=max_retries,
             retry=retry,
+            max_response_bytes=max_response_bytes,
             allow_async_callbacks=False,
         )
         if http_client is not None and not isinstance(http_client, httpx.Client):
             raise ConfigurationError(f"http_client must be an httpx.Client, got {type(http_client).__name__}")
-        self._owns_client = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client(limits=DEFAULT_LIMITS)
-        self._sender = SyncSender(self._transport, self._http)
+        self._pool = SyncPool(http_client, DEFAULT_LIMITS)
+        self._is_copy = False
+        self._sender = SyncSender(self._transport, self._pool)
 
     def authenticate(
         self,
@@ -205,18 +263,23 @@ class Paragon(_ParagonBase):
         return self._events.subscribe(event_name, callback)
 
     def with_options(
-        self, *, timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN, max_retries: int | NotGiven = NOT_GIVEN
+        self,
+        *,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | NotGiven | None = NOT_GIVEN,
     ) -> Paragon:
-        """A copy with another timeout or retry count, sharing this client's pool, key and subscriptions."""
-        clone = self._derive(timeout, max_retries)
-        clone._owns_client = False
-        clone._sender = SyncSender(clone._transport, self._http)
+        """A copy with another timeout, retry count or body cap, sharing this client's pool, key and subscriptions."""
+        clone = self._derive(timeout, max_retries, max_response_bytes)
+        clone._sender = SyncSender(clone._transport, self._pool)
         return clone
 
     def close(self) -> None:
-        """Close the connection pool, unless it belongs to an injected ``http_client``."""
-        if self._owns_client:
-            self._http.close()
+        """Close the connection pool (never an injected ``http_client``); later calls raise ``ClientClosedError``.
+
+        A copy from ``with_options`` shares the pool and leaves it open."""
+        if not self._is_copy:
+            self._pool.close()
 
     def __enter__(self) -> Self:
         return self
@@ -234,7 +297,7 @@ class AsyncParagon(_ParagonBase):
         self,
         *,
         project_id: str | None = None,
-        signing_key: str | bytes | RSAPrivateKey | None = None,
+        signing_key: SigningKeyArgument = None,
         signing_key_path: str | os.PathLike[str] | None = None,
         host: str | None = None,
         api_url: str | None = None,
@@ -243,11 +306,14 @@ class AsyncParagon(_ParagonBase):
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         retry: RetryPolicy | None = None,
+        max_response_bytes: int | NotGiven | None = NOT_GIVEN,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
+        key = _wrapped_key(signing_key)
+        del signing_key  # so no frame of a configuration error below holds the PEM in a local
         super().__init__(
             project_id=project_id,
-            signing_key=signing_key,
+            signing_key=key,
             signing_key_path=signing_key_path,
             host=host,
             api_url=api_url,
@@ -256,13 +322,14 @@ class AsyncParagon(_ParagonBase):
             timeout=timeout,
             max_retries=max_retries,
             retry=retry,
+            max_response_bytes=max_response_bytes,
             allow_async_callbacks=True,
         )
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
             raise ConfigurationError(f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}")
-        self._owns_client = http_client is None
-        self._http = http_client if http_client is not None else httpx.AsyncClient(limits=DEFAULT_LIMITS)
-        self._sender = AsyncSender(self._transport, self._http)
+        self._pool = AsyncPool(http_client, DEFAULT_LIMITS)
+        self._is_copy = False
+        self._sender = AsyncSender(self._transport, self._pool)
 
     def authenticate(
         self,
@@ -281,18 +348,21 @@ class AsyncParagon(_ParagonBase):
         return self._events.subscribe(event_name, callback)
 
     def with_options(
-        self, *, timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN, max_retries: int | NotGiven = NOT_GIVEN
+        self,
+        *,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        max_response_bytes: int | NotGiven | None = NOT_GIVEN,
     ) -> AsyncParagon:
-        """A copy with another timeout or retry count, sharing this client's pool, key and subscriptions."""
-        clone = self._derive(timeout, max_retries)
-        clone._owns_client = False
-        clone._sender = AsyncSender(clone._transport, self._http)
+        """A copy with another timeout, retry count or body cap, sharing this client's pool, key and subscriptions."""
+        clone = self._derive(timeout, max_retries, max_response_bytes)
+        clone._sender = AsyncSender(clone._transport, self._pool)
         return clone
 
     async def aclose(self) -> None:
-        """Close the connection pool, unless it belongs to an injected ``http_client``."""
-        if self._owns_client:
-            await self._http.aclose()
+        """Close the connection pool (never an injected ``http_client``); later calls raise ``ClientClosedError``."""
+        if not self._is_copy:
+            await self._pool.aclose()
 
     async def __aenter__(self) -> Self:
         return self

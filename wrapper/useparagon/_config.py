@@ -25,6 +25,7 @@ from ._constants import (
     ON_PREM_PROXY_PREFIX,
 )
 from ._errors import ConfigurationError, InvalidRequestError
+from ._secret import Secret
 from ._types import NOT_GIVEN, NotGiven
 from ._validation import validate_id
 
@@ -55,11 +56,11 @@ def resolve_project_id(project_id: str | None, environ: Mapping[str, str]) -> st
 
 
 def resolve_signing_key_source(
-    signing_key: str | bytes | RSAPrivateKey | None,
+    signing_key: Secret[str | bytes] | RSAPrivateKey | None,
     signing_key_path: str | os.PathLike[str] | None,
     environ: Mapping[str, str],
-) -> tuple[str, str | bytes | RSAPrivateKey] | None:
-    """Which key to load, as ("pem", text) or ("path", path); None when no key is configured at all."""
+) -> tuple[str, Secret[str | bytes] | str | RSAPrivateKey] | None:
+    """Which key to load, as ("pem", wrapped text) or ("path", path); None when no key is configured at all."""
     if signing_key is not None and signing_key_path is not None:
         raise ConfigurationError("pass either signing_key= or signing_key_path=, not both")
     if signing_key is not None:
@@ -67,7 +68,7 @@ def resolve_signing_key_source(
     if signing_key_path is not None:
         return ("path", os.fspath(signing_key_path))
     if environ.get(ENV_SIGNING_KEY, "").strip():
-        return ("pem", environ[ENV_SIGNING_KEY])
+        return ("pem", Secret(environ[ENV_SIGNING_KEY]))
     if environ.get(ENV_SIGNING_KEY_PATH, "").strip():
         return ("path", environ[ENV_SIGNING_KEY_PATH].strip())
     return None

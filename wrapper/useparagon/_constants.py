@@ -35,6 +35,16 @@ MAX_RETRY_AFTER = 60.0
 # The whole call, every attempt and sleep included, gives up after this long.
 DEFAULT_TOTAL_DEADLINE = 300.0
 
+# Response bodies are read as a stream against this cap, counted after decompression: API JSON is kilobytes, and a
+# proxied list of CRM records a few megabytes; a gigabyte (or a gzip bomb) must fail, not take the process down.
+# Large downloads go through stream(), which has no cap.
+DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+# An error body only feeds a message and ``error.body``: past this it is cut, not read on.
+MAX_ERROR_BODY_BYTES = 1024 * 1024
+# Only these are asked for, because only these are decoded under the cap (httpx would also offer br and zstd when
+# their packages happen to be installed, and decode them unbounded).
+ACCEPT_ENCODING = "gzip, deflate"
+
 # User tokens: Paragon's docs use one hour; iat is back-dated so a server clock slightly behind ours accepts it.
 DEFAULT_TOKEN_TTL = 3600
 MAX_TOKEN_TTL = 24 * 3600

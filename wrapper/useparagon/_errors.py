@@ -8,10 +8,12 @@
     ├── InvalidRequestError (ValueError)       input rejected before any network I/O
     │   └── UserTokenError                     a user token given to authenticate() is malformed or expired
     ├── IntegrationNotInstalledError (LookupError)   uninstall of an integration the user has not connected
+    ├── ClientClosedError (RuntimeError)       a call on a client after close()/aclose()
     └── APIError                               something went wrong talking to Paragon
         ├── APIConnectionError                 no usable response (DNS, refused, reset, TLS…)
-        │   └── APITimeoutError                the request timed out
+        │   └── APITimeoutError                an attempt's timeout or the call's total deadline passed
         ├── APIResponseValidationError         a success response that does not match the API's spec
+        │   └── ResponseTooLargeError          the body is larger than max_response_bytes (decompressed)
         └── APIStatusError                     Paragon answered with a non-success status
             ├── BadRequestError                400
             ├── AuthenticationError            401
@@ -41,6 +43,7 @@ __all__ = [
     "APIStatusError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
     "IntegrationNotInstalledError",
@@ -50,6 +53,7 @@ __all__ = [
     "ParagonError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "SigningKeyError",
     "UnprocessableEntityError",
     "UserTokenError",
@@ -91,6 +95,10 @@ class IntegrationNotInstalledError(ParagonError, LookupError):
         self.integration = integration
 
 
+class ClientClosedError(ParagonError, RuntimeError):
+    """The client (or its injected ``http_client``) was closed; create a new one."""
+
+
 class APIError(ParagonError):
     """A failure talking to Paragon. ``method`` and ``route`` name the call (the route is a template, no ids)."""
 
@@ -115,6 +123,17 @@ class APIResponseValidationError(APIError):
         super().__init__(message, method=method, route=route)
         self.status_code = status_code
         self.body = body
+
+
+class ResponseTooLargeError(APIResponseValidationError):
+    """The response body grew past ``max_response_bytes`` (counted after decompression), so reading it stopped.
+
+    ``body`` is None; ``limit`` is the cap in bytes. Large downloads through the proxy belong in ``stream()``.
+    """
+
+    def __init__(self, message: str, *, method: str, route: str, status_code: int, limit: int) -> None:
+        super().__init__(message, method=method, route=route, status_code=status_code, body=None)
+        self.limit = limit
 
 
 class APIStatusError(APIError):
@@ -204,6 +223,9 @@ def status_error_class(status_code: int) -> type[APIStatusError]:
 
 
 def preview(text: str, limit: int = ERROR_BODY_PREVIEW_CHARS) -> str:
-    """A single-line, bounded rendering of untrusted text for a message (no CR/LF log injection)."""
-    flat = " ".join(text.split())
+    """A single-line, bounded rendering of untrusted text for a message (no CR/LF log injection).
+
+    Only a bounded head of ``text`` is looked at, so a megabyte of body costs no more than a kilobyte.
+    """
+    flat = " ".join(text[: limit * 8].split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"

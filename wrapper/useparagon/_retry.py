@@ -23,6 +23,8 @@ __all__ = ["RetryPolicy", "parse_retry_after"]
 
 # RFC 9110 §9.2.2. Repeating one of these cannot do more than the first attempt did.
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+# Through the Proxy API only reading is safe to repeat: a provider's PUT or DELETE need not be idempotent.
+REPLAYABLE_PROXY_METHODS = frozenset({"GET"})
 RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # The request provably never reached the server, so even a POST is safe to send again.
 NEVER_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -47,12 +49,15 @@ def _validate_seconds(_instance: object, attribute: attrs.Attribute[float], valu
 class RetryPolicy:
     """How a client retries.
 
-    Idempotent methods (GET, PUT, DELETE) are retried on connection errors, timeouts, 408, 429 and 5xx. POST and
-    PATCH are retried only when the request never left (connect errors, pool timeouts), on 429, or when the server
-    sent ``Retry-After``: a proxied POST to a CRM is never duplicated. Waits are exponential with full jitter,
+    A call that may be repeated (GET, PUT and DELETE to Paragon's own API; only GET through the Proxy API, where
+    what a repeat does is the provider's business) is retried on connection errors, timeouts, 408, 429 and 5xx.
+    Any other call (a write) is retried only when it certainly did not take effect: the connection was never made
+    (connect errors, connect and pool timeouts), or Paragon itself refused it with 408, 429, or 503 with
+    ``Retry-After``. A status relayed from a third party (a raw proxy response, or ``meta.isIntegrationError``)
+    never makes a write retry. Waits are exponential with full jitter,
     ``uniform(0, min(max_delay, initial_delay * 2**n))``; a ``Retry-After`` (or ``retry-after-ms``) up to
-    ``max_retry_after`` seconds is obeyed instead, and a longer one ends the call. No retry starts after
-    ``total_deadline`` seconds from the first attempt.
+    ``max_retry_after`` seconds is obeyed instead, and a longer one ends the call. Nothing (attempt or wait) runs
+    past ``total_deadline`` seconds from the start of the call.
     """
 
     max_retries: int = attrs.field(default=DEFAULT_MAX_RETRIES, validator=_validate_retries)
@@ -65,28 +70,47 @@ class RetryPolicy:
         # The exponent is capped because max_retries is unbounded and 2.0**1024 overflows; 2**64 is past any cap.
         return rand() * min(self.max_delay, self.initial_delay * 2.0 ** min(retries_taken, 64))
 
-    def delay_after_error(self, method: str, error: httpx.TransportError, retries_taken: int) -> float | None:
-        """Seconds to wait before retrying after a transport error, or None to give up."""
+    def delay_after_error(self, error: httpx.TransportError, retries_taken: int, *, replayable: bool) -> float | None:
+        """Seconds to wait before retrying after a transport error, or None to give up.
+
+        ``replayable``: the call may safely run twice (see the class docstring).
+        """
         if retries_taken >= self.max_retries:
             return None
-        if isinstance(error, NEVER_SENT_ERRORS) or method in IDEMPOTENT_METHODS:
+        if replayable or isinstance(error, NEVER_SENT_ERRORS):
             return self.backoff(retries_taken)
         return None
 
     def delay_after_status(
-        self, method: str, status_code: int, headers: httpx.Headers, retries_taken: int, now: float
+        self,
+        status_code: int,
+        headers: httpx.Headers,
+        retries_taken: int,
+        now: float,
+        *,
+        replayable: bool,
+        from_paragon: bool = True,
     ) -> float | None:
-        """Seconds to wait before retrying after an error status, or None to give up."""
+        """Seconds to wait before retrying after an error status, or None to give up.
+
+        ``from_paragon``: the status is Paragon's own, not a third party's relayed by the proxy.
+        """
         if retries_taken >= self.max_retries or status_code not in RETRYABLE_STATUSES:
             return None
         retry_after = parse_retry_after(headers, now)
-        if method not in IDEMPOTENT_METHODS and status_code != 429 and retry_after is None:
+        if not replayable and not (from_paragon and _refused_unprocessed(status_code, retry_after)):
             return None
         if retry_after is None:
             return self.backoff(retries_taken)
         if retry_after > self.max_retry_after:
             return None
         return retry_after
+
+
+def _refused_unprocessed(status_code: int, retry_after: float | None) -> bool:
+    # 408: the server gave up before it had the whole request. 429: refused by a rate limit. 503 with Retry-After:
+    # refused while unavailable. A 500, 502 or 504 may come after the work was done, Retry-After or not.
+    return status_code in (408, 429) or (status_code == 503 and retry_after is not None)
 
 
 def parse_retry_after(headers: httpx.Headers, now: float) -> float | None:

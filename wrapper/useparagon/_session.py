@@ -18,6 +18,7 @@ from useparagon_api.wire import SdkEvent
 from . import _calls
 from ._events import AsyncCallback, Callback, EventHub, EventName, discard, emit, settle
 from ._http import AsyncSender, Call, SyncSender
+from ._stream import AsyncStreamContext, AsyncStreamedResponse, StreamContext, StreamedResponse
 from ._tokens import TokenSource
 from ._types import HTTPMethod, RawResponse
 
@@ -200,6 +201,40 @@ class UserSession(_SessionBase):
                 raw=raw,
             )
         )
+
+    def stream(
+        self,
+        integration: str,
+        path: str,
+        *,
+        method: HTTPMethod = "GET",
+        body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        credential_id: str | None = None,
+    ) -> StreamContext:
+        """A large download through the Proxy API, read as it arrives instead of into one buffer.
+
+        ``with user.stream("googledrive", "files/ID", params={"alt": "media"}) as download:`` then
+        ``for chunk in download.iter_bytes(): ...``. No ``max_response_bytes`` cap applies; the timeout and total
+        deadline do. Input is checked now; the request is sent when the ``with`` block is entered.
+        """
+        call = _calls.proxy_call(
+            self._project_id,
+            integration,
+            path,
+            method=method,
+            body=body,
+            params=params,
+            headers=headers,
+            credential_id=credential_id,
+            raw=True,
+            stream=True,
+        )
+        return StreamContext(lambda: self._open_stream(call))
+
+    def _open_stream(self, call: Call[Any]) -> StreamedResponse:
+        return self._sender.open_stream(call, self._token.get())
 
     def uninstall_integration(self, integration: str, *, credential_id: str | None = None) -> None:
         """Disconnect ``integration`` (e.g. ``"salesforce"``) for this user; fires ``onIntegrationUninstall``."""
@@ -401,6 +436,36 @@ class AsyncUserSession(_SessionBase):
                 raw=raw,
             )
         )
+
+    def stream(
+        self,
+        integration: str,
+        path: str,
+        *,
+        method: HTTPMethod = "GET",
+        body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        credential_id: str | None = None,
+    ) -> AsyncStreamContext:
+        """A large download through the Proxy API: ``async with user.stream(...) as download:`` then
+        ``async for chunk in download.aiter_bytes(): ...`` (not awaited itself; the request is sent on entry)."""
+        call = _calls.proxy_call(
+            self._project_id,
+            integration,
+            path,
+            method=method,
+            body=body,
+            params=params,
+            headers=headers,
+            credential_id=credential_id,
+            raw=True,
+            stream=True,
+        )
+        return AsyncStreamContext(lambda: self._open_stream(call))
+
+    async def _open_stream(self, call: Call[Any]) -> AsyncStreamedResponse:
+        return await self._sender.open_stream(call, self._token.get())
 
     async def uninstall_integration(self, integration: str, *, credential_id: str | None = None) -> None:
         """Disconnect ``integration`` for this user; fires ``onIntegrationUninstall``."""

@@ -29,6 +29,7 @@ from ._constants import (
     TOKEN_CLOCK_SKEW,
 )
 from ._errors import ConfigurationError, InvalidRequestError, SigningKeyError
+from ._secret import Secret
 
 __all__ = ["TokenSigner", "load_signing_key", "load_signing_key_file"]
 
@@ -53,14 +54,16 @@ _WRONG_KIND = {
 }
 
 
-def load_signing_key(pem: str | bytes, *, passphrase: bytes | None = None) -> RSAPrivateKey:
+def load_signing_key(pem: str | bytes | Secret[str | bytes], *, passphrase: bytes | None = None) -> RSAPrivateKey:
     """Load the Paragon Signing Key, an RSA private key of at least 2048 bits in PEM.
 
     Accepts the PEM as Paragon's dashboard gives it, and as environment secrets usually hold it: on one line with
     literal ``\\n`` escapes, with ``\\r\\n`` line ends, surrounded by whitespace or quotes, or with its base64 body
     unwrapped. A file holding a certificate and the key together is fine: the private key block is used.
     """
-    return _load(pem, passphrase, "the signing key")
+    secret = pem if isinstance(pem, Secret) else Secret(pem)
+    del pem  # so no frame of a failure below holds the PEM in a local (error trackers record locals)
+    return _load(secret, passphrase, "the signing key")
 
 
 def load_signing_key_file(path: str | os.PathLike[str], *, passphrase: bytes | None = None) -> RSAPrivateKey:
@@ -80,7 +83,7 @@ def load_signing_key_file(path: str | os.PathLike[str], *, passphrase: bytes | N
     problem = None
     try:
         with Path(text).open("rb") as file:
-            data = file.read(_MAX_KEY_FILE_BYTES + 1)
+            data = Secret(file.read(_MAX_KEY_FILE_BYTES + 1))
     except OSError as exc:
         problem = f"cannot read the signing key file {text!r}: {exc.strerror or type(exc).__name__}"
     if problem is not None:
@@ -90,26 +93,44 @@ def load_signing_key_file(path: str | os.PathLike[str], *, passphrase: bytes | N
     return _load(data, passphrase, f"the signing key file {text!r}")
 
 
-def _load(pem: object, passphrase: object, source: str) -> RSAPrivateKey:
+class _KeyProblem(Exception):
+    """Internal: why a key cannot be used. Raised where the PEM text is in scope, caught before it can escape."""
+
+
+def _load(secret: Secret[str | bytes], passphrase: object, source: str) -> RSAPrivateKey:
+    # Only this frame (holding the wrapped key) is on the stack when SigningKeyError is raised; the frames that saw
+    # the PEM text are gone, and nothing is chained.
+    outcome = _parse_or_problem(secret, passphrase, source)
+    if isinstance(outcome, str):
+        raise SigningKeyError(outcome) from None
+    return outcome
+
+
+def _parse_or_problem(secret: Secret[str | bytes], passphrase: object, source: str) -> RSAPrivateKey | str:
+    try:
+        return _parse(secret.reveal(), passphrase, source)
+    except _KeyProblem as problem:
+        return str(problem)
+
+
+def _parse(pem: object, passphrase: object, source: str) -> RSAPrivateKey:
     if not isinstance(pem, str | bytes):
-        raise SigningKeyError(f"{source} must be a PEM str or bytes, got {type(pem).__name__}") from None
+        raise _KeyProblem(f"{source} must be a PEM str or bytes, got {type(pem).__name__}") from None
     if passphrase is not None and not isinstance(passphrase, bytes):
-        raise SigningKeyError(f"the signing key passphrase must be bytes, got {type(passphrase).__name__}") from None
+        raise _KeyProblem(f"the signing key passphrase must be bytes, got {type(passphrase).__name__}") from None
     if isinstance(pem, bytes):
         try:
             text = pem.decode("ascii")
         except UnicodeDecodeError:
             text = None
         if text is None:
-            raise SigningKeyError(
-                f"{source} is not PEM text (DER and other binary formats are not supported)"
-            ) from None
+            raise _KeyProblem(f"{source} is not PEM text (DER and other binary formats are not supported)") from None
     else:
         text = pem
     block, label = _private_key_block(_normalise(text), source)
     encrypted = label == "ENCRYPTED PRIVATE KEY" or "Proc-Type: 4,ENCRYPTED" in block
     if encrypted and passphrase is None:
-        raise SigningKeyError(f"{source} is encrypted; pass its passphrase") from None
+        raise _KeyProblem(f"{source} is encrypted; pass its passphrase") from None
     problem = None
     try:
         key = serialization.load_pem_private_key(block.encode("ascii"), password=passphrase)
@@ -125,13 +146,11 @@ def _load(pem: object, passphrase: object, source: str) -> RSAPrivateKey:
         else:
             problem = f"{source} could not be parsed: the PEM is damaged or truncated"
     if problem is not None:
-        raise SigningKeyError(problem) from None
+        raise _KeyProblem(problem) from None
     if not isinstance(key, RSAPrivateKey):
-        raise SigningKeyError(
-            f"{source} is not an RSA key; Paragon user tokens are RS256 and need an RSA key"
-        ) from None
+        raise _KeyProblem(f"{source} is not an RSA key; Paragon user tokens are RS256 and need an RSA key") from None
     if key.key_size < MIN_RSA_KEY_BITS:
-        raise SigningKeyError(
+        raise _KeyProblem(
             f"{source} is a {key.key_size}-bit RSA key; Paragon needs at least {MIN_RSA_KEY_BITS} bits"
         ) from None
     return key
@@ -148,22 +167,22 @@ def _normalise(text: str) -> str:
 
 def _private_key_block(text: str, source: str) -> tuple[str, str]:
     if not text:
-        raise SigningKeyError(f"{source} is empty") from None
+        raise _KeyProblem(f"{source} is empty") from None
     blocks = [(m.group(1), m.group(2)) for m in _PEM_BLOCK.finditer(text)]
     for label, body in blocks:
         if label in _LOADABLE_LABELS:
             return f"-----BEGIN {label}-----\n{_rewrap(body)}\n-----END {label}-----\n", label
     for label, _ in blocks:
         if label in _WRONG_KIND:
-            raise SigningKeyError(f"{source} {_WRONG_KIND[label]}") from None
+            raise _KeyProblem(f"{source} {_WRONG_KIND[label]}") from None
     if blocks:
-        raise SigningKeyError(f"{source} holds a PEM block of type {blocks[0][0]!r}, not a private key") from None
+        raise _KeyProblem(f"{source} holds a PEM block of type {blocks[0][0]!r}, not a private key") from None
     begin = _PEM_BEGIN.search(text)
     if begin is not None:
-        raise SigningKeyError(
+        raise _KeyProblem(
             f"{source} is truncated: it has no '-----END {begin.group(1)}-----' line matching its BEGIN line"
         ) from None
-    raise SigningKeyError(
+    raise _KeyProblem(
         f"{source} is not a PEM private key: expected text starting with '-----BEGIN PRIVATE KEY-----' "
         "or '-----BEGIN RSA PRIVATE KEY-----'"
     ) from None
@@ -262,6 +281,19 @@ class TokenSigner:
         ``permissions`` goes under Paragon's permissions claim; other keyword claims are added as they are.
         """
         return self.issue(user_id, ttl=ttl, permissions=permissions, claims=claims)[0]
+
+    def issue_secret(
+        self,
+        user_id: str,
+        *,
+        ttl: int = DEFAULT_TOKEN_TTL,
+        permissions: Mapping[str, Any] | None = None,
+        claims: Mapping[str, Any] | None = None,
+        now: float | None = None,
+    ) -> tuple[Secret[str], int]:
+        """``issue``, with the token wrapped: what sessions keep, so no frame or cache holds it in the clear."""
+        issued = self.issue(user_id, ttl=ttl, permissions=permissions, claims=claims, now=now)
+        return Secret(issued[0]), issued[1]
 
     def issue(
         self,

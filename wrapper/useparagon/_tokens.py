@@ -11,9 +11,11 @@ import binascii
 import contextlib
 import json
 import math
+import os
 import re
 import threading
 import time
+import weakref
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -22,6 +24,7 @@ import attrs
 
 from ._constants import DEFAULT_TOKEN_TTL, TOKEN_REFRESH_MARGIN
 from ._errors import UserTokenError
+from ._secret import Secret
 from ._signing import TokenSigner, validate_token_request
 
 __all__ = ["GivenToken", "MintedToken", "TokenClaims", "TokenSource", "inspect_user_token"]
@@ -37,7 +40,7 @@ class TokenSource(Protocol):
     @property
     def user_id(self) -> str: ...
 
-    def get(self, now: float | None = None) -> str: ...
+    def get(self, now: float | None = None) -> Secret[str]: ...
 
 
 @attrs.frozen
@@ -50,21 +53,25 @@ class TokenClaims:
     aud: str | tuple[str, ...] | None
 
 
-def inspect_user_token(token: str, *, now: float) -> TokenClaims:
+def inspect_user_token(token: str | Secret[str], *, now: float) -> TokenClaims:
     """Read a user token's claims and reject it if it is malformed or expired at ``now``.
 
     The signature is not checked: only Paragon holds the public key. Firebase and Auth0 ID tokens, which Paragon
     also accepts, pass as long as they are RS256. The user id is ``sub``, or ``id`` as the JS SDK also allows.
     """
-    if not isinstance(token, str):
-        raise UserTokenError(f"the user token must be a str, got {type(token).__name__}")
-    if not token:
+    # The token is only ever revealed inside an expression, so no frame of a failure here holds it in a local.
+    secret = token if isinstance(token, Secret) else Secret(token)
+    del token
+    if not isinstance(secret.reveal(), str):
+        raise UserTokenError(f"the user token must be a str, got {type(secret.reveal()).__name__}")
+    if not len(secret):
         raise UserTokenError("the user token is empty")
-    if token[:7].lower() == "bearer ":
+    if secret.reveal()[:7].lower() == "bearer ":
         raise UserTokenError("pass the user token without its 'Bearer ' prefix")
-    if _JWT_SHAPE.fullmatch(token) is None:
+    if _JWT_SHAPE.fullmatch(secret.reveal()) is None:
         raise UserTokenError("the user token is not a JWT: expected three base64url segments separated by '.'")
-    header_segment, payload_segment, _ = token.split(".")
+    # The header and payload are plain base64 JSON; only the signature makes a token a credential.
+    header_segment, payload_segment = secret.reveal().split(".")[:2]
     header = _decode_segment(header_segment, "header")
     payload = _decode_segment(payload_segment, "payload")
     alg = header.get("alg")
@@ -141,7 +148,17 @@ class MintedToken:
     that comes later, so a short ``ttl`` is not re-signed on every call; never later than ``exp`` itself.
     """
 
-    __slots__ = ("_cached", "_claims", "_lock", "_mint_count", "_permissions", "_signer", "_ttl", "_user_id")
+    __slots__ = (
+        "__weakref__",
+        "_cached",
+        "_claims",
+        "_lock",
+        "_mint_count",
+        "_permissions",
+        "_signer",
+        "_ttl",
+        "_user_id",
+    )
 
     def __init__(
         self,
@@ -157,8 +174,9 @@ class MintedToken:
         self._permissions = None if permissions is None else dict(permissions)
         self._claims = dict(claims or {})
         self._lock = threading.Lock()
+        _LIVE_SOURCES.add(self)
         # (token, refresh_at) in one tuple: the lock-free fast path reads both atomically.
-        self._cached: tuple[str, float] | None = None
+        self._cached: tuple[Secret[str], float] | None = None
         self._mint_count = 0
 
     @property
@@ -174,7 +192,7 @@ class MintedToken:
         """How many tokens this source has signed (each one is an RSA signature)."""
         return self._mint_count
 
-    def get(self, now: float | None = None) -> str:
+    def get(self, now: float | None = None) -> Secret[str]:
         if now is None:
             now = self._signer.clock()
         cached = self._cached
@@ -184,7 +202,7 @@ class MintedToken:
             cached = self._cached
             if cached is not None and now < cached[1]:
                 return cached[0]
-            token, exp = self._signer.issue(
+            token, exp = self._signer.issue_secret(
                 self._user_id, ttl=self._ttl, permissions=self._permissions, claims=self._claims, now=now
             )
             refresh_at = min(exp, max(exp - TOKEN_REFRESH_MARGIN, now + self._ttl / 2))
@@ -193,7 +211,25 @@ class MintedToken:
             return token
 
     def __repr__(self) -> str:
-        return f"MintedToken(user_id={self._user_id!r}, ttl={self._ttl}, mint_count={self._mint_count})"
+        # getattr: a repr must work on an object whose __init__ failed half-way (a traceback renders it).
+        return (
+            f"MintedToken(user_id={getattr(self, '_user_id', None)!r}, ttl={getattr(self, '_ttl', None)!r},"
+            f" mint_count={getattr(self, '_mint_count', 0)})"
+        )
+
+
+# A thread that held a token's lock when another thread forked leaves it locked forever in the child; the child
+# gets fresh locks (the cached tokens stay valid: they are not tied to a process).
+_LIVE_SOURCES: weakref.WeakSet[MintedToken] = weakref.WeakSet()
+
+
+def _fresh_locks_in_child() -> None:
+    for source in list(_LIVE_SOURCES):
+        source._lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_locks_in_child)
 
 
 class GivenToken:
@@ -201,11 +237,14 @@ class GivenToken:
 
     __slots__ = ("_claims", "_clock", "_token")
 
-    def __init__(self, token: str, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, token: str | Secret[str], clock: Callable[[], float] = time.time) -> None:
+        secret = token if isinstance(token, Secret) else Secret(token)
+        del token
         # A token read from a file or an env var often ends with a newline; it must not reach a header.
-        stripped = token.strip() if isinstance(token, str) else token
-        self._claims = inspect_user_token(stripped, now=clock())
-        self._token: str = stripped
+        if isinstance(secret.reveal(), str):
+            secret = Secret(secret.reveal().strip())
+        self._claims = inspect_user_token(secret, now=clock())
+        self._token = secret
         self._clock = clock
 
     @property
@@ -216,11 +255,14 @@ class GivenToken:
     def claims(self) -> TokenClaims:
         return self._claims
 
-    def get(self, now: float | None = None) -> str:
+    def get(self, now: float | None = None) -> Secret[str]:
         exp = self._claims.exp
         if exp is not None and (self._clock() if now is None else now) >= exp:
             raise UserTokenError(_expired_message(exp))
         return self._token
 
     def __repr__(self) -> str:
-        return f"GivenToken(user_id={self._claims.sub!r}, exp={self._claims.exp!r})"
+        claims = getattr(self, "_claims", None)
+        if claims is None:
+            return "GivenToken(<not checked>)"
+        return f"GivenToken(user_id={claims.sub!r}, exp={claims.exp!r})"
