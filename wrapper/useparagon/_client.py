@@ -149,7 +149,7 @@ class _ParagonBase:
     def _token_source(
         self,
         user_id: str | None,
-        user_token: str | None,
+        user_token: Secret[str] | None,
         ttl: int,
         permissions: Mapping[str, Any] | None,
         claims: Mapping[str, Any],
@@ -256,7 +256,9 @@ class Paragon(_ParagonBase):
     ) -> UserSession:
         """A session acting as one user: ``authenticate("user-123")`` signs (and renews) its token;
         ``authenticate(user_token="eyJ...")`` uses a token signed elsewhere. No request is made here."""
-        return UserSession(self, self._sender, self._token_source(user_id, user_token, ttl, permissions, claims))
+        token = None if user_token is None else Secret(user_token)
+        del user_token  # so no frame of a UserTokenError holds the token in a local
+        return UserSession(self, self._sender, self._token_source(user_id, token, ttl, permissions, claims))
 
     def subscribe(self, event_name: EventName, callback: Callback) -> Callable[[], bool]:
         """Call ``callback(event, session)`` for every user's state change made through this client."""
@@ -341,7 +343,9 @@ class AsyncParagon(_ParagonBase):
         **claims: Any,
     ) -> AsyncUserSession:
         """A session acting as one user (no request is made here, so this is not a coroutine)."""
-        return AsyncUserSession(self, self._sender, self._token_source(user_id, user_token, ttl, permissions, claims))
+        token = None if user_token is None else Secret(user_token)
+        del user_token  # so no frame of a UserTokenError holds the token in a local
+        return AsyncUserSession(self, self._sender, self._token_source(user_id, token, ttl, permissions, claims))
 
     def subscribe(self, event_name: EventName, callback: AsyncCallback) -> Callable[[], bool]:
         """Call ``callback(event, session)`` (sync or async) for every user's state change made through this client."""

@@ -26,7 +26,7 @@ from ._constants import (
 )
 from ._errors import ConfigurationError, InvalidRequestError
 from ._secret import Secret
-from ._types import NOT_GIVEN, NotGiven
+from ._types import NOT_GIVEN, NotGiven, safe_attrs_repr
 from ._validation import validate_id
 
 # A DNS name or IP literal with an optional port: no scheme, path, userinfo or whitespace.
@@ -36,9 +36,11 @@ _HOST = re.compile(
 )
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class ServiceURLs:
     """Where each Paragon service lives. Cloud by default; derived from ``host`` for self-hosted Paragon."""
+
+    __repr__ = safe_attrs_repr
 
     api: str
     proxy: str

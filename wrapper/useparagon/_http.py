@@ -43,6 +43,7 @@ from ._pool import ATTEMPT_DEADLINE, AsyncPool, SyncPool
 from ._retry import IDEMPOTENT_METHODS, RetryPolicy
 from ._secret import Secret
 from ._stream import AsyncStreamedResponse, StreamedResponse
+from ._types import safe_attrs_repr
 
 T = TypeVar("T")
 Service: TypeAlias = Literal["api", "proxy", "actionkit"]
@@ -66,9 +67,13 @@ def _default_replayable(call: Call[Any]) -> bool:
     return call.method in IDEMPOTENT_METHODS
 
 
-@attrs.frozen(slots=True)
+@attrs.frozen(slots=True, repr=False)
 class Call(Generic[T]):
-    """One HTTP call to a Paragon service, already validated: nothing here comes unchecked from the caller."""
+    """One HTTP call to a Paragon service, already validated: nothing here comes unchecked from the caller.
+
+    Its repr names the route only: headers, query and body may carry the caller's provider credentials, and error
+    trackers render the locals of every frame.
+    """
 
     method: str
     service: Service
@@ -86,15 +91,20 @@ class Call(Generic[T]):
     # The body is handed over unread (``stream()``); ``parse`` is not used.
     stream: bool = False
 
+    def __repr__(self) -> str:
+        return f"Call({getattr(self, 'route', '?')!r})"
+
 
 def _attempt_budget(timeout: httpx.Timeout) -> float | None:
     values = [value for value in (timeout.connect, timeout.read, timeout.write, timeout.pool) if value is not None]
     return max(values) if values else None
 
 
-@attrs.define
+@attrs.define(repr=False)
 class Transport:
     """What every send needs to know, shared by all user sessions of one client."""
+
+    __repr__ = safe_attrs_repr
 
     urls: ServiceURLs
     timeout: httpx.Timeout
@@ -201,7 +211,9 @@ class _Attempts(Generic[T]):
                 self.retries + 1,
                 _request_id(response.headers),
             )
+        # The raw body may echo the token; frames of the errors raised below must not hold it in a local.
         if 200 <= status < 300:
+            del content
             if call.stream:
                 self.result = response  # type: ignore[assignment]
                 return None
@@ -213,6 +225,7 @@ class _Attempts(Generic[T]):
                 raise _validation_error(call, response, error, self.token) from None
             return None
         failure = _status_error(call, response, content or b"", self.token)
+        del content
         delay = self.transport.retry.delay_after_status(
             status,
             response.headers,
@@ -312,12 +325,15 @@ class SyncSender:
             return attempts.on_response(response, None)
         success = response.is_success
         try:
-            content = read_body(
-                response, attempts.body_limit if success else MAX_ERROR_BODY_BYTES, ends, truncate=not success
+            # Passed on without a local: the raw body may echo the token, and error trackers record locals.
+            return attempts.on_response(
+                response,
+                read_body(
+                    response, attempts.body_limit if success else MAX_ERROR_BODY_BYTES, ends, truncate=not success
+                ),
             )
         except BodyTooLarge:
             raise attempts.on_too_large(response) from None
-        return attempts.on_response(response, content)
 
 
 class AsyncSender:
@@ -360,12 +376,15 @@ class AsyncSender:
             return attempts.on_response(response, None)
         success = response.is_success
         try:
-            content = await read_body_async(
-                response, attempts.body_limit if success else MAX_ERROR_BODY_BYTES, ends, truncate=not success
+            # Passed on without a local: the raw body may echo the token, and error trackers record locals.
+            return attempts.on_response(
+                response,
+                await read_body_async(
+                    response, attempts.body_limit if success else MAX_ERROR_BODY_BYTES, ends, truncate=not success
+                ),
             )
         except BodyTooLarge:
             raise attempts.on_too_large(response) from None
-        return attempts.on_response(response, content)
 
 
 def _loop_time(monotonic_deadline: float) -> float:

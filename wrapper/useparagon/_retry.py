@@ -18,6 +18,7 @@ from ._constants import (
     MAX_RETRY_DELAY,
 )
 from ._errors import ConfigurationError
+from ._types import safe_attrs_repr
 
 __all__ = ["RetryPolicy", "parse_retry_after"]
 
@@ -45,7 +46,7 @@ def _validate_seconds(_instance: object, attribute: attrs.Attribute[float], valu
         raise ConfigurationError(f"{attribute.name} must be a finite, non-negative number of seconds, got {value!r}")
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class RetryPolicy:
     """How a client retries.
 
@@ -59,6 +60,8 @@ class RetryPolicy:
     ``max_retry_after`` seconds is obeyed instead, and a longer one ends the call. Nothing (attempt or wait) runs
     past ``total_deadline`` seconds from the start of the call.
     """
+
+    __repr__ = safe_attrs_repr
 
     max_retries: int = attrs.field(default=DEFAULT_MAX_RETRIES, validator=_validate_retries)
     initial_delay: float = attrs.field(default=INITIAL_RETRY_DELAY, validator=_validate_seconds)

@@ -46,7 +46,10 @@ class _SessionBase:
         return self._project_id
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(user_id={self.user_id!r}, project_id={self._project_id!r})"
+        # getattr: a repr must work on an object whose __init__ failed half-way (a traceback renders it).
+        token = getattr(self, "_token", None)
+        user_id = getattr(token, "user_id", None)
+        return f"{type(self).__name__}(user_id={user_id!r}, project_id={getattr(self, '_project_id', None)!r})"
 
 
 class UserSession(_SessionBase):

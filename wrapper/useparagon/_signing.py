@@ -30,6 +30,7 @@ from ._constants import (
 )
 from ._errors import ConfigurationError, InvalidRequestError, SigningKeyError
 from ._secret import Secret
+from ._types import safe_attrs_repr
 
 __all__ = ["TokenSigner", "load_signing_key", "load_signing_key_file"]
 
@@ -255,9 +256,11 @@ def _check_key(_: object, __: attrs.Attribute[RSAPrivateKey], key: RSAPrivateKey
         ) from None
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class TokenSigner:
     """Signs Paragon User Tokens for one project with a key loaded once (reusing it skips RSA key checks)."""
+
+    __repr__ = safe_attrs_repr
 
     key: RSAPrivateKey = attrs.field(repr=False, validator=_check_key)
     project_id: str = attrs.field(validator=_check_project_id)

@@ -38,7 +38,7 @@ class _StreamBase:
         return self._chunks.total
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} [{self.status_code}]>"
+        return f"<{type(self).__name__} [{getattr(self, 'status_code', '?')}]>"
 
 
 class StreamedResponse(_StreamBase):

@@ -26,6 +26,7 @@ from ._constants import DEFAULT_TOKEN_TTL, TOKEN_REFRESH_MARGIN
 from ._errors import UserTokenError
 from ._secret import Secret
 from ._signing import TokenSigner, validate_token_request
+from ._types import safe_attrs_repr
 
 __all__ = ["GivenToken", "MintedToken", "TokenClaims", "TokenSource", "inspect_user_token"]
 
@@ -43,9 +44,11 @@ class TokenSource(Protocol):
     def get(self, now: float | None = None) -> Secret[str]: ...
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class TokenClaims:
     """The claims of a user token that matter before sending it (read without checking its signature)."""
+
+    __repr__ = safe_attrs_repr
 
     sub: str
     exp: int | None

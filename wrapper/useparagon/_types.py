@@ -28,9 +28,23 @@ NOT_GIVEN: Final = _NotGivenType.NOT_GIVEN
 HTTPMethod: TypeAlias = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
-@attrs.frozen
+def safe_attrs_repr(self: Any) -> str:
+    """attrs' repr, except that it works on an object whose ``__init__`` raised half-way (error trackers render
+    such objects from a traceback's locals, and a repr that raises there hides the real error)."""
+    shown = []
+    for field in attrs.fields(type(self)):
+        if field.repr is False:
+            continue
+        value = getattr(self, field.name, "<unset>")
+        shown.append(f"{field.alias or field.name}={field.repr(value) if callable(field.repr) else repr(value)}")
+    return f"{type(self).__name__}({', '.join(shown)})"
+
+
+@attrs.frozen(repr=False)
 class RawResponse:
     """A provider's response as is, from ``request(..., raw=True)``: for files, binary or non-JSON bodies."""
+
+    __repr__ = safe_attrs_repr
 
     status_code: int
     headers: httpx.Headers = attrs.field(repr=False)
