@@ -5,19 +5,23 @@ Statuses x body kinds, success responses that do not match the spec, and transpo
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import httpx
 import pytest
 import useparagon
+from cryptography.hazmat.primitives.asymmetric import rsa
 from useparagon import (
     APIConnectionError,
     APIError,
     APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
+    AsyncParagon,
     AuthenticationError,
     BadRequestError,
     ConfigurationError,
@@ -26,6 +30,7 @@ from useparagon import (
     InternalServerError,
     InvalidRequestError,
     NotFoundError,
+    Paragon,
     ParagonError,
     PermissionDeniedError,
     RateLimitError,
@@ -525,3 +530,36 @@ def test_an_empty_message_falls_back_to_the_class_name() -> None:
     """A ParagonError is never created with an empty message."""
     assert str(InvalidRequestError("")) == "InvalidRequestError"
     assert InvalidRequestError("").message == "InvalidRequestError"
+
+
+@pytest.mark.parametrize("flavor", ["sync", "async"])
+def test_a_refused_connection_names_the_host_and_the_reason(flavor: str, rsa_key: rsa.RSAPrivateKey) -> None:
+    """Over a real socket to a closed port: the message says which host could not be reached and why (the OS's
+    reason), not just "could not get a response (ConnectError)"; no query string or token."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    options: dict[str, Any] = {
+        "project_id": PROJECT_ID,
+        "signing_key": rsa_key,
+        "proxy_url": f"http://127.0.0.1:{port}",
+        "max_retries": 0,
+    }
+    if flavor == "sync":
+        with Paragon(**options) as client, pytest.raises(APIConnectionError) as caught:
+            client.authenticate("user-1").request("salesforce", "query", params={"q": "canary-query-value"})
+    else:
+
+        async def main() -> None:
+            async with AsyncParagon(**options) as client:
+                await client.authenticate("user-1").request("salesforce", "query", params={"q": "canary-query-value"})
+
+        with pytest.raises(APIConnectionError) as caught:
+            asyncio.run(main())
+    message = str(caught.value)
+    assert message.startswith("GET /projects/{projectId}/sdk/proxy/{integrationType}/{path} failed: ")
+    assert f"could not connect to 127.0.0.1:{port}" in message
+    assert "refused" in message.lower()
+    assert "(ConnectError)" in message
+    assert "canary-query-value" not in message
+    assert "eyJ" not in message

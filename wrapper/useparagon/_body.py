@@ -79,6 +79,11 @@ def _layers(headers: httpx.Headers) -> list[_Inflater]:
     return layers
 
 
+def _split(data: bytes) -> Iterator[bytes]:
+    for start in range(0, len(data), _PIECE):
+        yield data[start : start + _PIECE]
+
+
 def _through(layer: _Inflater, pieces: Iterable[bytes]) -> Iterator[bytes]:
     for piece in pieces:
         yield from layer.decode(piece)
@@ -104,7 +109,8 @@ class DecodedChunks:
         self.total = 0
 
     def feed(self, raw: bytes) -> Iterator[bytes]:
-        pieces: Iterable[bytes] = (raw,)
+        # Sockets deliver at most 64 KiB a read; an in-memory stream may hand over more at once.
+        pieces: Iterable[bytes] = (raw,) if len(raw) <= _PIECE else _split(raw)
         for layer in self._layers:
             pieces = _through(layer, pieces)
         yield from self._counted(pieces)

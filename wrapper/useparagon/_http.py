@@ -15,7 +15,9 @@ import asyncio
 import functools
 import json
 import logging
+import os
 import re
+import socket
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, Literal, TypeAlias, TypeVar
@@ -238,7 +240,7 @@ class _Attempts(Generic[T]):
 
     def on_error(self, error: httpx.HTTPError) -> float:
         call = self.call
-        wrapped = _transport_error(call, self.request, error, self.transport)
+        wrapped = _transport_error(call, self.request, error, self.transport, self.token)
         _drop_tracebacks(error)
         if not isinstance(error, httpx.TransportError):
             raise wrapped from error
@@ -248,7 +250,7 @@ class _Attempts(Generic[T]):
     def stream_error(self, error: httpx.HTTPError) -> APIError:
         """A failure while a streamed body is being read: never retried (part of it was handed out)."""
         _drop_tracebacks(error)
-        return _transport_error(self.call, self.request, error, self.transport)
+        return _transport_error(self.call, self.request, error, self.transport, self.token)
 
     def on_too_large(self, response: httpx.Response) -> ResponseTooLargeError:
         limit = self.transport.max_response_bytes or 0
@@ -524,12 +526,14 @@ def _where(request: httpx.Request) -> str:
     return url.host if url.port is None else f"{url.host}:{url.port}"
 
 
-def _transport_error(call: Call[Any], request: httpx.Request, error: httpx.HTTPError, transport: Transport) -> APIError:
+def _transport_error(
+    call: Call[Any], request: httpx.Request, error: httpx.HTTPError, transport: Transport, token: Secret[str]
+) -> APIError:
     # str() of some httpx exceptions is empty (ReadTimeout), and others quote the full URL with its query string;
     # the message names the host and the reason, and never a URL.
     kind = type(error).__name__
     host = _where(request)
-    reason = preview(_scrub(_without_url(str(error))), 200)
+    reason = preview(_scrub(_without_url(_os_reason(error) or str(error)), token), 200)
     because = f": {reason} ({kind})" if reason else f" ({kind})"
     route = call.route
     if isinstance(error, httpx.TimeoutException):
@@ -547,6 +551,26 @@ def _transport_error(call: Call[Any], request: httpx.Request, error: httpx.HTTPE
     else:
         text = f"{route} failed: no usable response from {host}{because}"
     return APIConnectionError(text, method=call.method, route=route)
+
+
+def _os_reason(error: BaseException) -> str | None:
+    """The operating system's own words ("Connection refused", "Name or service not known") from the deepest
+    ``OSError`` in the chain: anyio's "All connection attempts failed" hides the real reason one level down."""
+    found: OSError | None = None
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError):
+            found = current
+        current = current.__cause__ or current.__context__
+    if found is None:
+        return None
+    if isinstance(found, socket.gaierror) and found.strerror:
+        return found.strerror
+    if isinstance(found.errno, int) and found.errno > 0:
+        return os.strerror(found.errno)
+    return str(found) or None
 
 
 _URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{0,15}://\S*")

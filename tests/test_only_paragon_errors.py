@@ -1,0 +1,220 @@
+"""Whatever a server answers, only ``ParagonError`` escapes: a property over statuses, headers and body bytes.
+
+Hypothesis draws a status (any of 100-599), response headers (content types, content encodings that lie, garbage
+Retry-After and request ids) and a body (random bytes, JSON of any shape, JSON nested far past the parser's
+recursion limit, valid or truncated gzip), and every session call of both clients gets that answer to every request
+it makes. A call may return or raise; if it raises, the exception is a ``ParagonError``. Found this way before the
+fix: ``RecursionError`` from deep JSON, and parsers failing with exceptions outside the tree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import inspect
+import json
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from useparagon import AsyncParagon, AsyncUserSession, Paragon, ParagonError, RetryPolicy, UserSession
+
+from tests.support import PROJECT_ID
+
+# Every public call of a session, as (name, arguments): the stream is entered and read to the end.
+CALLS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
+    ("get_user", (), {}),
+    ("set_user_metadata", ({"Email": "a@b.co"},), {}),
+    ("get_integration_metadata", (), {}),
+    ("get_integrations", (), {}),
+    ("get_credentials", (), {}),
+    ("get_credential", ("cred-1",), {}),
+    ("event", ("Contact Created", {"email": "a@b.co"}), {}),
+    ("workflow", ("wf-1",), {"body": {"a": 1}}),
+    ("request", ("salesforce", "sobjects/Contact"), {}),
+    ("request", ("salesforce", "sobjects/Contact"), {"method": "POST", "body": {"a": 1}, "raw": True}),
+    ("uninstall_integration", ("salesforce",), {}),
+    ("enable_workflow", ("wf-1",), {}),
+    ("disable_workflow", ("wf-1",), {}),
+    ("list_actions", (), {}),
+    ("run_action", ("SALESFORCE_CREATE_RECORD", {"a": 1}), {}),
+    ("stream", ("box", "files/1/content"), {}),
+]
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    max_leaves=20,
+)
+# Shapes close to what the parsers expect, so they get past the first check and fail deeper inside.
+NEAR_MISSES = st.sampled_from(
+    [
+        {"authenticated": True},
+        {"authenticated": True, "userId": "u", "integrations": {"salesforce": None}},
+        {"authenticated": "yes", "integrations": []},
+        [{"id": 1, "type": None}],
+        [{"id": "i-1", "type": "salesforce", "isActive": True, "configs": "x", "workflows": [{}]}],
+        {"output": None},
+        {"actions": {"salesforce": "not a list"}},
+        {"message": [{"constraints": "x", "children": [{"children": [{"constraints": {"a": 1}}]}]}]},
+        {"message": {"nested": True}, "meta": {"isIntegrationError": "true"}},
+        {"meta": None, "code": {"x": 1}},
+    ]
+)
+
+
+def _deep(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+@st.composite
+def bodies(draw: st.DrawFn) -> tuple[bytes, str | None]:
+    """A body and the Content-Encoding it claims (which may be a lie)."""
+    kind = draw(st.sampled_from(["bytes", "json", "near", "deep", "gzip", "bad-gzip", "deflate", "text"]))
+    encoding = None
+    if kind == "bytes":
+        body = draw(st.binary(max_size=300))
+    elif kind == "json":
+        body = json.dumps(draw(JSON_VALUES)).encode()
+    elif kind == "near":
+        body = json.dumps(draw(NEAR_MISSES)).encode()
+    elif kind == "deep":
+        body = _deep(draw(st.sampled_from([999, 5_000, 100_000])))
+    elif kind == "gzip":
+        body, encoding = gzip.compress(json.dumps(draw(JSON_VALUES)).encode()), "gzip"
+    elif kind == "bad-gzip":
+        body, encoding = gzip.compress(b'{"a": 1}')[: draw(st.integers(0, 20))], "gzip"
+    elif kind == "deflate":
+        body, encoding = zlib.compress(json.dumps(draw(NEAR_MISSES)).encode()), "deflate"
+    else:
+        body = draw(st.text(max_size=200)).encode("utf-8", "surrogatepass")
+    claimed = draw(st.sampled_from([encoding, encoding, "gzip", "deflate", "br", "gzip, deflate", "x-unknown", None]))
+    return body, claimed
+
+
+HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=40)
+
+
+Answer = tuple[int, dict[str, str], bytes]
+
+
+@st.composite
+def answers(draw: st.DrawFn) -> Answer:
+    status = draw(st.integers(100, 599) | st.sampled_from([200, 201, 202, 204, 400, 401, 404, 429, 500, 503]))
+    body, encoding = draw(bodies())
+    headers: dict[str, str] = {}
+    content_type = draw(st.sampled_from([None, "application/json", "text/html", "application/json; charset=latin-1"]))
+    if content_type:
+        headers["content-type"] = content_type
+    if encoding:
+        headers["content-encoding"] = encoding
+    if draw(st.booleans()):
+        headers["retry-after"] = draw(HEADER_TEXT | st.sampled_from(["1", "-1", "nan", "1e309", "0.0001"]))
+    if draw(st.booleans()):
+        headers["x-request-id"] = draw(HEADER_TEXT)
+    return status, headers, body
+
+
+# No waits: a retry happens at once, and any Retry-After is "too long" so the call ends instead.
+POLICY = RetryPolicy(max_retries=1, initial_delay=0.0, max_retry_after=0.0)
+
+
+def _run_every_call(session: UserSession | AsyncUserSession, run: Callable[[Any], Any]) -> None:
+    for name, args, kwargs in CALLS:
+        try:
+            if name == "stream":
+                _read_stream(session, args, run)
+            else:
+                run(getattr(session, name)(*args, **kwargs))
+        except ParagonError:
+            pass
+
+
+def _read_stream(session: UserSession | AsyncUserSession, args: tuple[Any, ...], run: Callable[[Any], Any]) -> None:
+    if isinstance(session, UserSession):
+        with session.stream(*args) as download:
+            download.read()
+        return
+
+    async def read() -> None:
+        assert isinstance(session, AsyncUserSession)
+        async with session.stream(*args) as download:
+            await download.read()
+
+    run(read())
+
+
+@pytest.fixture(scope="module")
+def key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(answer=answers())
+def test_every_sync_call_raises_only_paragon_errors(key: rsa.RSAPrivateKey, answer: Answer) -> None:
+    """Any status, headers and body, to every request of every call of ``UserSession``: only ParagonErrors."""
+    client = Paragon(
+        project_id=PROJECT_ID,
+        signing_key=key,
+        retry=POLICY,
+        http_client=httpx.Client(transport=httpx.MockTransport(lambda _request: _copy(answer))),
+    )
+    _run_every_call(client.authenticate("user-1"), lambda value: value)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(answer=answers())
+def test_every_async_call_raises_only_paragon_errors(key: rsa.RSAPrivateKey, answer: Answer) -> None:
+    """The same property for ``AsyncUserSession``, each example on its own event loop."""
+
+    async def main() -> None:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(lambda _request: _copy(answer))) as http:
+            client = AsyncParagon(project_id=PROJECT_ID, signing_key=key, retry=POLICY, http_client=http)
+            session = client.authenticate("user-1")
+            for name, args, kwargs in CALLS:
+                try:
+                    if name == "stream":
+                        async with session.stream(*args) as download:
+                            await download.read()
+                    else:
+                        result = getattr(session, name)(*args, **kwargs)
+                        if inspect.isawaitable(result):
+                            await result
+                except ParagonError:
+                    pass
+
+    asyncio.run(main())
+
+
+def _copy(answer: Answer) -> httpx.Response:
+    # A stream, not content=: httpx would decode (and choke on) a lying Content-Encoding while building it, and the
+    # client's own bounded reader is what is under test.
+    status, headers, body = answer
+    return httpx.Response(status, headers=headers, stream=httpx.ByteStream(body))
+
+
+def test_the_property_covers_every_session_call() -> None:
+    """Adding a session method without adding it here fails (the property would silently skip it)."""
+    public = {name for name in dir(UserSession) if not name.startswith("_") and callable(getattr(UserSession, name))}
+    assert public - {"subscribe"} == {name for name, _, _ in CALLS}
+
+
+@pytest.mark.parametrize("depth", [999, 100_000])
+@pytest.mark.parametrize("status", [200, 400])
+def test_deep_json_is_a_paragon_error_not_a_recursion_error(key: rsa.RSAPrivateKey, depth: int, status: int) -> None:
+    """100,000-deep JSON as a success or an error body: a ParagonError (before: RecursionError)."""
+    client = Paragon(
+        project_id=PROJECT_ID,
+        signing_key=key,
+        http_client=httpx.Client(
+            transport=httpx.MockTransport(lambda _request: httpx.Response(status, content=_deep(depth)))
+        ),
+    )
+    with pytest.raises(ParagonError) as caught:
+        client.authenticate("user-1").get_user()
+    assert str(caught.value)
