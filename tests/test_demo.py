@@ -41,6 +41,9 @@ FAKE_STEPS = [
     "Trigger a workflow (POST /sdk/triggers/{id})",
     "Proxy a third-party call: Slack chat.postMessage (Proxy API)",
     "Raw mode: the provider's status, headers and bytes (a PDF from Google Drive)",
+    "Stream a large download instead of buffering it (stream(); no size cap, same deadlines)",
+    "The size cap: the same file through request() with max_response_bytes=1 MiB",
+    "A deadline: Paragon answers after 2 s, the attempt's timeout is 0.5 s",
     "ActionKit: list the user's actions and run one",
     "Subscribe to onIntegrationUninstall, then uninstall Google Drive",
     "Disable a workflow, with onWorkflowChange subscribed (DELETE /sdk/workflows/{id})",
@@ -99,7 +102,13 @@ def test_full_tour_against_the_fake(capsys: pytest.CaptureFixture[str], clean_en
     )
     assert "eyJhbGciOiJSUzI1NiIs" in out
     assert "PRIVATE KEY" not in out
-    assert out.endswith("\nDone: 18 steps against FakeParagon over loopback HTTP.\n")
+    assert re.fullmatch(r"[\d,]+ bytes in \d+ pieces of at most 65,536 bytes", shown(out, "streamed"))
+    assert shown(out, "ResponseTooLargeError").startswith(
+        "GET /projects/{projectId}/sdk/proxy/{integrationType}/{path} returned 200 with a body over 1,048,576 bytes"
+    )
+    assert shown(out, "APITimeoutError").startswith("GET /projects/{projectId}/sdk/me timed out")
+    assert float(shown(out, "after").removesuffix(" s")) < 2.0
+    assert out.endswith("\nDone: 21 steps against FakeParagon over loopback HTTP.\n")
 
 
 def test_make_demo_command_exits_0() -> None:

@@ -127,16 +127,12 @@ class Transport:
         self, client: httpx.Client | httpx.AsyncClient, call: Call[Any], token: Secret[str]
     ) -> httpx.Request:
         base, host = self._bases[call.service]
-        # httpx.Headers masks Authorization in its repr, so a traceback's locals never show the token.
-        headers = httpx.Headers(self.headers)
-        headers["Authorization"] = "Bearer " + token.reveal()
-        if call.headers:
-            headers.update(call.headers)
         request = client.build_request(
             call.method,
             _parse_url(base + call.path),
             params=call.params,
-            headers=headers,
+            # Built in the call, never bound to a local: error trackers record every frame's locals.
+            headers={**self.headers, "Authorization": "Bearer " + token.reveal(), **(call.headers or {})},
             content=call.content,
             timeout=self.timeout,
         )

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 from ._cli import ENV_ACTIONKIT_URL, ENV_API_URL, ENV_PROXY_URL
 from ._client import AsyncParagon, Paragon
 from ._constants import ENV_PROJECT_ID, ENV_SIGNING_KEY, ENV_SIGNING_KEY_PATH
-from ._errors import NotFoundError, ParagonError
+from ._errors import APITimeoutError, NotFoundError, ParagonError, ResponseTooLargeError
 from ._retry import RetryPolicy
 from ._session import UserSession
 from ._tokens import inspect_user_token
@@ -29,6 +29,10 @@ from ._tokens import inspect_user_token
 ENV_DEMO_USER = "PARAGON_DEMO_USER"
 DEFAULT_DEMO_USER = "useparagon-demo"
 FAKE_USER = "user-123"
+# A 4.5 MB export: larger than the 1 MiB cap the demo sets, streamed in pieces.
+EXPORT_BYTES = b"id,name,email\n" + b"".join(
+    b"%07d,Contact %07d,c%07d@example.com\n" % (n, n, n) for n in range(100_000)
+)
 # Values are cut to this many characters so that every result fits on a line or two.
 SHOWN_CHARS = 110
 
@@ -170,6 +174,11 @@ def run_fake(out: TextIO) -> int:
 
     fake.on_proxy("googledrive", "files/report-q3", drive_file, method="GET")
 
+    def drive_export(_request: ProxyRequest) -> tuple[int, Any, dict[str, str]]:
+        return 200, EXPORT_BYTES, {"Content-Type": "text/csv"}
+
+    fake.on_proxy("googledrive", "files/contacts-export", drive_export, method="GET")
+
     with fake.serve() as server:
         out.write(f"useparagon demo: FakeParagon is listening on {server.url} (real HTTP, a fresh project)\n")
         paragon = Paragon(
@@ -220,6 +229,33 @@ def run_fake(out: TextIO) -> int:
             tour.show("status", raw.status_code)
             tour.show("content-type", raw.headers.get("content-type", ""))
             tour.show("content", f"{raw.content!r} ({len(raw.content)} bytes)")
+
+            tour.step("Stream a large download instead of buffering it (stream(); no size cap, same deadlines)")
+            with user.stream("googledrive", "files/contacts-export") as download:
+                pieces = [len(piece) for piece in download.iter_bytes()]
+            tour.show("streamed", f"{sum(pieces):,} bytes in {len(pieces)} pieces of at most {max(pieces):,} bytes")
+
+            tour.step("The size cap: the same file through request() with max_response_bytes=1 MiB")
+            try:
+                paragon.with_options(max_response_bytes=1024 * 1024).authenticate(FAKE_USER).request(
+                    "googledrive", "files/contacts-export", raw=True
+                )
+            except ResponseTooLargeError as error:
+                tour.show(type(error).__name__, error.message, whole=True)
+            else:
+                raise AssertionError("a 4.5 MB body passed a 1 MiB max_response_bytes")
+
+            tour.step("A deadline: Paragon answers after 2 s, the attempt's timeout is 0.5 s")
+            fake.faults.latency("getUser", 2.0)
+            started = time.monotonic()
+            try:
+                paragon.with_options(timeout=0.5, max_retries=0).authenticate(FAKE_USER).get_user()
+            except APITimeoutError as error:
+                tour.show(type(error).__name__, error.message, whole=True)
+                tour.show("after", f"{time.monotonic() - started:.1f} s")
+            else:
+                raise AssertionError("a 2 s answer beat a 0.5 s timeout")
+            fake.faults.clear()
 
             tour.step("ActionKit: list the user's actions and run one")
             actions = user.list_actions().actions.to_dict()
