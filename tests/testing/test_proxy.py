@@ -50,6 +50,22 @@ def test_echo_for_unknown_provider_paths(api: Api) -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("sent", "seen"),
+    [
+        ("projects/group%2Fproject/issues", "projects/group%2Fproject/issues"),
+        ("projects/group%2fsub%2Fproject", "projects/group%2fsub%2Fproject"),
+        ("files/a%20b", "files/a b"),
+    ],
+)
+def test_an_encoded_slash_stays_inside_its_segment(api: Api, sent: str, seen: str) -> None:
+    """GitLab-style ``group%2Fproject`` reaches the provider handler as that one segment, not two; other
+    escapes are decoded as before."""
+    api.fake.user("u1").connect("hubspot")
+    response = api.call("GET", f"/sdk/proxy/hubspot/{sent}")
+    assert response.json()["output"]["path"] == seen
+
+
 @pytest.mark.parametrize("flag", ["1", "true", "TRUE"])
 def test_raw_mode_returns_provider_bytes(api: Api, flag: str) -> None:
     """``X-Paragon-Use-Raw-Response`` 1/true returns the provider's status, content type, headers and bytes."""

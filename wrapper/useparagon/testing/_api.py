@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
@@ -313,7 +314,9 @@ def _app_event(ctx: Context, version: Literal["v1", "v2"]) -> Outcome:
 
 
 def _proxy_path(raw: str) -> str:
-    if any(ch in _CONTROL or ch in "?#\\" for ch in raw) or any(seg in (".", "..") for seg in raw.split("/")):
+    # An encoded "/" stays in its segment (see _core), but what lies on either side of it is checked as a segment.
+    pieces = re.split(r"/|%2[Ff]", raw)
+    if any(ch in _CONTROL or ch in "?#\\" for ch in raw) or any(piece in (".", "..") for piece in pieces):
         raise ApiError(400, "Invalid proxy path: no control characters, '?', '#', '\\', '.' or '..' segments.")
     return raw
 

@@ -44,7 +44,7 @@ class Core:
         path, _, query = request.target.partition("?")
         if method == "OPTIONS":
             return self._finish(preflight(request.headers), request, method, path, "OPTIONS")
-        segments = [unquote(segment) for segment in path[1:].split("/")]
+        segments = [_decoded(segment) for segment in path[1:].split("/")]
         found = match(method, segments) if path.startswith("/") else None
         if found is None:
             outcome = error_outcome(404, f"Cannot {method} {path[:_PATH_PREVIEW]}")
@@ -115,3 +115,9 @@ def _truncated(outcome: Outcome) -> Outcome:
     body = outcome.body[: len(outcome.body) // 2] if len(outcome.body) > 1 else b"{"
     status = outcome.status if outcome.body else 200
     return Outcome(status, (("Content-Type", JSON_TYPE), *headers), body)
+
+
+def _decoded(segment: str) -> str:
+    # An encoded "/" stays encoded: it is part of one segment (GitLab's "group%2Fproject"), and a provider handler
+    # must see the proxy path with its segments as the caller sent them.
+    return unquote(segment.replace("%2F", "%252F").replace("%2f", "%252f"))
