@@ -6,8 +6,10 @@ Statuses x body kinds, success responses that do not match the spec, and transpo
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import socket
+import zlib
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -403,6 +405,28 @@ def test_undecodable_content_encoding_is_a_typed_error(make_harness: Callable[..
         harness.call("get_user")
     assert isinstance(caught.value.__cause__, httpx.DecodingError)
     assert len(harness.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "encoding"),
+    [
+        (gzip.compress(b'{"output": {"ok": true}}') + b"\x00" * 8, "gzip"),
+        (gzip.compress(b'{"output": {"ok": ') + gzip.compress(b"true}}"), "gzip"),
+        (gzip.compress(b'{"output": {"ok": true}}') + b"junk", "gzip"),
+        (zlib.compress(b'{"output": {"ok": true}}'), "deflate"),
+        (zlib.compress(b'{"output": {"ok": true}}')[2:-4], "deflate"),
+    ],
+    ids=["gzip+padding", "two gzip members", "gzip+junk", "zlib deflate", "raw deflate"],
+)
+def test_compressed_bodies_decode_as_httpx_would(
+    make_harness: Callable[..., Harness], body: bytes, encoding: str
+) -> None:
+    """The bounded decoder reads what httpx reads: several gzip members, trailing padding or junk after the
+    last one (ignored), zlib-wrapped and raw deflate."""
+    harness = make_harness(
+        lambda _r: httpx.Response(200, headers={"content-encoding": encoding}, stream=httpx.ByteStream(body))
+    )
+    assert harness.call("request", "salesforce", "query") == {"ok": True}
 
 
 # -- Transport errors ------------------------------------------------------------------------------------------------

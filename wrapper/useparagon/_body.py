@@ -18,6 +18,7 @@ __all__ = ["BodyTooLarge", "DecodedChunks", "aiter_decoded", "iter_decoded", "re
 # Each inflate step yields at most this much, whatever the compression ratio.
 _PIECE = 64 * 1024
 _GZIP_WBITS = zlib.MAX_WBITS | 16
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 class BodyTooLarge(Exception):
@@ -27,14 +28,17 @@ class BodyTooLarge(Exception):
 class _Inflater:
     """One ``gzip`` or ``deflate`` layer; deflate bodies are zlib-wrapped or raw, as servers disagree."""
 
-    __slots__ = ("_gzip", "_raw_fallback", "_zlib")
+    __slots__ = ("_finished", "_gzip", "_raw_fallback", "_zlib")
 
     def __init__(self, gzip: bool) -> None:
         self._gzip = gzip
+        self._finished = False
         self._raw_fallback = not gzip
         self._zlib = zlib.decompressobj(_GZIP_WBITS if gzip else zlib.MAX_WBITS)
 
     def decode(self, data: bytes) -> Iterator[bytes]:
+        if self._finished:
+            return
         while data:
             try:
                 out = self._zlib.decompress(data, _PIECE)
@@ -50,12 +54,16 @@ class _Inflater:
                 yield out
             if self._zlib.eof:
                 data = self._zlib.unused_data
-                if not (self._gzip and data):
+                # A gzip body may be several members back to back; anything else after the end (padding, junk) is
+                # ignored, as httpx and gzip(1) do.
+                if not (self._gzip and data.startswith(_GZIP_MAGIC)):
+                    self._finished = True
                     return
-                # A gzip body may be several members back to back.
                 self._zlib = zlib.decompressobj(_GZIP_WBITS)
 
     def flush(self) -> Iterator[bytes]:
+        if self._finished:
+            return
         rest = self._zlib.flush()
         if rest:
             yield rest

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import json
 import logging
 import os
@@ -253,7 +254,7 @@ class _Attempts(Generic[T]):
         call = self.call
         return ResponseTooLargeError(
             f"{call.route} returned {response.status_code} with a body over {limit:,} bytes (max_response_bytes),"
-            " so it was not read; raise the limit with with_options(max_response_bytes=…), or for a large"
+            " so reading stopped there; raise the limit with with_options(max_response_bytes=…), or for a large"
             " download through the proxy use stream()",
             method=call.method,
             route=call.route,
@@ -450,21 +451,24 @@ def _describe(body: Any, content: bytes) -> str:
         if isinstance(message, str) and message:
             return message[:_MESSAGE_SOURCE_CHARS]
         if isinstance(message, list) and message:
-            return "; ".join(_validation_messages(message, [], 0)) or _head(content)
+            return "; ".join(_validation_messages(message, [], 0))[:_MESSAGE_SOURCE_CHARS] or _head(content)
     return _head(content)
 
 
 def _validation_messages(errors: list[Any], messages: list[str], depth: int) -> list[str]:
-    # NestJS class-validator errors nest through "children"; the walk is bounded in depth and count.
+    # NestJS class-validator errors nest through "children"; the walk is bounded in depth, count and total text.
     for item in errors:
-        if len(messages) >= _MAX_VALIDATION_MESSAGES:
+        if len(messages) >= _MAX_VALIDATION_MESSAGES or sum(map(len, messages)) >= _MESSAGE_SOURCE_CHARS:
             break
         if isinstance(item, str):
             messages.append(item[:_MESSAGE_SOURCE_CHARS])
         elif isinstance(item, dict):
             constraints = item.get("constraints")
             if isinstance(constraints, dict):
-                messages.extend(str(text)[:_MESSAGE_SOURCE_CHARS] for text in list(constraints.values())[:10])
+                room = _MAX_VALIDATION_MESSAGES - len(messages)
+                messages.extend(
+                    str(text)[:_MESSAGE_SOURCE_CHARS] for text in itertools.islice(constraints.values(), room)
+                )
             children = item.get("children")
             if isinstance(children, list) and depth < _MAX_VALIDATION_DEPTH:
                 _validation_messages(children, messages, depth + 1)
