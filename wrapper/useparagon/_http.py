@@ -178,8 +178,14 @@ class _Attempts(Generic[T]):
         now = time.monotonic()
         self.attempt_started = now
         budget = self.transport.attempt_budget
-        ends = self.ends = self.deadline if budget is None else min(self.deadline, now + budget)
-        left = max(ends - now, 0.0)
+        # Computed without a round trip through the deadline: (now + 60) - now is not always 60.0.
+        left = max(self.deadline - now, 0.0)
+        if budget is not None and budget < left:
+            left = budget
+            self.ends = now + budget
+        else:
+            self.ends = self.deadline
+        ends = self.ends
         timeouts = self.transport.timeout
         self.request.extensions["timeout"] = {
             "connect": left if timeouts.connect is None else min(timeouts.connect, left),

@@ -12,6 +12,7 @@ server that drips one byte at a time cannot hold a call past its timeout.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import os
 import socket
@@ -34,8 +35,8 @@ ATTEMPT_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "useparagon_attempt_deadline", default=None
 )
 
-# Async pools a forked child cannot release (their sockets belong to the parent's event loop): kept referenced so
-# that garbage collection never runs a transport finaliser on them.
+# What a forked child inherited from its parent's async pools: their descriptors are closed, and the objects are
+# kept referenced so that garbage collection never runs a transport finaliser on them.
 _INHERITED: list[object] = []
 
 
@@ -131,11 +132,67 @@ class _DeadlineTransport(httpx.HTTPTransport):
         )
 
 
+class _TrackingAsyncBackend(httpcore.AsyncNetworkBackend):
+    """anyio's backend, remembering every stream it opens so that a forked child can release the inherited ones."""
+
+    streams: ClassVar[weakref.WeakSet[httpcore.AsyncNetworkStream]] = weakref.WeakSet()
+
+    def __init__(self) -> None:
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        stream = await self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
+        self.streams.add(stream)
+        return stream
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        stream = await self._inner.connect_unix_socket(path, timeout, socket_options)
+        self.streams.add(stream)
+        return stream
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class _TrackingAsyncTransport(httpx.AsyncHTTPTransport):
+    def __init__(self, limits: httpx.Limits) -> None:
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_TrackingAsyncBackend(),
+        )
+
+
 def _release_inherited_streams() -> None:
-    streams = list(_DeadlineBackend.streams)
+    sync_streams = list(_DeadlineBackend.streams)
     _DeadlineBackend.streams = weakref.WeakSet()
-    for stream in streams:
-        stream.release_without_writing()
+    for sync_stream in sync_streams:
+        sync_stream.release_without_writing()
+    # An asyncio transport cannot give up its socket, so the child closes its copy of each descriptor (nothing is
+    # written: the parent still holds the socket) and keeps the transports referenced for good, so that no
+    # finaliser ever closes that descriptor number again once it is reused.
+    inherited = list(_TrackingAsyncBackend.streams)
+    _TrackingAsyncBackend.streams = weakref.WeakSet()
+    _INHERITED.append(inherited)
+    released: set[int] = set()
+    for stream in inherited:
+        sock = stream.get_extra_info("socket")
+        fd = sock.fileno() if sock is not None else -1
+        if fd >= 0 and fd not in released:
+            released.add(fd)
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
 
 if hasattr(os, "register_at_fork"):
@@ -206,11 +263,13 @@ class AsyncPool:
     that opened it (one client used by two ``asyncio.run()`` calls would otherwise write a request on a socket whose
     loop is closed, then fail reading the answer)."""
 
-    __slots__ = ("_clients", "_closed", "_injected", "_last", "_limits", "_pid")
+    __slots__ = ("_clients", "_closed", "_injected", "_last", "_limits", "_lock", "_pid")
 
     def __init__(self, injected: httpx.AsyncClient | None, limits: httpx.Limits) -> None:
         self._injected = injected
         self._limits = limits
+        # Loops in several threads may look up their pools at once.
+        self._lock = threading.Lock()
         self._pid = os.getpid()
         self._closed = False
         # The owned pool is made now (so a config error shows at construction) and adopted by the first loop.
@@ -220,7 +279,7 @@ class AsyncPool:
             self._clients[None] = self._new_client()
 
     def _new_client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(limits=self._limits)
+        return httpx.AsyncClient(transport=_TrackingAsyncTransport(self._limits), limits=self._limits)
 
     @property
     def owned(self) -> bool:
@@ -243,32 +302,37 @@ class AsyncPool:
         return self._for_loop(loop)
 
     def _for_loop(self, loop: asyncio.AbstractEventLoop) -> httpx.AsyncClient:
-        if self._pid != os.getpid():
-            _INHERITED.append(self._clients)
-            self._clients = {}
-            self._pid = os.getpid()
-        clients = self._clients
-        client = clients.get(loop)
-        if client is None:
-            # A closed loop's connections can never be used or closed again; drop them with their loop.
-            for stale in [known for known in clients if known is not None and known.is_closed()]:
-                del clients[stale]
-            client = clients.pop(None, None) or self._new_client()
-            clients[loop] = client
-        self._last = (loop, client)
-        return client
+        with self._lock:
+            if self._pid != os.getpid():
+                # The inherited sockets were released by the at-fork hook; their objects stay referenced there.
+                self._clients = {}
+                self._pid = os.getpid()
+            clients = self._clients
+            client = clients.get(loop)
+            if client is None:
+                # A closed loop's connections can never be used or closed again; drop them with their loop (their
+                # sockets are closed when collected, with the ResourceWarning asyncio gives any unclosed transport).
+                for stale in [known for known in clients if known is not None and known.is_closed()]:
+                    del clients[stale]
+                client = clients.pop(None, None) or self._new_client()
+                clients[loop] = client
+            self._last = (loop, client)
+            return client
 
     async def aclose(self) -> None:
         self._closed = True
         self._last = None
         if self._injected is not None or self._pid != os.getpid():
             return
-        clients, self._clients = self._clients, {}
+        with self._lock:
+            clients, self._clients = self._clients, {}
         try:
             current: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
             current = None
         for loop, client in clients.items():
-            # Only the pools of this loop (or never used) can be closed from here; others go with their loop.
             if loop is None or loop is current:
                 await client.aclose()
+            elif loop.is_running():
+                # Another thread's loop: its pool is closed on that loop, where its connections live.
+                asyncio.run_coroutine_threadsafe(client.aclose(), loop)
