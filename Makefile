@@ -16,7 +16,9 @@ export REDOCLY_TELEMETRY := off
 export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
 NPX := npx --no-install
 
-.PHONY: venv node test test-versions generate check-generated lint lint-spec lint-py typecheck pytest demo bench clean
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: venv node chromium test test-versions generate check-generated lint lint-spec lint-py typecheck pytest demo bench clean
 
 # Re-run whenever pyproject.toml changes, so a changed pin reaches every existing checkout.
 $(VENV_STAMP): pyproject.toml
@@ -31,6 +33,18 @@ $(NODE_STAMP): package.json package-lock.json
 
 venv: $(VENV_STAMP)
 node: $(NODE_STAMP)
+
+# Debian's Chromium for tests/browser (the official JS SDK against FakeParagon). Playwright never downloads a browser
+# here: the tests launch this binary. Installing needs root; otherwise say what to run instead.
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" -ne 0 ]; then \
+	    echo "$(CHROMIUM) is missing and installing it needs root: run 'sudo apt-get install chromium'" >&2; exit 1; \
+	  fi; \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	fi
 
 test: lint-spec check-generated lint-py typecheck pytest test-versions
 
@@ -57,7 +71,8 @@ lint: lint-spec lint-py typecheck
 typecheck: $(VENV_STAMP)
 	$(VENV)/bin/mypy
 
-pytest: $(VENV_STAMP)
+# The browser tests load @useparagon/connect from node_modules and run it in Debian's Chromium.
+pytest: $(VENV_STAMP) $(NODE_STAMP) chromium
 	$(PY) -m pytest
 
 demo: $(VENV_STAMP)
@@ -74,7 +89,7 @@ find_python = $(or $(lastword $(wildcard $(HOME)/.pyenv/versions/$(1).*/bin/pyth
 	.venv-$*/bin/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
-test-versions: $(foreach v,$(EXTRA_PYTHONS),.venv-$(v)/.installed)
+test-versions: $(foreach v,$(EXTRA_PYTHONS),.venv-$(v)/.installed) $(NODE_STAMP) chromium
 	@for v in $(EXTRA_PYTHONS); do echo "pytest on Python $$v"; .venv-$$v/bin/python -m pytest -q || exit 1; done
 
 bench: $(VENV_STAMP)
