@@ -46,7 +46,7 @@ def test_every_spec_operation_is_routed() -> None:
 
 
 def test_default_project_metadata(fake: FakeParagon) -> None:
-    """The default project: Salesforce, HubSpot, Slack and Google Drive with their brand colors and icons."""
+    """The default project: Salesforce, HubSpot, Slack, Google Drive and Freshdesk with their brand colors and icons."""
     outcome = fake.handle(
         "GET", f"/projects/{fake.project_id}/sdk/metadata", {"Authorization": f"Bearer {fake.sign_user_token('u')}"}
     )
@@ -57,6 +57,7 @@ def test_default_project_metadata(fake: FakeParagon) -> None:
         {"type": "hubspot", "name": "HubSpot", "brandColor": "#F67600", "icon": icons.format("hubspot")},
         {"type": "slack", "name": "Slack", "brandColor": "#4A154B", "icon": icons.format("slack")},
         {"type": "googledrive", "name": "Google Drive", "brandColor": "#1FA463", "icon": icons.format("googledrive")},
+        {"type": "freshdesk", "name": "Freshdesk", "brandColor": "#25C16F", "icon": icons.format("freshdesk")},
     ]
 
 

@@ -283,3 +283,35 @@ def test_a_raising_handler_is_500_over_http(fake: Any, capsys: pytest.CaptureFix
     assert response.status_code == 500
     assert response.json() == {"message": "FakeParagon: a registered handler raised; see stderr.", "status": 500}
     assert "handler bug" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "seen"),
+    [
+        (b'{"text": "hi"}', "auto", "application/json"),
+        (b'{"text": "hi"}', "AUTO", "application/json"),
+        (b"plain words", "auto", None),
+        (b"", "auto", None),
+        (b"a=1", "application/x-www-form-urlencoded", "application/x-www-form-urlencoded"),
+    ],
+)
+def test_the_js_sdks_auto_content_type_is_inferred(
+    api: Api, content: bytes, content_type: str, seen: str | None
+) -> None:
+    """The JS SDK sends proxy calls with ``Content-Type: auto`` ("infer it"): the provider gets
+    ``application/json`` for a JSON body and no Content-Type otherwise; any real type passes through."""
+    received: list[ProxyRequest] = []
+
+    def handler(request: ProxyRequest) -> tuple[int, Any]:
+        received.append(request)
+        return 200, {}
+
+    api.fake.on_proxy("slack", "files.upload", handler)
+    api.fake.user("u1").connect("slack")
+    response = api.call(
+        "POST", "/sdk/proxy/slack/files.upload", content=content, headers={"Content-Type": content_type}
+    )
+    assert response.status_code == 200
+    (request,) = received
+    assert request.headers.get("content-type") == seen
+    assert request.body == content

@@ -2,8 +2,9 @@
 
 Positive and negative cases, with the response-schema, status-code, content-type and not-a-server-error checks.
 The scenario reuses the spec's example ids (an integration to uninstall, a workflow with a custom response, a
-Salesforce credential), so the examples phase reaches the success paths, and is restored before every case (an
-uninstall or a disabled workflow would otherwise turn every later case into a 404). ``projectId`` is pinned to the
+credential, an OAuth integration with an authorization code and an approved OAuth attempt), so the examples phase
+reaches the success paths, and is restored before every case (an uninstall or a disabled workflow would otherwise
+turn every later case into a 404). ``projectId`` is pinned to the
 fake's project, since a random one only ever gets a 404. Raw proxy mode (``X-Paragon-Use-Raw-Response: 1``)
 answers the provider's own body, which the spec's ``ProxyResponse`` cannot describe, so those cases skip the
 body-schema check (see ``_RAW``).
@@ -11,9 +12,11 @@ body-schema check (see ``_RAW``).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 import requests
@@ -34,7 +37,12 @@ USER_ID = "schemathesis-user"
 # Example ids from the spec, so that the examples phase finds them.
 UNINSTALL_INTEGRATION_ID = "2f08e65f-d924-42ab-9618-b6023d82ffbd"
 SLACK_WORKFLOW_ID = "1b22193b-e355-458d-b6a3-5e5516edb588"
-SALESFORCE_CREDENTIAL_ID = "00da4146-7ac4-4253-a8f7-96849b8137d9"
+CREDENTIAL_ID = "00da4146-7ac4-4253-a8f7-96849b8137d9"
+# The Connect examples: HubSpot (OAuth) is the integration they name, and it holds the example credential.
+OAUTH_INTEGRATION_ID = "95bedc9f-6a22-4855-b08d-e68dc073ad91"
+AUTHORIZATION_CODE = "4/0AX4XfWh-authorization-code"
+CODE_REDIRECT_URL = "https://app.example.com/oauth/done"
+OAUTH_SESSION_KEY = "7c1e0f9a-4f7b-4f3e-9d0a-2b8c6e5d4a31"
 _RAW = ("1", "true")
 
 Live = tuple[FakeParagon, FakeServer, requests.Session, dict[str, str]]
@@ -61,20 +69,34 @@ def _scenario() -> FakeParagon:
         actions={"SLACK_SEND_MESSAGE": "Send a message to a Slack channel"},
     )
     fake.add_integration("salesforce", name="Salesforce", brand_color="#057ACF", workflows=["Sync Contacts"])
-    fake.add_integration("hubspot", name="HubSpot", integration_id=UNINSTALL_INTEGRATION_ID)
+    fake.add_integration("hubspot", name="HubSpot", integration_id=OAUTH_INTEGRATION_ID)
+    fake.add_integration(
+        "pipedrive", name="Pipedrive", integration_id=UNINSTALL_INTEGRATION_ID, authentication_type="basic"
+    )
+    fake.authorization_code("hubspot", redirect_url=CODE_REDIRECT_URL, code=AUTHORIZATION_CODE)
     fake.user(USER_ID).set_meta(Email="st@example.com")
     _restore(fake)
+    _approve_oauth(fake)
     return fake
+
+
+def _approve_oauth(fake: FakeParagon) -> None:
+    """An OAuth attempt under the example session key, approved on the fake's consent page."""
+    query = urlencode({"action": "hubspot", "integrationId": OAUTH_INTEGRATION_ID, "oauthMetaKeyId": OAUTH_SESSION_KEY})
+    token = {"Authorization": f"Bearer {fake.sign_user_token(USER_ID)}", "Host": "fake.test"}
+    built = fake.handle("GET", f"/v2/projects/{PROJECT_ID}/sdk/actions/build-oauth?{query}", token)
+    consent = urlsplit(json.loads(built.body)["redirectUrl"])
+    assert fake.handle("GET", f"{consent.path}?{consent.query}", {}).status == 200
 
 
 def _restore(fake: FakeParagon) -> None:
     user = fake.user(USER_ID)
     connected = user.connected
-    for integration in ("slack", "hubspot"):
+    for integration in ("slack", "salesforce", "pipedrive"):
         if integration not in connected:
             user.connect(integration)
-    if "salesforce" not in connected:
-        user.connect("salesforce", credential_id=SALESFORCE_CREDENTIAL_ID)
+    if CREDENTIAL_ID not in user.credential_ids("hubspot"):
+        user.connect("hubspot", credential_id=CREDENTIAL_ID)
     user.enable_workflow(SLACK_WORKFLOW_ID)
 
 

@@ -470,3 +470,19 @@ def test_only_a_client_going_away_counts_as_a_hang_up(error: BaseException | Non
     """The classification behind the quiet hang-ups: resets, broken pipes and aborted connections, never other
     errors."""
     assert _server._client_went_away(error) is quiet
+
+
+def test_the_connect_portal_stand_in_page(fake: FakeParagon, http: httpx.Client) -> None:
+    """The JS SDK's iframe URL, ``{CONNECT_PUBLIC_URL}/ui?projectId=…``, answers a small HTML page without a token
+    (in process and over loopback); other methods and paths under it are still 404."""
+    page = http.get("/ui", params={"projectId": fake.project_id})
+    assert (page.status_code, page.headers["content-type"]) == (200, "text/html; charset=utf-8")
+    assert b"FakeParagon's stand-in for the Connect Portal" in page.content
+    assert b"window.fakeParagonMessages" in page.content
+    assert http.post("/ui").json() == {"message": "Cannot POST /ui", "status": 404}
+    assert http.get("/ui/x").json() == {"message": "Cannot GET /ui/x", "status": 404}
+    assert [(r.method, r.path, r.status, r.operation_id) for r in fake.requests] == [
+        ("GET", "/ui", 200, None),
+        ("POST", "/ui", 404, None),
+        ("GET", "/ui/x", 404, None),
+    ]

@@ -53,11 +53,13 @@ def test_patch_me_needs_a_json_body(api: Api, content: bytes, message: str) -> N
 
 
 def test_users_are_created_on_first_sight(api: Api) -> None:
-    """A new ``sub`` becomes a Connected User with every integration ``{"enabled": false}``."""
+    """A new ``sub`` becomes a Connected User with every integration ``{"enabled": false}``, with an empty
+    ``allCredentials`` (the JS SDK's ``authenticate()`` calls ``allCredentials.flatMap`` on every entry)."""
     body = api.call("GET", "/sdk/me", user="newcomer").json()
     assert body["userId"] == "newcomer"
-    assert body["integrations"] == {t: {"enabled": False, "configuredWorkflows": {}} for t in body["integrations"]}
-    assert set(body["integrations"]) == {"salesforce", "hubspot", "slack", "googledrive"}
+    unconnected = {"enabled": False, "configuredWorkflows": {}, "allCredentials": []}
+    assert body["integrations"] == dict.fromkeys(body["integrations"], unconnected)
+    assert set(body["integrations"]) == {"salesforce", "hubspot", "slack", "googledrive", "freshdesk"}
     assert "newcomer" in api.fake.user_ids
 
 
@@ -76,7 +78,7 @@ def test_connected_state_in_me(api: Api) -> None:
     assert salesforce["configuredWorkflows"] == salesforce["workflowSettings"]
     assert (integrations["hubspot"]["enabled"], integrations["hubspot"]["credentialStatus"]) == (False, "INVALID")
     assert (integrations["slack"]["enabled"], integrations["slack"]["credentialStatus"]) == (False, "PENDING")
-    assert integrations["googledrive"] == {"enabled": False, "configuredWorkflows": {}}
+    assert integrations["googledrive"] == {"enabled": False, "configuredWorkflows": {}, "allCredentials": []}
 
 
 def test_uninstall_removes_the_credential_and_its_workflows(api: Api) -> None:
@@ -386,7 +388,7 @@ def test_actions(api: Api) -> None:
     """ActionKit lists the connected integrations' actions and runs them; a custom handler answers for one."""
     assert api.call("GET", "/actions").json() == {"actions": {}, "errors": []}
     everything = api.call("GET", "/actions?limit_to_available=false").json()["actions"]
-    assert set(everything) == {"salesforce", "hubspot", "slack", "googledrive"}
+    assert set(everything) == {"salesforce", "hubspot", "slack", "googledrive", "freshdesk"}
     api.fake.user("u1").connect("slack")
     ran = api.call("POST", "/actions", json={"action": "SLACK_SEND_MESSAGE", "parameters": {"channel": "C1"}})
     assert ran.json() == {"ok": True, "channel": "C1", "ts": "1700000000.000100"}

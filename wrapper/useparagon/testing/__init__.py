@@ -8,7 +8,7 @@ with a builder for scenarios, logs to assert on, and scripted faults. The pytest
 from ._fake import FakeParagon, FakeUser
 from ._faults import Fault, Faults
 from ._http import Outcome
-from ._model import ActionRun, AppEvent, FakeWorkflow, RequestRecord, WorkflowTrigger
+from ._model import ActionRun, AppEvent, FakeWorkflow, Install, RequestRecord, WorkflowTrigger
 from ._proxy import ProxyRequest
 from ._server import FakeServer
 from ._transport import AsyncFakeTransport, FakeTransport
@@ -24,6 +24,7 @@ __all__ = [
     "FakeWorkflow",
     "Fault",
     "Faults",
+    "Install",
     "Outcome",
     "ProxyRequest",
     "RequestRecord",

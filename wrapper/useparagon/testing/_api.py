@@ -61,7 +61,7 @@ class Context:
             return _NO_BODY
         try:
             return json.loads(self.body)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes
             raise ApiError(400, "Request body is not valid JSON.") from None
 
 
@@ -334,7 +334,7 @@ def proxy(ctx: Context) -> Outcome:
             integration=integration_type,
             path=path,
             query=ctx.query,
-            headers=provider_headers(ctx.headers),
+            headers=provider_headers(ctx.headers, ctx.body),
             body=ctx.body,
             user_id=ctx.user.id,
             credential_id=credential.id,

@@ -1,9 +1,10 @@
 """The one request handler both adapters share: (method, target, headers, body) → ``Outcome``.
 
 Order of checks, as Paragon's NestJS services do it: CORS preflight, routing (unknown route → 404 ``Cannot GET
-/x``), scripted faults, the project id in the path (another project → 404 ``Project not found.``), the user token
-(→ 401), request validation (→ 400), then the operation. Every answer carries CORS headers and an
-``X-Request-Id``.
+/x``, unless ``_pages`` or ``_connect`` has a page there: the Connect Portal stand-in, the OAuth consent page),
+scripted faults, the project id in the path (another project → 404 ``Project not found.``), the user token (→ 401),
+request validation (→ 400), then the operation (``_api``, and ``_connect`` for installs and OAuth). Every answer
+carries CORS headers and an ``X-Request-Id``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from urllib.parse import unquote
 import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from . import _api, _auth
+from . import _api, _auth, _connect, _pages
 from ._faults import Fault, Faults
 from ._http import HTML_502, JSON_TYPE, ApiError, CoreRequest, Outcome, cors_headers, error_outcome, preflight
 from ._proxy import ProviderRegistry
@@ -22,6 +23,7 @@ from ._routes import match
 from ._state import Project
 
 _PATH_PREVIEW = 200
+_OPERATIONS = {**_api.OPERATIONS, **_connect.OPERATIONS}
 
 
 class Core:
@@ -47,7 +49,11 @@ class Core:
         segments = [_decoded(segment) for segment in path[1:].split("/")]
         found = match(method, segments) if path.startswith("/") else None
         if found is None:
-            outcome = error_outcome(404, f"Cannot {method} {path[:_PATH_PREVIEW]}")
+            outcome = (
+                _connect.page(self.project, method, path, query)
+                or _pages.page(method, path)
+                or error_outcome(404, f"Cannot {method} {path[:_PATH_PREVIEW]}")
+            )
             return self._finish(outcome, request, method, path, None)
         plan = self.faults.take(found.operation_id)
         if plan.terminal is not None and plan.terminal.kind != "truncated_json":
@@ -62,7 +68,7 @@ class Core:
     def _operation(
         self, operation_id: str, params: Mapping[str, str], method: str, query: str, request: CoreRequest
     ) -> Outcome:
-        handler, locked = _api.OPERATIONS[operation_id]
+        handler, locked = _OPERATIONS[operation_id]
         try:
             with self.project.lock:
                 if params["projectId"] != self.project.id:

@@ -1,4 +1,5 @@
-"""The default project FakeParagon starts with: Salesforce, HubSpot, Slack and Google Drive, with workflows.
+"""The default project FakeParagon starts with: Salesforce, HubSpot, Slack and Google Drive (OAuth), and Freshdesk
+(an API-key integration, ``authenticationType: "basic"``), with workflows.
 
 Ids are uuid5s of names (see ``stable_id``), so docs and tests can name them: ``fake.workflow_id("slack",
 "Send Updates to Slack")`` is the same string in every run and on every machine.
@@ -28,6 +29,7 @@ class IntegrationSpec:
     workflows: tuple[FakeWorkflow, ...]
     actions: tuple[ActionDef, ...] = ()
     provider_data: tuple[tuple[str, Any], ...] = ()
+    authentication_type: str = "oauth"
 
 
 def _object_params(**properties: str) -> dict[str, Any]:
@@ -91,5 +93,21 @@ DEFAULT_INTEGRATIONS: tuple[IntegrationSpec, ...] = (
         description="Back up files to Google Drive",
         workflows=(FakeWorkflow("Back Up Files to Google Drive"),),
         actions=(ActionDef("GOOGLE_DRIVE_LIST_FILES", "List files in Google Drive", _object_params()),),
+    ),
+    # Last, so that the OAuth integrations keep their places in every listing.
+    IntegrationSpec(
+        type="freshdesk",
+        name="Freshdesk",
+        brand_color="#25C16F",
+        description="Create support tickets in Freshdesk",
+        workflows=(FakeWorkflow("Create Tickets in Freshdesk", app_event="Support Request Created"),),
+        actions=(
+            ActionDef(
+                "FRESHDESK_CREATE_TICKET",
+                "Create a ticket in Freshdesk",
+                _object_params(subject="string", description="string", email="string"),
+            ),
+        ),
+        authentication_type="basic",
     ),
 )

@@ -11,13 +11,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from .._constants import DEFAULT_TOKEN_TTL
 from .._types import NOT_GIVEN, NotGiven
-from . import _auth
+from . import _auth, _connect
 from ._api import ActionHandler
 from ._core import Core
 from ._defaults import DEFAULT_BRAND_COLOR, DEFAULT_INTEGRATIONS, DEFAULT_PROJECT_ID
 from ._faults import Faults
 from ._http import ApiError, CoreRequest, Outcome
 from ._model import (
+    AUTHENTICATION_TYPES,
     CREDENTIAL_STATUSES,
     ActionDef,
     ActionRun,
@@ -25,6 +26,7 @@ from ._model import (
     Credential,
     CredentialStatus,
     FakeWorkflow,
+    Install,
     RequestRecord,
     Workflow,
     WorkflowTrigger,
@@ -41,8 +43,8 @@ class FakeParagon:
 
     It serves every operation of Paragon's SDK API, the ``/v2`` events path, the Proxy API and ActionKit on one base
     URL, and checks each request's RS256 user token against its key pair (a fresh 2048-bit one unless
-    ``signing_key_pem`` or ``public_key_pem`` is given). It starts with Salesforce, HubSpot, Slack and Google Drive
-    (``default_project=False`` starts empty)::
+    ``signing_key_pem`` or ``public_key_pem`` is given). It starts with Salesforce, HubSpot, Slack and Google Drive,
+    which connect with OAuth, and Freshdesk, which takes an API key (``default_project=False`` starts empty)::
 
         fake = FakeParagon()
         sync = fake.workflow_id("salesforce", "Sync Contacts to Salesforce")
@@ -146,11 +148,14 @@ class FakeParagon:
         actions: Mapping[str, str] | NotGiven = NOT_GIVEN,
         integration_id: str | NotGiven = NOT_GIVEN,
         portal: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        authentication_type: str = "oauth",
     ) -> str:
         """Adds an integration (``type`` is its short name, e.g. ``"pipedrive"``) and returns its id.
 
         ``workflows`` are descriptions or ``FakeWorkflow``s; ``actions`` maps ActionKit action names to
         descriptions; ``portal`` adds Connect Portal config values (``overview``, ``accentColor``…).
+        ``authentication_type`` is its ``authenticationType``: ``"oauth"`` (users connect through a consent page)
+        or ``"basic"`` (users supply values such as an API key), or another of Paragon's schemes.
         """
         action_defs = [
             ActionDef(action, text, {"type": "object", "properties": {}})
@@ -167,8 +172,40 @@ class FakeParagon:
                 actions=action_defs,
                 integration_id="" if integration_id is NOT_GIVEN else integration_id,
                 portal=None if portal is NOT_GIVEN else portal,
+                authentication_type=authentication_type,
             )
             return integration.id
+
+    def set_authentication_type(self, integration: str, authentication_type: str) -> None:
+        """Changes how ``integration`` authenticates (``"oauth"``, ``"basic"``…), e.g. for a default integration."""
+        if authentication_type not in AUTHENTICATION_TYPES:
+            raise ValueError(f"authentication_type must be one of {', '.join(AUTHENTICATION_TYPES)}")
+        with self._project.lock:
+            self._project.integration(integration).authentication_type = authentication_type
+
+    def authorization_code(
+        self, integration: str, *, redirect_url: str | NotGiven = NOT_GIVEN, code: str | NotGiven = NOT_GIVEN
+    ) -> str:
+        """A one-time OAuth authorization code for ``integration``, as a provider's marketplace install would send
+        to your backend (``code`` picks its text; by default the fake makes one up). ``POST /sdk/credentials`` with
+        ``{code, integrationId[, redirectUrl]}`` exchanges it for a credential once; ``redirectUrl`` must then be
+        ``redirect_url`` (or absent, if it was not given)."""
+        with self._project.lock:
+            found = self._project.integration(integration)
+            return _connect.issue_authorization_code(
+                self._project,
+                found,
+                None if redirect_url is NOT_GIVEN else redirect_url,
+                None if code is NOT_GIVEN else code,
+            )
+
+    def set_oauth_consent(self, integration: str, *, approve: bool = True, error: str = "access_denied") -> None:
+        """What the fake's OAuth consent page does for ``integration`` from now on: approve (the default), or deny
+        with ``error`` (redirecting with ``paragon=error&error=...`` and creating no credential)."""
+        if not error:
+            raise ValueError("error must not be empty")
+        with self._project.lock:
+            self._project.integration(integration).consent_error = None if approve else error
 
     def integration_id(self, type: str) -> str:
         with self._project.lock:
@@ -248,14 +285,21 @@ class FakeParagon:
             return tuple(self._project.action_runs)
 
     @property
+    def installs(self) -> tuple[Install, ...]:
+        """The credentials created through the API (values, authorization code or consent page), oldest first."""
+        with self._project.lock:
+            return tuple(self._project.installs)
+
+    @property
     def requests(self) -> tuple[RequestRecord, ...]:
         """Every request answered (method, path without query, status, operationId), oldest first."""
         with self._project.lock:
             return tuple(self._project.requests)
 
     def clear_logs(self) -> None:
-        """Forget the logged events, workflow runs, action runs and requests (state is kept)."""
+        """Forget the logged events, workflow runs, action runs, installs and requests (state is kept)."""
         with self._project.lock:
+            self._project.installs.clear()
             self._project.events.clear()
             self._project.triggers.clear()
             self._project.action_runs.clear()
@@ -358,6 +402,12 @@ class FakeUser:
     def credential_ids(self, integration: str) -> list[str]:
         with self._project.lock:
             return [c.id for c in self._credentials(integration)]
+
+    def credential_values(self, integration: str) -> list[dict[str, Any]]:
+        """Per credential of ``integration``: the values the user supplied (API keys…, post-OAuth setup values),
+        which the fake keeps but never sends back."""
+        with self._project.lock:
+            return [copy.deepcopy(c.values) for c in self._credentials(integration)]
 
     @property
     def enabled_workflows(self) -> frozenset[str]:

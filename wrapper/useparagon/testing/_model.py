@@ -19,6 +19,17 @@ PROJECT_EPOCH = "2024-01-01T00:00:00.000Z"
 
 CredentialStatus = Literal["VALID", "INVALID", "PENDING"]
 CREDENTIAL_STATUSES: tuple[CredentialStatus, ...] = ("VALID", "INVALID", "PENDING")
+# The spec's AuthenticationScheme. Integrations of the REDIRECT types connect through the provider's consent page
+# (build-oauth, or an authorization code); every other type takes values the user supplies (API keys, basic auth).
+AUTHENTICATION_TYPES: tuple[str, ...] = (
+    "basic",
+    "oauth",
+    "oauth_client_credential",
+    "service_account",
+    "oauth_app",
+    "impersonated_app",
+)
+REDIRECT_AUTHENTICATION_TYPES = frozenset({"oauth", "oauth_app"})
 
 
 def stable_id(*parts: str) -> str:
@@ -75,6 +86,14 @@ class Integration:
     portal: dict[str, Any]
     workflows: list[Workflow]
     actions: list[ActionDef]
+    authentication_type: str = "oauth"
+    # What the fake's OAuth consent page does for this integration: None approves, an error code denies.
+    consent_error: str | None = None
+
+    @property
+    def uses_redirect(self) -> bool:
+        """Whether users connect it through the provider's consent page (OAuth) rather than with values."""
+        return self.authentication_type in REDIRECT_AUTHENTICATION_TYPES
 
 
 @attrs.define
@@ -101,6 +120,8 @@ class Credential:
     date_created: str
     date_updated: str
     configurations: list[Configuration]
+    # The values the user supplied (API keys…) and the post-OAuth setup values: never rendered, never logged.
+    values: dict[str, Any] = attrs.field(factory=dict, repr=False)
 
     @property
     def default_configuration(self) -> Configuration:
@@ -185,3 +206,49 @@ class ActionRun:
     user_id: str
     action: str
     parameters: Mapping[str, Any]
+
+
+InstallSource = Literal["payload", "code", "oauth"]
+
+
+@attrs.frozen
+class Install:
+    """A credential created through the API: ``source`` is ``"payload"`` (values the user supplied, ``POST
+    /sdk/credentials``), ``"code"`` (an authorization code from ``fake.authorization_code``) or ``"oauth"`` (the
+    fake's consent page, after ``build-oauth``).
+
+    ``values`` are what the user supplied (the payload, or ``endUserSuppliedValues``); they may hold secrets, so they
+    stay out of the repr. ``install_options`` are the request's ``installOptions`` (``integrationOptions`` for a
+    code).
+    """
+
+    user_id: str
+    integration: str
+    credential_id: str
+    source: InstallSource
+    values: Mapping[str, Any] = attrs.field(repr=False)
+    install_options: Mapping[str, Any]
+    redirect_url: str | None
+
+
+@attrs.define
+class AuthorizationCode:
+    integration: str
+    redirect_url: str | None
+    used: bool = False
+
+
+@attrs.define
+class OAuthAttempt:
+    """One ``build-oauth`` call: the consent page at ``token`` connects ``integration`` for ``user_id`` and records
+    the credential under ``session_key`` (the client's ``oauthMetaKeyId``)."""
+
+    token: str
+    user_id: str
+    integration: str
+    session_key: str
+    redirect_url: str | None
+    values: dict[str, Any] = attrs.field(repr=False)
+    install_options: dict[str, Any]
+    state: Literal["pending", "approved", "denied"] = "pending"
+    credential_id: str | None = None

@@ -28,7 +28,7 @@ IN_PROCESS_URL = "http://fakeparagon.invalid"
 
 @pytest.fixture
 def paragon_fake() -> FakeParagon:
-    """A fresh FakeParagon with the default project (Salesforce, HubSpot, Slack, Google Drive)."""
+    """A fresh FakeParagon with the default project (Salesforce, HubSpot, Slack, Google Drive, Freshdesk)."""
     from ._fake import FakeParagon
 
     return FakeParagon()

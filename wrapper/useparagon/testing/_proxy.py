@@ -18,6 +18,9 @@ import attrs
 import httpx
 
 JSON_TYPE = "application/json"
+# The JS SDK's default Content-Type for proxy calls ("infer it"): the provider gets application/json for a JSON body,
+# and no Content-Type for any other body (the SDK sends objects as JSON, strings as they are).
+INFER_CONTENT_TYPE = "auto"
 # What the provider sees of the caller's headers: not Paragon's token, not Paragon's own controls.
 _HIDDEN_HEADERS = frozenset({"authorization", "cookie", "host", "content-length", "connection", "transfer-encoding"})
 
@@ -67,14 +70,27 @@ class ProviderResponse:
             return self.body.decode("utf-8", "replace")
 
 
-def provider_headers(headers: httpx.Headers) -> httpx.Headers:
-    return httpx.Headers(
+def provider_headers(headers: httpx.Headers, body: bytes = b"") -> httpx.Headers:
+    kept = httpx.Headers(
         [
             (k, v)
             for k, v in headers.items()
             if k.lower() not in _HIDDEN_HEADERS and not k.lower().startswith("x-paragon-")
         ]
     )
+    if kept.get("content-type", "").strip().lower() == INFER_CONTENT_TYPE:
+        del kept["content-type"]
+        if _is_json(body):
+            kept["Content-Type"] = JSON_TYPE
+    return kept
+
+
+def _is_json(body: bytes) -> bool:
+    try:
+        json.loads(body)
+    except ValueError:
+        return False
+    return True
 
 
 def to_provider_response(reply: ProxyReply) -> ProviderResponse:

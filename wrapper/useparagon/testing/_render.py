@@ -54,7 +54,8 @@ def credential(project: Project, cred: Credential, persona_id: str) -> dict[str,
 def integration_state(project: Project, user: User, integration: Integration) -> dict[str, Any]:
     credentials = user.credentials_for(integration.id)
     if not credentials:
-        return {"enabled": False, "configuredWorkflows": {}}
+        # The JS SDK reads allCredentials of every entry (authenticate() calls allCredentials.flatMap on each).
+        return {"enabled": False, "configuredWorkflows": {}, "allCredentials": []}
     current = next((c for c in credentials if c.status == "VALID"), credentials[0])
     default = current.default_configuration
     settings = copy.deepcopy(default.workflow_settings)
@@ -157,7 +158,7 @@ def integration(project: Project, usr: User, integ: Integration) -> dict[str, An
         "brandColor": integ.brand_color,
         "needPreOauthInputs": False,
         "providerType": integ.type,
-        "authenticationType": "oauth",
+        "authenticationType": integ.authentication_type,
         "resourceId": None,
         "sdkIntegrationConfig": None,
         "providerData": copy.deepcopy(cred.provider_data) if cred is not None else {},

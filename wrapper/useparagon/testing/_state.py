@@ -12,14 +12,18 @@ from typing import Any
 from ._defaults import DEFAULT_BRAND_COLOR, ICON_URL_TEMPLATE, IntegrationSpec
 from ._http import ApiError, not_enabled
 from ._model import (
+    AUTHENTICATION_TYPES,
     ActionDef,
     ActionRun,
     AppEvent,
+    AuthorizationCode,
     Configuration,
     Credential,
     CredentialStatus,
     FakeWorkflow,
+    Install,
     Integration,
+    OAuthAttempt,
     RequestRecord,
     User,
     Workflow,
@@ -40,6 +44,13 @@ class Project:
         self.requests: list[RequestRecord] = []
         self.action_runs: list[ActionRun] = []
         self.request_serial = 0
+        # Connect: credentials made through the API, one-time authorization codes, OAuth attempts by consent token
+        # and by (user id, oauthMetaKeyId).
+        self.installs: list[Install] = []
+        self.authorization_codes: dict[str, AuthorizationCode] = {}
+        self.oauth_attempts: dict[str, OAuthAttempt] = {}
+        self.oauth_sessions: dict[tuple[str, str], str] = {}
+        self.connect_serial = 0
 
     # Integrations and workflows
 
@@ -55,9 +66,12 @@ class Project:
         actions: Iterable[ActionDef] = (),
         integration_id: str = "",
         portal: Mapping[str, Any] | None = None,
+        authentication_type: str = "oauth",
     ) -> Integration:
         if not type_ or "/" in type_:
             raise ValueError("an integration type is a non-empty short name without '/', e.g. 'pipedrive'")
+        if authentication_type not in AUTHENTICATION_TYPES:
+            raise ValueError(f"authentication_type must be one of {', '.join(AUTHENTICATION_TYPES)}")
         if type_ in self.integrations:
             raise ValueError(f"the project already has an integration {type_!r}")
         integration_id = integration_id or stable_id("integration", type_)
@@ -71,6 +85,7 @@ class Project:
             portal={"description": description or f"Connect {name}", "paragonLink": False, **(portal or {})},
             workflows=[],
             actions=list(actions),
+            authentication_type=authentication_type,
         )
         for given in workflows:
             spec = FakeWorkflow(given) if isinstance(given, str) else given
@@ -99,6 +114,7 @@ class Project:
             description=spec.description,
             workflows=spec.workflows,
             actions=spec.actions,
+            authentication_type=spec.authentication_type,
         )
 
     def integration(self, type_: str) -> Integration:
