@@ -35,8 +35,9 @@ USER_BODY = json.dumps(
                 "enabled": True,
                 "providerData": {"instanceURL": "https://mycompany.my.salesforce.com"},
                 "providerId": "1234567890",
+                "allCredentials": [{"id": "987654-56a7-89b1-cd23-456789abcdef", "status": "VALID"}],
             },
-            "shopify": {"configuredWorkflows": {}, "enabled": False},
+            "shopify": {"configuredWorkflows": {}, "enabled": False, "allCredentials": []},
         },
         "meta": {"Email": "sean@example.com"},
     }

@@ -173,6 +173,7 @@ def test_metadata_json_and_table(capsys: pytest.CaptureFixture[str], server: Fak
         ("hubspot", "HubSpot", "#F67600"),
         ("slack", "Slack", "#4A154B"),
         ("googledrive", "Google Drive", "#1FA463"),
+        ("freshdesk", "Freshdesk", "#25C16F"),
     ]
     icon = "https://cdn.useparagon.com/latest/dashboard/public/integrations/{}.svg"
     table = run(capsys, "metadata", "--user", USER, "--table")
@@ -183,6 +184,7 @@ def test_metadata_json_and_table(capsys: pytest.CaptureFixture[str], server: Fak
         f"hubspot      HubSpot       #F67600      {icon.format('hubspot')}\n"
         f"slack        Slack         #4A154B      {icon.format('slack')}\n"
         f"googledrive  Google Drive  #1FA463      {icon.format('googledrive')}\n"
+        f"freshdesk    Freshdesk     #25C16F      {icon.format('freshdesk')}\n"
     )
 
 
@@ -196,15 +198,17 @@ def test_integrations_json_and_table(capsys: pytest.CaptureFixture[str], fake: F
         "hubspot": True,
         "slack": False,
         "googledrive": False,
+        "freshdesk": False,
     }
     table = run(capsys, "integrations", "--user", USER, "--table")
-    ids = {name: fake.integration_id(name) for name in ("salesforce", "hubspot", "slack", "googledrive")}
+    ids = {name: fake.integration_id(name) for name in ("salesforce", "hubspot", "slack", "googledrive", "freshdesk")}
     assert table.out == (
         "TYPE         NAME          CONNECTED  WORKFLOWS  ID\n"
         f"salesforce   Salesforce    no         2          {ids['salesforce']}\n"
         f"hubspot      HubSpot       yes        1          {ids['hubspot']}\n"
         f"slack        Slack         no         2          {ids['slack']}\n"
         f"googledrive  Google Drive  no         1          {ids['googledrive']}\n"
+        f"freshdesk    Freshdesk     no         1          {ids['freshdesk']}\n"
     )
 
 
@@ -570,7 +574,8 @@ def test_module_entry_point_succeeds_and_fails_cleanly(fake: FakeParagon, server
         assert done.returncode == code, done.stderr
         assert "Traceback" not in done.stderr
         if code == 0:
-            assert [i["type"] for i in json.loads(done.stdout)] == ["salesforce", "hubspot", "slack", "googledrive"]
+            types = [i["type"] for i in json.loads(done.stdout)]
+            assert types == ["salesforce", "hubspot", "slack", "googledrive", "freshdesk"]
             assert done.stderr == ""
         else:
             assert done.stdout == ""

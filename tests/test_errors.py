@@ -524,7 +524,7 @@ def test_every_public_exception_is_a_paragon_error() -> None:
     """Every exception useparagon exports derives from ParagonError, so one except clause catches them all."""
     exported = [getattr(useparagon, name) for name in useparagon.__all__]
     exceptions = [value for value in exported if isinstance(value, type) and issubclass(value, BaseException)]
-    assert len(exceptions) == 21
+    assert len(exceptions) == 24
     assert all(issubclass(cls, ParagonError) for cls in exceptions)
 
 

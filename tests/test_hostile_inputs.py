@@ -7,6 +7,7 @@ each row raises ``InvalidRequestError`` (a ``ValueError``) with **0 requests sen
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -18,6 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from useparagon import (
     APIStatusError,
     AsyncUserSession,
+    AsyncWatcher,
+    ConnectLink,
     InvalidRequestError,
     ParagonError,
     UserSession,
@@ -267,6 +270,10 @@ INTEGRATION = {
     "hasCredential": True,
 }
 USER = {"authenticated": True, "userId": "user-123", "integrations": {}}
+API_KEY_INTEGRATION = {**INTEGRATION, "id": "int-2", "type": "pipedrive", "hasCredential": False,
+                       "authenticationType": "basic"}  # fmt: skip
+OAUTH_INTEGRATION = {**INTEGRATION, "id": "int-3", "type": "hubspot", "authenticationType": "oauth"}
+LINK = ConnectLink(url="https://consent.example/x", integration="hubspot", integration_id="int-3", session_key="k-1")
 
 
 def _paragon(request: httpx.Request) -> httpx.Response:
@@ -281,7 +288,10 @@ def _paragon(request: httpx.Request) -> httpx.Response:
         ("GET", "/sdk/me"): USER,
         ("PATCH", "/sdk/me"): USER,
         ("GET", "/sdk/metadata"): [],
-        ("GET", "/sdk/integrations"): [INTEGRATION],
+        ("GET", "/sdk/integrations"): [INTEGRATION, API_KEY_INTEGRATION, OAUTH_INTEGRATION],
+        ("POST", "/sdk/credentials"): {"id": "cred-1", "status": "VALID"},
+        ("GET", "/sdk/actions/session-id/k-1"): {"connectCredentialId": "cred-1"},
+        ("DELETE", "/sdk/actions/session-id/k-1"): {},
         ("DELETE", "/sdk/integrations/int-1"): {},
         ("GET", "/sdk/credentials"): [],
         ("GET", "/sdk/credentials/cred-1"): {"id": "cred-1"},
@@ -290,6 +300,8 @@ def _paragon(request: httpx.Request) -> httpx.Response:
         ("POST", "/sdk/workflows/wf-1"): {},
         ("DELETE", "/sdk/workflows/wf-1"): {},
     }
+    if path == f"/v2{base}/sdk/actions/build-oauth":
+        return json_response(200, {"redirectUrl": "https://consent.example/authorize"})
     body = routes.get((method, path.removeprefix(base)))
     if body is None:
         return json_response(404, {"message": f"no route {method} {path}"})
@@ -299,7 +311,11 @@ def _paragon(request: httpx.Request) -> httpx.Response:
 def _complete(harness: Harness, value: Any) -> None:
     """Finish a session call: await it, or enter and leave it when it is a (sync or async) context manager, as
     ``stream()`` returns; its request is sent on entry."""
-    if hasattr(value, "__aenter__"):
+    if inspect.isawaitable(value):
+        value = harness.run(value)
+        if isinstance(value, AsyncWatcher):
+            harness.run(value.stop())
+    elif hasattr(value, "__aenter__"):
 
         async def enter_and_leave() -> None:
             async with value:
@@ -331,6 +347,11 @@ EVERY_CALL: list[tuple[str, tuple[Any, ...], dict[str, Any], list[str]]] = [
     ("disable_workflow", ("wf-1",), {}, ["api", "api"]),
     ("list_actions", (), {"integrations": ["salesforce"]}, ["actionkit"]),
     ("run_action", ("SALESFORCE_CREATE_RECORD", {"a": 1}), {}, ["actionkit"]),
+    ("install_integration", ("pipedrive",), {"credentials": {"apiKey": "k"}}, ["api", "api"]),
+    ("complete_install", ("salesforce", "code-1"), {}, ["api", "api"]),
+    ("start_connect", ("hubspot",), {"redirect_url": "https://app.example.com/done"}, ["api", "api"]),
+    ("wait_for_connection", (LINK,), {"interval": 0.01}, ["api", "api", "api"]),
+    ("watch", (), {"interval": 3600}, ["api", "api"]),
 ]
 
 HOSTS: dict[str, dict[str, str]] = {
@@ -371,7 +392,7 @@ def test_the_token_only_goes_to_the_configured_hosts(hosts: str, make_harness: C
                 origin.host,
                 origin.port,
             ), method
-            assert request.url.path.startswith(f"/projects/{PROJECT_ID}/"), method
+            assert request.url.path.startswith((f"/projects/{PROJECT_ID}/", f"/v2/projects/{PROJECT_ID}/")), method
     tokens = {request.headers["authorization"] for request in harness.requests}
     (token,) = tokens
     assert token.startswith("Bearer ey")

@@ -22,11 +22,22 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from useparagon import AsyncParagon, AsyncUserSession, Paragon, ParagonError, RetryPolicy, UserSession
+from useparagon import (
+    AsyncParagon,
+    AsyncUserSession,
+    AsyncWatcher,
+    ConnectLink,
+    Paragon,
+    ParagonError,
+    RetryPolicy,
+    UserSession,
+    Watcher,
+)
 
 from tests.support import PROJECT_ID
 
-# Every public call of a session, as (name, arguments): the stream is entered and read to the end.
+LINK = ConnectLink(url="https://consent.example/x", integration="hubspot", integration_id="int-3", session_key="k-1")
+# Every public call of a session, as (name, arguments): the stream is entered and read to the end, a watcher stopped.
 CALLS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
     ("get_user", (), {}),
     ("set_user_metadata", ({"Email": "a@b.co"},), {}),
@@ -44,6 +55,11 @@ CALLS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
     ("list_actions", (), {}),
     ("run_action", ("SALESFORCE_CREATE_RECORD", {"a": 1}), {}),
     ("stream", ("box", "files/1/content"), {}),
+    ("install_integration", ("pipedrive",), {"credentials": {"apiKey": "k"}}),
+    ("complete_install", ("pipedrive", "code-1"), {}),
+    ("start_connect", ("hubspot",), {}),
+    ("wait_for_connection", (LINK,), {"timeout": 0.001, "interval": 0.001}),
+    ("watch", (), {"interval": 3600}),
 ]
 
 JSON_VALUES = st.recursive(
@@ -130,7 +146,9 @@ def _run_every_call(session: UserSession | AsyncUserSession, run: Callable[[Any]
             if name == "stream":
                 _read_stream(session, args, run)
             else:
-                run(getattr(session, name)(*args, **kwargs))
+                result = run(getattr(session, name)(*args, **kwargs))
+                if isinstance(result, Watcher):
+                    result.stop()
         except ParagonError:
             pass
 
@@ -184,7 +202,9 @@ def test_every_async_call_raises_only_paragon_errors(key: rsa.RSAPrivateKey, ans
                     else:
                         result = getattr(session, name)(*args, **kwargs)
                         if inspect.isawaitable(result):
-                            await result
+                            result = await result
+                        if isinstance(result, AsyncWatcher):
+                            await result.stop()
                 except ParagonError:
                     pass
 

@@ -40,7 +40,8 @@ _TRANSPORT_HEADERS = frozenset(
 GET_HEADERS = {"accept": "application/json"}
 JSON_HEADERS = {"accept": "application/json", "content-type": "application/json"}
 
-# -- The seed's example responses, as JSON (the seed prints them as JS object literals) ------------------------------
+# -- The seed's example responses, as JSON (the seed prints them as JS object literals), with the allCredentials
+# every entry has (the JS SDK 2.4.0 reads it on each; the older docs example predates it) ---------------------------
 
 SEED_USER: dict[str, Any] = {
     "authenticated": True,
@@ -53,8 +54,9 @@ SEED_USER: dict[str, Any] = {
             "enabled": True,
             "providerData": {"instanceURL": "https://mycompany.my.salesforce.com"},
             "providerId": "1234567890",
+            "allCredentials": [{"id": "987654-56a7-89b1-cd23-456789abcdef", "status": "VALID"}],
         },
-        "shopify": {"configuredWorkflows": {}, "enabled": False},
+        "shopify": {"configuredWorkflows": {}, "enabled": False, "allCredentials": []},
     },
 }
 SEED_METADATA: list[dict[str, Any]] = [
@@ -412,11 +414,12 @@ def test_each_call_sends_exactly_one_request(
 
 def test_every_session_method_is_in_the_request_table() -> None:
     """The table covers every public call of a session (uninstall_integration has its own two-request tests, stream
-    its own in test_streaming.py)."""
+    its own in test_streaming.py, the connect calls theirs in test_connect.py)."""
     from useparagon import UserSession
 
     public = {name for name in dir(UserSession) if not name.startswith("_")}
-    covered = {case.call for case in SENT.values()} | {"uninstall_integration", "subscribe", "stream"}
+    connect = {"install_integration", "complete_install", "start_connect", "wait_for_connection", "watch"}
+    covered = {case.call for case in SENT.values()} | {"uninstall_integration", "subscribe", "stream"} | connect
     assert public - {"user_id", "project_id"} == covered
 
 

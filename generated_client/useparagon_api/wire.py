@@ -159,6 +159,42 @@ class Workflow(TypedDict):
     """Its steps (usually empty here)."""
 
 
+class InstallCredentialRequest(TypedDict):
+    """Values the user supplied to install an integration (or to finish its setup)."""
+
+    integrationId: str
+    """The integration's `id`."""
+    config: NotRequired[JsonObject]
+    payload: JsonObject
+    installOptions: NotRequired[JsonObject]
+
+
+class CompleteInstallRequest(TypedDict):
+    """An OAuth authorization code to exchange for a credential (an install started at the provider)."""
+
+    code: str
+    """The authorization code the provider sent to your redirect URL."""
+    integrationId: str
+    """The integration's `id`."""
+    redirectUrl: NotRequired[str]
+    """The redirect URL the code was issued for, if not Paragon's default."""
+    integrationOptions: NotRequired[JsonObject]
+
+
+class OAuthUrl(TypedDict):
+    """Where to send the user's browser to approve access."""
+
+    redirectUrl: str
+    """The provider's consent page."""
+
+
+class OAuthSession(TypedDict):
+    """The state of one OAuth attempt."""
+
+    connectCredentialId: NotRequired[str | None]
+    """The credential created once the user approved."""
+
+
 class LegacyCredentialConfig(TypedDict):
     """The credential's User Settings (the older shape)."""
 
@@ -453,7 +489,10 @@ useparagon puts it in the payload).
 
 
 class IntegrationState(TypedDict):
-    """One integration's state for the user."""
+    """
+    One integration's state for the user. `allCredentials` is always sent (empty when the user has not connected
+    the integration): the JS SDK reads it on every entry.
+    """
 
     enabled: bool
     """Whether the user has this integration connected with a working credential."""
@@ -466,7 +505,7 @@ class IntegrationState(TypedDict):
     providerId: NotRequired[str]
     """The user's id at the provider."""
     providerData: NotRequired[ProviderData]
-    allCredentials: NotRequired[list[Credential]]
+    allCredentials: list[Credential]
     """Every account the user connected for this integration."""
     allConfigurations: NotRequired[list[CredentialConfiguration]]
     """Every Multi-Configuration instance across those accounts."""

@@ -26,6 +26,7 @@ from useparagon_api.wire import (
 )
 
 from ._client import AsyncParagon, Paragon
+from ._connect import ConnectLink
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -37,10 +38,13 @@ from ._errors import (
     ClientClosedError,
     ConfigurationError,
     ConflictError,
+    ConnectNotCompletedError,
+    IntegrationAlreadyInstalledError,
     IntegrationNotInstalledError,
     InternalServerError,
     InvalidRequestError,
     NotFoundError,
+    OAuthRequiredError,
     ParagonError,
     PermissionDeniedError,
     RateLimitError,
@@ -55,6 +59,7 @@ from ._session import AsyncUserSession, UserSession
 from ._stream import AsyncStreamContext, AsyncStreamedResponse, StreamContext, StreamedResponse
 from ._types import NOT_GIVEN, NotGiven, RawResponse
 from ._version import __version__
+from ._watch import AsyncWatcher, Watcher
 
 __all__ = [
     "EVENT_NAMES",
@@ -69,16 +74,20 @@ __all__ = [
     "AsyncStreamContext",
     "AsyncStreamedResponse",
     "AsyncUserSession",
+    "AsyncWatcher",
     "AuthenticatedUser",
     "AuthenticationError",
     "BadRequestError",
     "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
+    "ConnectLink",
+    "ConnectNotCompletedError",
     "Credential",
     "CredentialStatus",
     "EventName",
     "Integration",
+    "IntegrationAlreadyInstalledError",
     "IntegrationInstallEvent",
     "IntegrationMetadata",
     "IntegrationNotInstalledError",
@@ -88,6 +97,7 @@ __all__ = [
     "InvalidRequestError",
     "NotFoundError",
     "NotGiven",
+    "OAuthRequiredError",
     "Paragon",
     "ParagonError",
     "PermissionDeniedError",
@@ -105,6 +115,7 @@ __all__ = [
     "UnprocessableEntityError",
     "UserSession",
     "UserTokenError",
+    "Watcher",
     "WorkflowStateChangeEvent",
     "__version__",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
+import weakref
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Self
@@ -12,6 +13,7 @@ import attrs
 import httpx
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
+from . import _web
 from ._config import (
     ServiceURLs,
     resolve_project_id,
@@ -114,6 +116,8 @@ class _ParagonBase:
         )
         self._events = EventHub(allow_async=allow_async_callbacks)
         self._is_copy = False
+        # Watchers started by this client's sessions (and its with_options copies): closing the client stops them.
+        self._watchers: weakref.WeakSet[Any] = weakref.WeakSet()
 
     @property
     def timeout(self) -> httpx.Timeout:
@@ -188,6 +192,10 @@ class _ParagonBase:
         )
         clone._is_copy = True
         return clone
+
+    # The page that connects a user in the browser, with Paragon's JS SDK (see _web for the parameters).
+    connect_page = _web.connect_page
+    connect_snippet = _web.connect_snippet
 
     def __repr__(self) -> str:
         # getattr: a repr must work on an object whose __init__ failed half-way (a traceback renders it).
@@ -264,6 +272,9 @@ class Paragon(_ParagonBase):
         """Call ``callback(event, session)`` for every user's state change made through this client."""
         return self._events.subscribe(event_name, callback)
 
+    # Verify an SDK event relayed by connect_page's page and fire this client's subscribers.
+    handle_relayed_event = _web.handle_relayed_event
+
     def with_options(
         self,
         *,
@@ -281,6 +292,8 @@ class Paragon(_ParagonBase):
 
         A copy from ``with_options`` shares the pool and leaves it open."""
         if not self._is_copy:
+            for watcher in list(self._watchers):
+                watcher.stop()
             self._pool.close()
 
     def __enter__(self) -> Self:
@@ -351,6 +364,9 @@ class AsyncParagon(_ParagonBase):
         """Call ``callback(event, session)`` (sync or async) for every user's state change made through this client."""
         return self._events.subscribe(event_name, callback)
 
+    # Verify an SDK event relayed by connect_page's page and fire (and await) this client's subscribers.
+    handle_relayed_event = _web.ahandle_relayed_event
+
     def with_options(
         self,
         *,
@@ -366,6 +382,8 @@ class AsyncParagon(_ParagonBase):
     async def aclose(self) -> None:
         """Close the connection pool (never an injected ``http_client``); later calls raise ``ClientClosedError``."""
         if not self._is_copy:
+            for watcher in list(self._watchers):
+                await watcher.stop()
             await self._pool.aclose()
 
     async def __aenter__(self) -> Self:

@@ -68,3 +68,26 @@ MAX_PERCENT_DECODE_ROUNDS = 8
 ERROR_BODY_PREVIEW_CHARS = 500
 
 USER_AGENT_PREFIX = "useparagon-python"
+
+# The web page that connects a user (connect_page) and the events it relays back.
+# Paragon's documented <script> install (docs.useparagon.com, "Installing the Connect SDK"); it defines
+# window.paragon. Pass sdk_url= to pin a version or serve the npm build yourself.
+DEFAULT_SDK_URL = "https://cdn.useparagon.com/latest/sdk/index.js"
+# configureGlobal() needs a base host even when every service URL is overridden; the SDK derives the others from it.
+DEFAULT_SDK_HOST = "useparagon.com"
+# The service URLs configureGlobal(options, overrideEnvs) reads from overrideEnvs (@useparagon/connect 2.4.0).
+SDK_SERVICE_URL_NAMES: tuple[str, ...] = (
+    "API_TRIGGER_KIT_PUBLIC_URL",
+    "CDN_PUBLIC_URL",
+    "CONNECT_PUBLIC_URL",
+    "DASHBOARD_PUBLIC_URL",
+    "HERMES_PUBLIC_URL",
+    "PASSPORT_PRODUCTION_URL",
+    "PASSPORT_PUBLIC_URL",
+    "WORKER_PROXY_PUBLIC_URL",
+    "ZEUS_PUBLIC_URL",
+)
+DEFAULT_PAGE_TITLE = "Connect an integration"
+# An SDK event is well under a few kilobytes, even with the credential an install event may carry.
+MAX_RELAYED_EVENT_BYTES = 256 * 1024
+MAX_PAGE_URL_LENGTH = 2048

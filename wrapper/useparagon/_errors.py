@@ -8,6 +8,9 @@
     ├── InvalidRequestError (ValueError)       input rejected before any network I/O
     │   └── UserTokenError                     a user token given to authenticate() is malformed or expired
     ├── IntegrationNotInstalledError (LookupError)   uninstall of an integration the user has not connected
+    ├── IntegrationAlreadyInstalledError (ValueError)   install_integration of one the user already connected
+    ├── OAuthRequiredError (ValueError)        install_integration of an OAuth integration (use start_connect)
+    ├── ConnectNotCompletedError (TimeoutError)   wait_for_connection ran out of time
     ├── ClientClosedError (RuntimeError)       a call on a client after close()/aclose()
     └── APIError                               something went wrong talking to Paragon
         ├── APIConnectionError                 no usable response (DNS, refused, reset, TLS…)
@@ -46,10 +49,13 @@ __all__ = [
     "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
+    "ConnectNotCompletedError",
+    "IntegrationAlreadyInstalledError",
     "IntegrationNotInstalledError",
     "InternalServerError",
     "InvalidRequestError",
     "NotFoundError",
+    "OAuthRequiredError",
     "ParagonError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -89,6 +95,31 @@ class UserTokenError(InvalidRequestError):
 
 class IntegrationNotInstalledError(ParagonError, LookupError):
     """The integration is not in the project, or the user has not connected it."""
+
+    def __init__(self, message: str, *, integration: str) -> None:
+        super().__init__(message)
+        self.integration = integration
+
+
+class IntegrationAlreadyInstalledError(ParagonError, ValueError):
+    """The user already connected this integration; pass ``allow_multiple=True`` to add another account."""
+
+    def __init__(self, message: str, *, integration: str) -> None:
+        super().__init__(message)
+        self.integration = integration
+
+
+class OAuthRequiredError(ParagonError, ValueError):
+    """The integration connects through the provider's consent page, which only the user's browser can approve:
+    use ``start_connect`` (or ``complete_install`` with an authorization code)."""
+
+    def __init__(self, message: str, *, integration: str) -> None:
+        super().__init__(message)
+        self.integration = integration
+
+
+class ConnectNotCompletedError(ParagonError, TimeoutError):
+    """``wait_for_connection`` timed out (or was cancelled) before the user approved access."""
 
     def __init__(self, message: str, *, integration: str) -> None:
         super().__init__(message)

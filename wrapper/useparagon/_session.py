@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
@@ -15,12 +18,15 @@ from useparagon_api.models import (
 )
 from useparagon_api.wire import SdkEvent
 
-from . import _calls
+from . import _calls, _connect
+from ._connect import DEFAULT_CONNECT_TIMEOUT, DEFAULT_POLL_INTERVAL, ConnectLink
+from ._errors import ConnectNotCompletedError
 from ._events import AsyncCallback, Callback, EventHub, EventName, discard, emit, settle
 from ._http import AsyncSender, Call, SyncSender
 from ._stream import AsyncStreamContext, AsyncStreamedResponse, StreamContext, StreamedResponse
 from ._tokens import TokenSource
 from ._types import HTTPMethod, RawResponse
+from ._watch import DEFAULT_WATCH_INTERVAL, AsyncWatcher, Snapshot, Watcher, check_interval, snapshot
 
 if TYPE_CHECKING:
     from ._client import AsyncParagon, Paragon
@@ -296,6 +302,108 @@ class UserSession(_SessionBase):
         """ActionKit ``POST /projects/{projectId}/actions``: run ``action`` as this user; returns its output."""
         return self._send(_calls.run_action_call(self._project_id, action, parameters, credential_id))
 
+    # -- Connecting integrations (the REST calls behind the JS SDK's installIntegration, completeInstall, connect) --
+
+    def install_integration(
+        self,
+        integration: str,
+        *,
+        credentials: Mapping[str, Any] | None = None,
+        install_options: Mapping[str, Any] | None = None,
+        allow_multiple: bool = False,
+    ) -> Credential:
+        """Connect an integration that takes values your backend can send (API keys, basic auth, client
+        credentials): ``POST /sdk/credentials``. Returns the new credential; fires ``onIntegrationInstall``.
+
+        Raises ``IntegrationAlreadyInstalledError`` if the user already connected it (unless ``allow_multiple``),
+        and ``OAuthRequiredError`` for an integration that needs the provider's consent page (``start_connect``).
+        """
+        credential, event = self._drive(
+            _connect.install_integration_flow(
+                self._project_id, integration, credentials, install_options, allow_multiple
+            )
+        )
+        if event is not None:
+            self._emit(event)
+        return credential
+
+    def complete_install(
+        self,
+        integration: str,
+        authorization_code: str,
+        *,
+        redirect_url: str | None = None,
+        integration_options: Mapping[str, Any] | None = None,
+    ) -> Credential:
+        """Finish an OAuth install that started at the provider's marketplace: exchange the authorization code your
+        redirect URL received for a credential (``POST /sdk/credentials``); fires ``onIntegrationInstall``."""
+        credential, event = self._drive(
+            _connect.complete_install_flow(
+                self._project_id, integration, authorization_code, redirect_url, integration_options
+            )
+        )
+        if event is not None:
+            self._emit(event)
+        return credential
+
+    def start_connect(
+        self,
+        integration: str,
+        *,
+        redirect_url: str | None = None,
+        install_options: Mapping[str, Any] | None = None,
+    ) -> ConnectLink:
+        """Start connecting an OAuth integration: returns a ``ConnectLink`` whose ``url`` (the provider's consent
+        page) your app sends the user's browser to; then ``wait_for_connection(link)``. After consent the provider
+        redirects to ``redirect_url`` (or Paragon's own page)."""
+        return self._drive(
+            _connect.start_connect_flow(self._project_id, integration, redirect_url, install_options, self._token.get())
+        )
+
+    def wait_for_connection(
+        self,
+        link: ConnectLink,
+        *,
+        timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        interval: float = DEFAULT_POLL_INTERVAL,
+        cancel: threading.Event | None = None,
+    ) -> Credential:
+        """Poll until the user approved the link's consent page (as the JS SDK does: every second, three minutes by
+        default); return the credential and fire ``onIntegrationInstall``. Raises ``ConnectNotCompletedError`` when
+        ``timeout`` passes or ``cancel`` is set first."""
+        link, timeout, interval = _connect.check_link(link, timeout, interval)
+        deadline = time.monotonic() + timeout
+        while True:
+            credential_id = _connect.connected_credential_id(
+                self._send(_connect.oauth_session_call(self._project_id, link))
+            )
+            if credential_id is not None:
+                break
+            wait = min(interval, deadline - time.monotonic())
+            if wait <= 0 or _interrupted(cancel, wait):
+                raise ConnectNotCompletedError(
+                    _connect.not_completed_message(link, timeout), integration=link.integration
+                )
+        credential = self._send(_calls.get_credential_call(self._project_id, credential_id))
+        self._send(_connect.forget_oauth_session_call(self._project_id, link))
+        event = _connect.link_event(link, credential)
+        if event is not None:
+            self._emit(event)
+        return credential
+
+    def watch(self, *, interval: float = DEFAULT_WATCH_INTERVAL) -> Watcher:
+        """Fire ``onIntegrationInstall``, ``onIntegrationUninstall`` and ``onWorkflowChange`` for changes made
+        elsewhere (the Connect Portal, the dashboard): a daemon thread polls this user's state every ``interval``
+        seconds. The baseline is read before this returns. ``stop()`` it, or close the client."""
+        checked = check_interval(interval)
+        watcher = Watcher(self._watch_poll, self._emit, checked)
+        self._client._watchers.add(watcher)
+        return watcher
+
+    def _watch_poll(self) -> Snapshot:
+        integrations = self._send(_calls.get_integrations_call(self._project_id))
+        return snapshot(integrations, self._send(_calls.get_user_call(self._project_id)))
+
 
 class AsyncUserSession(_SessionBase):
     """The async twin of ``UserSession``, from ``AsyncParagon.authenticate(...)``."""
@@ -526,3 +634,108 @@ class AsyncUserSession(_SessionBase):
     ) -> Any:
         """ActionKit: run ``action`` as this user; returns its output."""
         return await self._send(_calls.run_action_call(self._project_id, action, parameters, credential_id))
+
+    # -- Connecting integrations --------------------------------------------------------------------------------
+
+    async def install_integration(
+        self,
+        integration: str,
+        *,
+        credentials: Mapping[str, Any] | None = None,
+        install_options: Mapping[str, Any] | None = None,
+        allow_multiple: bool = False,
+    ) -> Credential:
+        """``POST /sdk/credentials`` for an integration that takes values (API keys…); fires
+        ``onIntegrationInstall``. ``OAuthRequiredError`` for one that needs a consent page (``start_connect``)."""
+        credential, event = await self._drive(
+            _connect.install_integration_flow(
+                self._project_id, integration, credentials, install_options, allow_multiple
+            )
+        )
+        if event is not None:
+            await self._emit(event)
+        return credential
+
+    async def complete_install(
+        self,
+        integration: str,
+        authorization_code: str,
+        *,
+        redirect_url: str | None = None,
+        integration_options: Mapping[str, Any] | None = None,
+    ) -> Credential:
+        """Exchange a marketplace-started OAuth install's authorization code for a credential; fires
+        ``onIntegrationInstall``."""
+        credential, event = await self._drive(
+            _connect.complete_install_flow(
+                self._project_id, integration, authorization_code, redirect_url, integration_options
+            )
+        )
+        if event is not None:
+            await self._emit(event)
+        return credential
+
+    async def start_connect(
+        self,
+        integration: str,
+        *,
+        redirect_url: str | None = None,
+        install_options: Mapping[str, Any] | None = None,
+    ) -> ConnectLink:
+        """A ``ConnectLink`` to the provider's consent page for the user's browser; then
+        ``await wait_for_connection(link)``."""
+        return await self._drive(
+            _connect.start_connect_flow(self._project_id, integration, redirect_url, install_options, self._token.get())
+        )
+
+    async def wait_for_connection(
+        self,
+        link: ConnectLink,
+        *,
+        timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        interval: float = DEFAULT_POLL_INTERVAL,
+        cancel: threading.Event | None = None,
+    ) -> Credential:
+        """Poll until the user approved the link; the credential, and ``onIntegrationInstall``. Cancel the task (or
+        set ``cancel``) to stop early; ``ConnectNotCompletedError`` after ``timeout``."""
+        link, timeout, interval = _connect.check_link(link, timeout, interval)
+        deadline = time.monotonic() + timeout
+        while True:
+            credential_id = _connect.connected_credential_id(
+                await self._send(_connect.oauth_session_call(self._project_id, link))
+            )
+            if credential_id is not None:
+                break
+            wait = min(interval, deadline - time.monotonic())
+            if wait <= 0 or (cancel is not None and cancel.is_set()):
+                raise ConnectNotCompletedError(
+                    _connect.not_completed_message(link, timeout), integration=link.integration
+                )
+            await asyncio.sleep(wait)
+        credential = await self._send(_calls.get_credential_call(self._project_id, credential_id))
+        await self._send(_connect.forget_oauth_session_call(self._project_id, link))
+        event = _connect.link_event(link, credential)
+        if event is not None:
+            await self._emit(event)
+        return credential
+
+    async def watch(self, *, interval: float = DEFAULT_WATCH_INTERVAL) -> AsyncWatcher:
+        """A task on the running loop firing install, uninstall and workflow events for changes made elsewhere;
+        the baseline is read before this returns. ``await watcher.stop()``, or close the client."""
+        checked = check_interval(interval)
+        watcher = await AsyncWatcher.start(self._watch_poll, self._emit, checked)
+        self._client._watchers.add(watcher)
+        return watcher
+
+    async def _watch_poll(self) -> Snapshot:
+        integrations = await self._send(_calls.get_integrations_call(self._project_id))
+        user = await self._send(_calls.get_user_call(self._project_id))
+        return snapshot(integrations, user)
+
+
+def _interrupted(cancel: threading.Event | None, seconds: float) -> bool:
+    """Sleep ``seconds``; True when ``cancel`` was set before (or while) waiting."""
+    if cancel is None:
+        time.sleep(seconds)
+        return False
+    return cancel.wait(seconds)

@@ -11,6 +11,7 @@ from .app_event_request_payload import AppEventRequestPayload
 from .authenticated_user import AuthenticatedUser
 from .authenticated_user_integrations import AuthenticatedUserIntegrations
 from .authentication_scheme import AuthenticationScheme
+from .complete_install_request import CompleteInstallRequest
 from .config_meta import ConfigMeta
 from .connect_portal_config import ConnectPortalConfig
 from .connect_portal_config_shared_meta import ConnectPortalConfigSharedMeta
@@ -26,6 +27,7 @@ from .credential_settings_workflow_settings import CredentialSettingsWorkflowSet
 from .credential_status import CredentialStatus
 from .error_meta import ErrorMeta
 from .error_response import ErrorResponse
+from .install_credential_request import InstallCredentialRequest
 from .integration import Integration
 from .integration_account_auth import IntegrationAccountAuth
 from .integration_config import IntegrationConfig
@@ -38,6 +40,8 @@ from .integration_uninstall_event import IntegrationUninstallEvent
 from .json_object import JsonObject
 from .legacy_credential_config import LegacyCredentialConfig
 from .legacy_credential_config_configured_workflows import LegacyCredentialConfigConfiguredWorkflows
+from .o_auth_session import OAuthSession
+from .o_auth_url import OAuthUrl
 from .portal_close_event import PortalCloseEvent
 from .portal_open_event import PortalOpenEvent
 from .project_info import ProjectInfo
@@ -71,6 +75,7 @@ __all__ = (
     "AuthenticatedUser",
     "AuthenticatedUserIntegrations",
     "AuthenticationScheme",
+    "CompleteInstallRequest",
     "ConfigMeta",
     "ConnectPortalConfig",
     "ConnectPortalConfigSharedMeta",
@@ -86,6 +91,7 @@ __all__ = (
     "CredentialStatus",
     "ErrorMeta",
     "ErrorResponse",
+    "InstallCredentialRequest",
     "Integration",
     "IntegrationAccountAuth",
     "IntegrationConfig",
@@ -98,6 +104,8 @@ __all__ = (
     "JsonObject",
     "LegacyCredentialConfig",
     "LegacyCredentialConfigConfiguredWorkflows",
+    "OAuthSession",
+    "OAuthUrl",
     "PortalCloseEvent",
     "PortalOpenEvent",
     "ProjectInfo",

@@ -15,34 +15,35 @@ T = TypeVar("T", bound="IntegrationState")
 
 @_attrs_define
 class IntegrationState:
-    """One integration's state for the user.
+    """One integration's state for the user. `allCredentials` is always sent (empty when the user has not connected
+    the integration): the JS SDK reads it on every entry.
 
-    Attributes:
-        enabled (bool): Whether the user has this integration connected with a working credential.
-        credential_id (str | Unset): The credential in use.
-        credential_config_id (str | Unset): The configuration in use.
-        credential_status (CredentialStatus | str | Unset): The credential's status.
-        provider_id (str | Unset): The user's id at the provider.
-        provider_data (ProviderData | Unset): Provider facts about the connected account, e.g. a Salesforce
-            `instanceURL`.
-        all_credentials (list[Credential] | Unset): Every account the user connected for this integration.
-        all_configurations (list[CredentialConfiguration] | Unset): Every Multi-Configuration instance across those
-            accounts.
-        shared_settings (JsonObject | Unset): Any JSON object.
-        workflow_settings (IntegrationStateWorkflowSettings | Unset): Per-workflow state, keyed by workflow id.
-        configured_workflows (IntegrationStateConfiguredWorkflows | Unset): The former name of `workflowSettings`, still
-            sent by Paragon.
-        config_meta (ConfigMeta | Unset): Bookkeeping about a configuration.
-        external_id (str | Unset): The configuration's external id.
+        Attributes:
+            enabled (bool): Whether the user has this integration connected with a working credential.
+            all_credentials (list[Credential]): Every account the user connected for this integration.
+            credential_id (str | Unset): The credential in use.
+            credential_config_id (str | Unset): The configuration in use.
+            credential_status (CredentialStatus | str | Unset): The credential's status.
+            provider_id (str | Unset): The user's id at the provider.
+            provider_data (ProviderData | Unset): Provider facts about the connected account, e.g. a Salesforce
+                `instanceURL`.
+            all_configurations (list[CredentialConfiguration] | Unset): Every Multi-Configuration instance across those
+                accounts.
+            shared_settings (JsonObject | Unset): Any JSON object.
+            workflow_settings (IntegrationStateWorkflowSettings | Unset): Per-workflow state, keyed by workflow id.
+            configured_workflows (IntegrationStateConfiguredWorkflows | Unset): The former name of `workflowSettings`, still
+                sent by Paragon.
+            config_meta (ConfigMeta | Unset): Bookkeeping about a configuration.
+            external_id (str | Unset): The configuration's external id.
     """
 
     enabled: bool
+    all_credentials: list[Credential]
     credential_id: str | Unset = UNSET
     credential_config_id: str | Unset = UNSET
     credential_status: CredentialStatus | str | Unset = UNSET
     provider_id: str | Unset = UNSET
     provider_data: ProviderData | Unset = UNSET
-    all_credentials: list[Credential] | Unset = UNSET
     all_configurations: list[CredentialConfiguration] | Unset = UNSET
     shared_settings: JsonObject | Unset = UNSET
     workflow_settings: IntegrationStateWorkflowSettings | Unset = UNSET
@@ -53,6 +54,11 @@ class IntegrationState:
 
     def to_dict(self) -> dict[str, Any]:
         enabled = self.enabled
+
+        all_credentials = []
+        for all_credentials_item_data in self.all_credentials:
+            all_credentials_item = all_credentials_item_data.to_dict()
+            all_credentials.append(all_credentials_item)
 
         credential_id = self.credential_id
 
@@ -71,13 +77,6 @@ class IntegrationState:
         provider_data: dict[str, Any] | Unset = UNSET
         if not isinstance(self.provider_data, Unset):
             provider_data = self.provider_data.to_dict()
-
-        all_credentials: list[dict[str, Any]] | Unset = UNSET
-        if not isinstance(self.all_credentials, Unset):
-            all_credentials = []
-            for all_credentials_item_data in self.all_credentials:
-                all_credentials_item = all_credentials_item_data.to_dict()
-                all_credentials.append(all_credentials_item)
 
         all_configurations: list[dict[str, Any]] | Unset = UNSET
         if not isinstance(self.all_configurations, Unset):
@@ -109,6 +108,7 @@ class IntegrationState:
         field_dict.update(
             {
                 "enabled": enabled,
+                "allCredentials": all_credentials,
             }
         )
         if credential_id is not UNSET:
@@ -121,8 +121,6 @@ class IntegrationState:
             field_dict["providerId"] = provider_id
         if provider_data is not UNSET:
             field_dict["providerData"] = provider_data
-        if all_credentials is not UNSET:
-            field_dict["allCredentials"] = all_credentials
         if all_configurations is not UNSET:
             field_dict["allConfigurations"] = all_configurations
         if shared_settings is not UNSET:
@@ -142,6 +140,13 @@ class IntegrationState:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         enabled = d.pop("enabled")
+
+        all_credentials = []
+        _all_credentials = d.pop("allCredentials")
+        for all_credentials_item_data in _all_credentials:
+            all_credentials_item = Credential.from_dict(all_credentials_item_data)
+
+            all_credentials.append(all_credentials_item)
 
         credential_id = d.pop("credentialId", UNSET)
 
@@ -170,15 +175,6 @@ class IntegrationState:
             provider_data = UNSET
         else:
             provider_data = ProviderData.from_dict(_provider_data)
-
-        _all_credentials = d.pop("allCredentials", UNSET)
-        all_credentials: list[Credential] | Unset = UNSET
-        if _all_credentials is not UNSET:
-            all_credentials = []
-            for all_credentials_item_data in _all_credentials:
-                all_credentials_item = Credential.from_dict(all_credentials_item_data)
-
-                all_credentials.append(all_credentials_item)
 
         _all_configurations = d.pop("allConfigurations", UNSET)
         all_configurations: list[CredentialConfiguration] | Unset = UNSET
@@ -221,12 +217,12 @@ class IntegrationState:
 
         integration_state = cls(
             enabled=enabled,
+            all_credentials=all_credentials,
             credential_id=credential_id,
             credential_config_id=credential_config_id,
             credential_status=credential_status,
             provider_id=provider_id,
             provider_data=provider_data,
-            all_credentials=all_credentials,
             all_configurations=all_configurations,
             shared_settings=shared_settings,
             workflow_settings=workflow_settings,

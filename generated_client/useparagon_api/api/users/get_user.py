@@ -139,8 +139,8 @@ def sync_detailed(
 
      Returns the authenticated user and the state of every integration in the project for them.
     Integrations
-    the user has not connected come back as `{"enabled": false}`. A token Paragon cannot tie to a user
-    gives
+    the user has not connected come back as `{"enabled": false, "allCredentials": []}`. A token Paragon
+    cannot tie to a user gives
     `{"authenticated": false}`.
 
     Args:
@@ -174,8 +174,8 @@ def sync(
 
      Returns the authenticated user and the state of every integration in the project for them.
     Integrations
-    the user has not connected come back as `{"enabled": false}`. A token Paragon cannot tie to a user
-    gives
+    the user has not connected come back as `{"enabled": false, "allCredentials": []}`. A token Paragon
+    cannot tie to a user gives
     `{"authenticated": false}`.
 
     Args:
@@ -204,8 +204,8 @@ async def asyncio_detailed(
 
      Returns the authenticated user and the state of every integration in the project for them.
     Integrations
-    the user has not connected come back as `{"enabled": false}`. A token Paragon cannot tie to a user
-    gives
+    the user has not connected come back as `{"enabled": false, "allCredentials": []}`. A token Paragon
+    cannot tie to a user gives
     `{"authenticated": false}`.
 
     Args:
@@ -237,8 +237,8 @@ async def asyncio(
 
      Returns the authenticated user and the state of every integration in the project for them.
     Integrations
-    the user has not connected come back as `{"enabled": false}`. A token Paragon cannot tie to a user
-    gives
+    the user has not connected come back as `{"enabled": false, "allCredentials": []}`. A token Paragon
+    cannot tie to a user gives
     `{"authenticated": false}`.
 
     Args:

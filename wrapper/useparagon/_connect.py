@@ -1,0 +1,286 @@
+"""Connecting a user to an integration from a backend: the REST calls behind the JS SDK's ``installIntegration``,
+``completeInstall`` and ``connect`` (its OAuth popup), as data and flows (no I/O, shared by both sessions).
+
+Followed from ``@useparagon/connect`` 2.4.0 (``dist/src/ConnectSDK.js``: ``_oauthCallback``, ``completeInstall``,
+``startOAuthFlow``, ``pollForCredential``) and checked against FakeParagon, not a live project.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+import attrs
+import httpx
+from useparagon_api.api.connect import (
+    build_oauth_url,
+    create_credential,
+    delete_oauth_session,
+    get_oauth_session,
+)
+from useparagon_api.models import (
+    CompleteInstallRequest,
+    Credential,
+    CredentialStatus,
+    InstallCredentialRequest,
+    Integration,
+    JsonObject,
+    OAuthSession,
+    OAuthUrl,
+)
+from useparagon_api.types import UNSET
+from useparagon_api.wire import IntegrationInstallEvent
+
+from ._calls import Flow, _from_generated, _mapping, _no_result, _parsed, get_integrations_call
+from ._errors import IntegrationAlreadyInstalledError, IntegrationNotInstalledError, OAuthRequiredError
+from ._errors import InvalidRequestError as _Invalid
+from ._http import Call
+from ._secret import Secret
+from ._validation import encode_json_body, validate_id, validate_integration_type
+
+__all__ = ["ConnectLink"]
+
+# Integrations whose install needs the user's browser at the provider's consent page. The others (basic, API keys,
+# client credentials, service accounts) take values a backend can send: install_integration.
+OAUTH_REDIRECT_SCHEMES = frozenset({"oauth", "oauth_app"})
+# The JS SDK polls a started OAuth flow every second for at most three minutes (pollForCredential).
+DEFAULT_CONNECT_TIMEOUT = 180.0
+DEFAULT_POLL_INTERVAL = 1.0
+MAX_AUTHORIZATION_CODE_LENGTH = 4096
+CREATE_CREDENTIAL_ROUTE = "POST /projects/{projectId}/sdk/credentials"
+
+
+@attrs.frozen(repr=False)
+class ConnectLink:
+    """Where to send the user's browser to connect an integration (from ``start_connect``).
+
+    ``url`` is the provider's consent page; once the user approves, ``wait_for_connection(link)`` returns the new
+    credential. The repr shows the host only: the URL carries the OAuth state.
+    """
+
+    url: str
+    integration: str
+    integration_id: str
+    session_key: str
+    created_at: float = attrs.field(factory=time.time)
+
+    def __repr__(self) -> str:
+        host = httpx.URL(self.url).host if getattr(self, "url", None) else "?"
+        return f"ConnectLink(integration={getattr(self, 'integration', '?')!r}, host={host!r})"
+
+
+def _integration(integrations: list[Integration], integration_type: str) -> Integration:
+    match = next((entry for entry in integrations if entry.type_ == integration_type), None)
+    if match is None:
+        known = ", ".join(sorted(entry.type_ for entry in integrations)) or "none"
+        raise IntegrationNotInstalledError(
+            f"{integration_type!r} is not an integration of this project (it has: {known})",
+            integration=integration_type,
+        )
+    return match
+
+
+def _scheme(integration: Integration) -> str | None:
+    scheme = integration.authentication_type
+    return None if scheme is UNSET else str(scheme)
+
+
+def _json_object(value: object, *, name: str) -> dict[str, Any]:
+    mapping = dict(_mapping({} if value is None else value, name=name))
+    encode_json_body(mapping, name=name)  # the same JSON checks as any body, before any I/O
+    return mapping
+
+
+def _install_event(integration: Integration, credential: Credential) -> IntegrationInstallEvent:
+    return {
+        "type": "onIntegrationInstall",
+        "integrationId": integration.id,
+        "integrationType": integration.type_,
+        "credentialId": credential.id,
+    }
+
+
+def _valid(credential: Credential) -> bool:
+    return credential.status in (CredentialStatus.VALID, "VALID")
+
+
+def _credential_call(kwargs: dict[str, Any], route: str) -> Call[Credential]:
+    parse = _parsed(create_credential._parse_response, Credential)
+    return _from_generated(kwargs, service="api", route=route, parse=parse)
+
+
+def install_integration_flow(
+    project_id: str, integration: object, credentials: object, install_options: object, allow_multiple: bool
+) -> Flow[tuple[Credential, IntegrationInstallEvent | None]]:
+    integration_type = validate_integration_type(integration)
+    payload = _json_object(credentials, name="credentials")
+    options = _json_object(install_options, name="install_options")
+    if not isinstance(allow_multiple, bool):
+        raise _Invalid(f"allow_multiple must be a bool, got {type(allow_multiple).__name__}")
+    integrations: list[Integration] = yield get_integrations_call(project_id)
+    match = _integration(integrations, integration_type)
+    scheme = _scheme(match)
+    if scheme is None or scheme in OAUTH_REDIRECT_SCHEMES:
+        raise OAuthRequiredError(
+            f"{integration_type!r} connects through the provider's consent page ({scheme or 'OAuth'}), which only the"
+            " user's browser can approve: use start_connect() and send the user to the link's URL",
+            integration=integration_type,
+        )
+    if match.has_credential is True and not allow_multiple:
+        raise IntegrationAlreadyInstalledError(
+            f"the user already connected {integration_type!r}; pass allow_multiple=True to connect another account",
+            integration=integration_type,
+        )
+    body = InstallCredentialRequest(
+        integration_id=validate_id(match.id, name="integration id from Paragon"),
+        payload=JsonObject.from_dict({**payload, "skipPostOAuthInputs": False}),
+        config=JsonObject.from_dict({}),
+        install_options=JsonObject.from_dict(options),
+    )
+    credential: Credential = yield _credential_call(
+        create_credential._get_kwargs(project_id, body=body), CREATE_CREDENTIAL_ROUTE
+    )
+    return credential, _install_event(match, credential) if _valid(credential) else None
+
+
+def _redirect_url(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value or len(value) > 2048:
+        raise _Invalid("redirect_url must be an absolute http(s) URL of at most 2048 characters")
+    try:
+        url = httpx.URL(value)
+    except httpx.InvalidURL:
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host or any(ch in value for ch in "\r\n\t "):
+        raise _Invalid("redirect_url must be an absolute http(s) URL, such as https://app.example.com/connected")
+    return value
+
+
+def complete_install_flow(
+    project_id: str, integration: object, authorization_code: object, redirect_url: object, integration_options: object
+) -> Flow[tuple[Credential, IntegrationInstallEvent | None]]:
+    integration_type = validate_integration_type(integration)
+    if (
+        not isinstance(authorization_code, str)
+        or not authorization_code.strip()
+        or len(authorization_code) > MAX_AUTHORIZATION_CODE_LENGTH
+        or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in authorization_code)
+    ):
+        raise _Invalid(
+            f"authorization_code must be the non-empty code the provider sent (at most {MAX_AUTHORIZATION_CODE_LENGTH}"
+            " printable characters)"
+        )
+    redirect = _redirect_url(redirect_url)
+    options = _json_object(integration_options, name="integration_options")
+    integrations: list[Integration] = yield get_integrations_call(project_id)
+    match = _integration(integrations, integration_type)
+    body = CompleteInstallRequest(
+        code=authorization_code,
+        integration_id=validate_id(match.id, name="integration id from Paragon"),
+        redirect_url=UNSET if redirect is None else redirect,
+        integration_options=JsonObject.from_dict(options),
+    )
+    credential: Credential = yield _credential_call(
+        create_credential._get_kwargs(project_id, body=body), CREATE_CREDENTIAL_ROUTE
+    )
+    return credential, _install_event(match, credential) if _valid(credential) else None
+
+
+def start_connect_flow(
+    project_id: str, integration: object, redirect_url: object, install_options: object, token: Secret[str]
+) -> Flow[ConnectLink]:
+    integration_type = validate_integration_type(integration)
+    redirect = _redirect_url(redirect_url)
+    options = _json_object(install_options, name="install_options")
+    integrations: list[Integration] = yield get_integrations_call(project_id)
+    match = _integration(integrations, integration_type)
+    scheme = _scheme(match)
+    if scheme is not None and scheme not in OAUTH_REDIRECT_SCHEMES:
+        raise OAuthRequiredError(
+            f"{integration_type!r} takes values your backend can send ({scheme}), not a consent page: use"
+            " install_integration(..., credentials={...})",
+            integration=integration_type,
+        )
+    session_key = str(uuid.uuid4())
+    kwargs = build_oauth_url._get_kwargs(
+        project_id,
+        action=integration_type,
+        integration_id=validate_id(match.id, name="integration id from Paragon"),
+        oauth_meta_key_id=session_key,
+        redirect_url=UNSET if redirect is None else redirect,
+        end_user_supplied_values="{}",
+        parameters="{}",
+        install_options=json.dumps(options, separators=(",", ":")),
+        # The JS SDK repeats the token in the query; the Authorization header carries it too.
+        user_token=token.reveal(),
+        is_preview_mode=False,
+    )
+    found: OAuthUrl = yield _from_generated(
+        kwargs,
+        service="api",
+        route="GET /v2/projects/{projectId}/sdk/actions/build-oauth",
+        parse=_parsed(build_oauth_url._parse_response, OAuthUrl),
+    )
+    return ConnectLink(
+        url=_redirect_url(found.redirect_url) or "",
+        integration=integration_type,
+        integration_id=match.id,
+        session_key=session_key,
+    )
+
+
+SESSION_ROUTE = "/projects/{projectId}/sdk/actions/session-id/{sessionKey}"
+
+
+def oauth_session_call(project_id: str, link: ConnectLink) -> Call[OAuthSession]:
+    return _from_generated(
+        get_oauth_session._get_kwargs(project_id, validate_id(link.session_key, name="session key")),
+        service="api",
+        route=f"GET {SESSION_ROUTE}",
+        parse=_parsed(get_oauth_session._parse_response, OAuthSession),
+    )
+
+
+def forget_oauth_session_call(project_id: str, link: ConnectLink) -> Call[None]:
+    return _from_generated(
+        delete_oauth_session._get_kwargs(project_id, validate_id(link.session_key, name="session key")),
+        service="api",
+        route=f"DELETE {SESSION_ROUTE}",
+        parse=_no_result,
+    )
+
+
+def connected_credential_id(session: OAuthSession) -> str | None:
+    value = session.connect_credential_id
+    return value if isinstance(value, str) and value else None
+
+
+def link_event(link: ConnectLink, credential: Credential) -> IntegrationInstallEvent | None:
+    if not _valid(credential):
+        return None
+    return {
+        "type": "onIntegrationInstall",
+        "integrationId": link.integration_id,
+        "integrationType": link.integration,
+        "credentialId": credential.id,
+    }
+
+
+def check_link(link: object, timeout: object, interval: object) -> tuple[ConnectLink, float, float]:
+    if not isinstance(link, ConnectLink):
+        raise _Invalid(f"link must be the ConnectLink start_connect() returned, got {type(link).__name__}")
+    for name, value in (("timeout", timeout), ("interval", interval)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 3600:
+            raise _Invalid(f"{name} must be a number of seconds between 0 and 3600, got {type(value).__name__}")
+    return link, float(timeout), float(interval)  # type: ignore[arg-type]
+
+
+def not_completed_message(link: ConnectLink, timeout: float) -> str:
+    return (
+        f"the user did not finish connecting {link.integration!r} within {timeout:g} s"
+        " (the link stays usable until Paragon expires it: call wait_for_connection(link) again, or start_connect()"
+        " for a new one)"
+    )
