@@ -73,10 +73,11 @@ CONFIG_LINE = re.compile(r"\n\}\(\n(.*)\n\)\);\n</script>\n")
 
 
 def page_config(page: str) -> dict[str, Any]:
-    """The JSON object the page's script is called with (what the browser would see)."""
-    found = CONFIG_LINE.search(page)
-    assert found is not None, "the page's script has no config line"
-    config = json.loads(found.group(1))
+    """The JSON object the page's main script is called with (what the browser would see); a full page has a smaller
+    one in its <head> as well, which configures the SDK before the document is ready."""
+    found = CONFIG_LINE.findall(page)
+    assert found, "the page's script has no config line"
+    config = json.loads(found[-1])
     assert isinstance(config, dict)
     return config
 
@@ -196,6 +197,7 @@ def test_page_authenticates_opens_the_portal_and_relays(paragon: Paragon, rsa_ke
         "sdkUrls": {},
         "nonce": None,
         "statusId": "useparagon-status",
+        "configuredInHead": True,
     }
     assert DEFAULT_SDK_URL == "https://cdn.useparagon.com/latest/sdk/index.js"
     assert 'id="useparagon-status"' in page
@@ -285,15 +287,16 @@ def test_hostile_values_are_escaped(paragon: Paragon, field: str) -> None:
     else:
         options["title"] = HOSTILE
     page = connect_page(paragon, user_id, **options)
-    assert page.count("<script") == 1
-    assert page.count("</script") == 1
+    # The module shim, the SDK itself, its configuration in <head>, and the main script: nothing more.
+    assert page.count("<script") == 4
+    assert page.count("</script") == 4
     assert "<!--" not in page
     assert "\u2028" not in page
     assert "\u2029" not in page
     assert "alert(1)</script>" not in page
     assert page.isascii()
-    script = page[page.index("<script>") : page.index("</script>")]
-    assert "<" not in script[len("<script>") :].replace("\n", "")
+    for inline in re.findall(r"<script>\n(.*?)</script>", page, re.DOTALL):
+        assert "<" not in inline
     config = page_config(page)
     if field == "user_id":
         assert user_id not in page
@@ -697,7 +700,7 @@ const vm = require("node:vm");
 const fs = require("node:fs");
 const [scriptPath, scenario] = process.argv.slice(2);
 const html = fs.readFileSync(scriptPath, "utf8");
-const start = html.indexOf(">", html.indexOf("<script")) + 1;
+const start = html.indexOf(">", html.lastIndexOf("<script")) + 1;
 const source = html.slice(start, html.lastIndexOf("</script>"));
 const log = [];
 const listeners = {};

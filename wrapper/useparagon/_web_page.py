@@ -78,7 +78,7 @@ _BOOTSTRAP = """(function (config) {
     });
   }
   var ready = loadSdk().then(function (sdk) {
-    if (config.sdkHost) sdk.configureGlobal({host: config.sdkHost}, config.sdkUrls);
+    if (config.sdkHost && !config.configuredInHead) sdk.configureGlobal({host: config.sdkHost}, config.sdkUrls);
     if (config.relayUrl) {
       config.events.forEach(function (type) {
         sdk.subscribe(type, function (event) { relay(type, event); });
@@ -108,6 +108,27 @@ _PAGE_HEAD = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>"""
 
+# The full page loads the SDK in <head>, and configures its service URLs there: the SDK creates the Connect Portal
+# iframe at DOMContentLoaded from the URLs it has by then, so configuring any later would first load the portal from
+# Paragon's own host (and, pointed at a local FakeParagon, reach out to the internet once).
+_HEAD_SDK = """(function (config) {
+  "use strict";
+  var sdk = window.paragon || (window.module && window.module.exports && window.module.exports.paragon);
+  if (window.useparagonModuleShim) {
+    delete window.module;
+    delete window.useparagonModuleShim;
+  }
+  if (!sdk || typeof sdk.authenticate !== "function") return;
+  window.paragon = sdk;
+  if (config.sdkHost) sdk.configureGlobal({host: config.sdkHost}, config.sdkUrls);
+}(
+"""
+_HEAD_SHIM = """if (typeof window.module === "undefined") {
+  window.module = {exports: {}};
+  window.useparagonModuleShim = true;
+}
+"""
+
 _PAGE_BODY = f"""</title>
 </head>
 <body>
@@ -135,13 +156,24 @@ def render_snippet(config: dict[str, Any], nonce: str | None) -> str:
 
 
 def render_page(config: dict[str, Any], nonce: str | None, title: str) -> str:
-    """A complete HTML document around ``render_snippet``, with a status line the script keeps up to date.
+    """A complete HTML document around ``render_snippet``, with a status line the script keeps up to date; the SDK is
+    loaded and configured in ``<head>`` (see ``_HEAD_SDK``).
 
     The whole page is ASCII: the title's other characters are written as character references."""
+    nonce_attribute = "" if nonce is None else f' nonce="{html.escape(nonce, quote=True)}"'
+    head_config = {"sdkHost": config.get("sdkHost"), "sdkUrls": config.get("sdkUrls")}
+    sdk_url = html.escape(str(config["sdkUrl"]), quote=True).encode("ascii", "xmlcharrefreplace").decode("ascii")
+    head = (
+        f"<script{nonce_attribute}>\n{_HEAD_SHIM}</script>\n"
+        f'<script src="{sdk_url}"{nonce_attribute}></script>\n'
+        f"<script{nonce_attribute}>\n{_HEAD_SDK}{script_json(head_config)}\n));\n</script>\n"
+    )
     return (
         _PAGE_HEAD
         + html.escape(title, quote=True).encode("ascii", "xmlcharrefreplace").decode("ascii")
-        + _PAGE_BODY
-        + render_snippet({**config, "statusId": STATUS_ELEMENT_ID}, nonce)
+        + "</title>\n"
+        + head
+        + _PAGE_BODY.removeprefix("</title>\n")
+        + render_snippet({**config, "statusId": STATUS_ELEMENT_ID, "configuredInHead": True}, nonce)
         + _PAGE_END
     )
