@@ -47,6 +47,9 @@ FAKE_STEPS = [
     "ActionKit: list the user's actions and run one",
     "Subscribe to onIntegrationUninstall, then uninstall Google Drive",
     "Disable a workflow, with onWorkflowChange subscribed (DELETE /sdk/workflows/{id})",
+    "Connect an API-key integration from the backend: install_integration (Freshdesk)",
+    "Reconnect an OAuth integration: start_connect, the user approves, wait_for_connection (Google Drive)",
+    "Watch for changes made elsewhere (the Connect Portal, the dashboard): watch()",
     "The async client: two calls at once (AsyncParagon)",
     "Retries: a 503, then success (GET /sdk/me)",
     "An error: a proxy call to HubSpot, which the user has not connected",
@@ -93,7 +96,7 @@ def test_full_tour_against_the_fake(capsys: pytest.CaptureFixture[str], clean_en
     assert shown(out, "content-type") == "application/pdf"
     assert shown(out, "event fired") == '["onIntegrationUninstall: integrationType=googledrive"]'
     assert '["onWorkflowChange: Send Updates to Slack enabled=False"]' in out
-    assert shown(out, "results") == '{"authenticated": true, "credentials": 2}'
+    assert shown(out, "results") == '{"authenticated": true, "credentials": 3}'
     assert re.search(r"retrying GET /projects/\{projectId\}/sdk/me in [\d.]+ s after status 503 \(retry 1\)", out)
     assert shown(out, "fake saw") == "[503, 200]"
     assert shown(out, "NotFoundError").startswith(
@@ -108,7 +111,10 @@ def test_full_tour_against_the_fake(capsys: pytest.CaptureFixture[str], clean_en
     )
     assert shown(out, "APITimeoutError").startswith("GET /projects/{projectId}/sdk/me timed out")
     assert float(shown(out, "after").removesuffix(" s")) < 2.0
-    assert out.endswith("\nDone: 21 steps against FakeParagon over loopback HTTP.\n")
+    assert shown(out, "events fired") == '["onIntegrationInstall: freshdesk", "onIntegrationInstall: googledrive"]'
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/connected", shown(out, "provider redirects to"))
+    assert '["onIntegrationUninstall: integrationType=slack"]' in out
+    assert out.endswith("\nDone: 24 steps against FakeParagon over loopback HTTP.\n")
 
 
 def test_make_demo_command_exits_0() -> None:

@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
+import httpx
+
 from ._cli import ENV_ACTIONKIT_URL, ENV_API_URL, ENV_PROXY_URL
 from ._client import AsyncParagon, Paragon
 from ._constants import ENV_PROJECT_ID, ENV_SIGNING_KEY, ENV_SIGNING_KEY_PATH
@@ -282,6 +284,33 @@ def run_fake(out: TextIO) -> int:
                 ],
             )
             tour.show("fake has on", sorted(names[w] for w in fake.user(FAKE_USER).enabled_workflows))
+
+            tour.step("Connect an API-key integration from the backend: install_integration (Freshdesk)")
+            installs: list[Any] = []
+            stop_listening = paragon.subscribe("onIntegrationInstall", lambda event, _session: installs.append(event))
+            credential = user.install_integration("freshdesk", credentials={"apiKey": "fd_demo_key", "domain": "acme"})
+            tour.show("credential", f"{credential.id} ({credential.status})")
+
+            tour.step(
+                "Reconnect an OAuth integration: start_connect, the user approves, wait_for_connection (Google Drive)"
+            )
+            link = user.start_connect("googledrive", redirect_url=f"{server.url}/connected")
+            tour.show("send the user to", str(httpx.URL(link.url).copy_with(query=None)))
+            # The user's browser at the provider's consent page; FakeParagon's approves on sight, then redirects.
+            consent = httpx.get(link.url, follow_redirects=False, timeout=10)
+            tour.show("provider redirects to", str(httpx.URL(consent.headers["location"]).copy_with(query=None)))
+            connected = user.wait_for_connection(link, timeout=30, interval=0.2)
+            tour.show("credential", f"{connected.id} ({connected.status})")
+            tour.show("events fired", [f"{e['type']}: {e['integrationType']}" for e in installs])
+            stop_listening()
+
+            tour.step("Watch for changes made elsewhere (the Connect Portal, the dashboard): watch()")
+            seen: list[Any] = []
+            user.subscribe("onIntegrationUninstall", lambda event, _session: seen.append(event))
+            with user.watch(interval=3600) as watcher:
+                fake.user(FAKE_USER).disconnect("slack")  # as if the user disconnected Slack in the portal
+                watcher.poll_once()
+            tour.show("event fired", [f"{e['type']}: integrationType={e['integrationType']}" for e in seen])
 
             tour.step("The async client: two calls at once (AsyncParagon)")
             tour.show("results", asyncio.run(_async_calls(fake.project_id, fake.signing_key_pem, server.url)))
