@@ -256,12 +256,8 @@ def get_credential_call(project_id: str, credential_id: object) -> Call[Credenti
     )
 
 
-def uninstall_integration_flow(
-    project_id: str, integration: object, credential_id: str | None
-) -> Flow[IntegrationUninstallEvent]:
-    integration_type = validate_integration_type(integration)
-    targeting = _targeting(credential_id, None)
-    integrations: list[Integration] = yield get_integrations_call(project_id)
+def find_integration(integrations: list[Integration], integration_type: str) -> Integration:
+    """The project's integration of that type, or IntegrationNotInstalledError naming the ones it has."""
     match = next((entry for entry in integrations if entry.type_ == integration_type), None)
     if match is None:
         known = ", ".join(sorted(entry.type_ for entry in integrations)) or "none"
@@ -269,6 +265,16 @@ def uninstall_integration_flow(
             f"{integration_type!r} is not an integration of this project (it has: {known})",
             integration=integration_type,
         )
+    return match
+
+
+def uninstall_integration_flow(
+    project_id: str, integration: object, credential_id: str | None
+) -> Flow[IntegrationUninstallEvent]:
+    integration_type = validate_integration_type(integration)
+    targeting = _targeting(credential_id, None)
+    integrations: list[Integration] = yield get_integrations_call(project_id)
+    match = find_integration(integrations, integration_type)
     if match.has_credential is False:
         raise IntegrationNotInstalledError(
             f"the user has not connected {integration_type!r}, so there is nothing to uninstall",

@@ -33,8 +33,8 @@ from useparagon_api.models import (
 from useparagon_api.types import UNSET
 from useparagon_api.wire import IntegrationInstallEvent
 
-from ._calls import Flow, _from_generated, _mapping, _no_result, _parsed, get_integrations_call
-from ._errors import IntegrationAlreadyInstalledError, IntegrationNotInstalledError, OAuthRequiredError
+from ._calls import Flow, _from_generated, _mapping, _no_result, _parsed, find_integration, get_integrations_call
+from ._errors import IntegrationAlreadyInstalledError, OAuthRequiredError
 from ._errors import InvalidRequestError as _Invalid
 from ._http import Call
 from ._secret import Secret
@@ -69,17 +69,6 @@ class ConnectLink:
     def __repr__(self) -> str:
         host = httpx.URL(self.url).host if getattr(self, "url", None) else "?"
         return f"ConnectLink(integration={getattr(self, 'integration', '?')!r}, host={host!r})"
-
-
-def _integration(integrations: list[Integration], integration_type: str) -> Integration:
-    match = next((entry for entry in integrations if entry.type_ == integration_type), None)
-    if match is None:
-        known = ", ".join(sorted(entry.type_ for entry in integrations)) or "none"
-        raise IntegrationNotInstalledError(
-            f"{integration_type!r} is not an integration of this project (it has: {known})",
-            integration=integration_type,
-        )
-    return match
 
 
 def _scheme(integration: Integration) -> str | None:
@@ -120,7 +109,7 @@ def install_integration_flow(
     if not isinstance(allow_multiple, bool):
         raise _Invalid(f"allow_multiple must be a bool, got {type(allow_multiple).__name__}")
     integrations: list[Integration] = yield get_integrations_call(project_id)
-    match = _integration(integrations, integration_type)
+    match = find_integration(integrations, integration_type)
     scheme = _scheme(match)
     if scheme is None or scheme in OAUTH_REDIRECT_SCHEMES:
         raise OAuthRequiredError(
@@ -176,7 +165,7 @@ def complete_install_flow(
     redirect = _redirect_url(redirect_url)
     options = _json_object(integration_options, name="integration_options")
     integrations: list[Integration] = yield get_integrations_call(project_id)
-    match = _integration(integrations, integration_type)
+    match = find_integration(integrations, integration_type)
     body = CompleteInstallRequest(
         code=authorization_code,
         integration_id=validate_id(match.id, name="integration id from Paragon"),
@@ -196,7 +185,7 @@ def start_connect_flow(
     redirect = _redirect_url(redirect_url)
     options = _json_object(install_options, name="install_options")
     integrations: list[Integration] = yield get_integrations_call(project_id)
-    match = _integration(integrations, integration_type)
+    match = find_integration(integrations, integration_type)
     scheme = _scheme(match)
     if scheme is not None and scheme not in OAUTH_REDIRECT_SCHEMES:
         raise OAuthRequiredError(

@@ -118,18 +118,22 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         time.sleep(seconds)
 
 
+def _pool_settings(limits: httpx.Limits) -> dict[str, Any]:
+    # What httpx.HTTPTransport would give its pool by default: verified TLS and the limits.
+    return {
+        "ssl_context": httpx.create_ssl_context(),
+        "max_connections": limits.max_connections,
+        "max_keepalive_connections": limits.max_keepalive_connections,
+        "keepalive_expiry": limits.keepalive_expiry,
+    }
+
+
 class _DeadlineTransport(httpx.HTTPTransport):
     """httpx's own transport over a pool whose sockets honour ``ATTEMPT_DEADLINE``."""
 
     def __init__(self, limits: httpx.Limits) -> None:
         # httpx.HTTPTransport offers no network_backend argument; its handle_request and close only use _pool.
-        self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_DeadlineBackend(),
-        )
+        self._pool = httpcore.ConnectionPool(network_backend=_DeadlineBackend(), **_pool_settings(limits))
 
 
 class _TrackingAsyncBackend(httpcore.AsyncNetworkBackend):
@@ -165,13 +169,7 @@ class _TrackingAsyncBackend(httpcore.AsyncNetworkBackend):
 
 class _TrackingAsyncTransport(httpx.AsyncHTTPTransport):
     def __init__(self, limits: httpx.Limits) -> None:
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_TrackingAsyncBackend(),
-        )
+        self._pool = httpcore.AsyncConnectionPool(network_backend=_TrackingAsyncBackend(), **_pool_settings(limits))
 
 
 def _release_inherited_streams() -> None:
