@@ -290,7 +290,8 @@ def test_wait_for_connection_times_out_with_a_typed_error(make_harness: Callable
         harness.call("wait_for_connection", _link(), interval=0.02, timeout=0.2)
     assert isinstance(caught.value, TimeoutError)
     assert caught.value.integration == "hubspot"
-    assert 2 <= len(harness.requests) <= 12
+    # At least the first poll; at most about timeout / interval of them (a loaded machine may manage fewer).
+    assert 1 <= len(harness.requests) <= 12
     assert {request.method for request in harness.requests} == {"GET"}
 
 
