@@ -179,8 +179,9 @@ def test_complete_install_exchanges_the_code(make_harness: Callable[..., Harness
 
 
 def test_start_connect_asks_for_the_providers_url(make_harness: Callable[..., Harness]) -> None:
-    """GET /v2/projects/{p}/sdk/actions/build-oauth with the SDK's query (JSON texts, a random session key, the user
-    token repeated as userToken); the link carries the provider's URL and shows only its host in a repr."""
+    """GET /v2/projects/{p}/sdk/actions/build-oauth with the SDK's query (JSON texts, a random session key) but not
+    its ``userToken``: the token goes in the Authorization header only, never in a URL that logs print; the link
+    carries the provider's URL and shows only its host in a repr."""
     harness = make_harness(paragon)
     link = harness.call(
         "start_connect", "hubspot", redirect_url="https://app.example.com/done", install_options={"x": 1}
@@ -198,9 +199,9 @@ def test_start_connect_asks_for_the_providers_url(make_harness: Callable[..., Ha
         "endUserSuppliedValues": "{}",
         "parameters": "{}",
         "installOptions": '{"x":1}',
-        "userToken": build.headers["authorization"].removeprefix("Bearer "),
         "isPreviewMode": "false",
     }
+    assert build.headers["authorization"].removeprefix("Bearer ") not in str(build.url)
     assert link.url == "https://app.hubspot.com/oauth/authorize?client_id=1&state=s3cr3t"
     assert (link.integration, link.integration_id) == ("hubspot", "int-hs")
     assert repr(link) == "ConnectLink(integration='hubspot', host='app.hubspot.com')"
@@ -216,7 +217,7 @@ def test_start_connect_of_an_api_key_integration_points_to_install_integration(
 
 
 def test_a_failed_start_connect_never_shows_the_token(make_harness: Callable[..., Harness]) -> None:
-    """build-oauth carries the token in its query: a 400 names the route, never the query."""
+    """A failed build-oauth names the route, never the query or the token."""
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("build-oauth"):

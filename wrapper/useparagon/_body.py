@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import httpx
 
-__all__ = ["BodyTooLarge", "DecodedChunks", "aiter_decoded", "iter_decoded", "read_body", "read_body_async"]
+__all__ = ["BodyTooLarge", "DecodedChunks", "read_body", "read_body_async"]
 
 # Each inflate step yields at most this much, whatever the compression ratio.
 _PIECE = 64 * 1024
@@ -196,17 +196,3 @@ async def read_body_async(
         return _keep(response, parts)
     finally:
         await response.aclose()
-
-
-def iter_decoded(response: httpx.Response, chunks: DecodedChunks) -> Iterator[bytes]:
-    for raw in response.iter_raw():
-        yield from chunks.feed(raw)
-    yield from chunks.finish()
-
-
-async def aiter_decoded(response: httpx.Response, chunks: DecodedChunks) -> AsyncIterator[bytes]:
-    async for raw in response.aiter_raw():
-        for piece in chunks.feed(raw):
-            yield piece
-    for piece in chunks.finish():
-        yield piece

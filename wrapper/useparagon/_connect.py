@@ -37,7 +37,6 @@ from ._calls import Flow, _from_generated, _mapping, _no_result, _parsed, find_i
 from ._errors import IntegrationAlreadyInstalledError, OAuthRequiredError
 from ._errors import InvalidRequestError as _Invalid
 from ._http import Call
-from ._secret import Secret
 from ._validation import encode_json_body, validate_id, validate_integration_type
 
 __all__ = ["ConnectLink"]
@@ -179,7 +178,7 @@ def complete_install_flow(
 
 
 def start_connect_flow(
-    project_id: str, integration: object, redirect_url: object, install_options: object, token: Secret[str]
+    project_id: str, integration: object, redirect_url: object, install_options: object
 ) -> Flow[ConnectLink]:
     integration_type = validate_integration_type(integration)
     redirect = _redirect_url(redirect_url)
@@ -203,8 +202,8 @@ def start_connect_flow(
         end_user_supplied_values="{}",
         parameters="{}",
         install_options=json.dumps(options, separators=(",", ":")),
-        # The JS SDK repeats the token in the query; the Authorization header carries it too.
-        user_token=token.reveal(),
+        # The JS SDK repeats the token as ?userToken=; the Authorization header carries it, and a URL is what
+        # httpx's own logger (and every proxy's access log) prints, so it stays out of the query.
         is_preview_mode=False,
     )
     found: OAuthUrl = yield _from_generated(

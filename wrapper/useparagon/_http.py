@@ -195,9 +195,11 @@ class _Attempts(Generic[T]):
         }
         return ends
 
-    @property
-    def body_limit(self) -> int | None:
-        return self.transport.max_response_bytes
+    def body_limit(self, response: httpx.Response) -> tuple[int | None, bool]:
+        """How much of this response's body to read, and whether to cut it there (an error body) rather than fail."""
+        if response.is_success:
+            return self.transport.max_response_bytes, False
+        return MAX_ERROR_BODY_BYTES, True
 
     def on_response(self, response: httpx.Response, content: bytes | None) -> float | None:
         """None when finished (``result`` is set); a wait in seconds before the next attempt; or raises.
@@ -328,15 +330,10 @@ class SyncSender:
             raise attempts.on_unusable_client(error) from None
         if attempts.call.stream and response.is_success:
             return attempts.on_response(response, None)
-        success = response.is_success
+        limit, truncate = attempts.body_limit(response)
         try:
             # Passed on without a local: the raw body may echo the token, and error trackers record locals.
-            return attempts.on_response(
-                response,
-                read_body(
-                    response, attempts.body_limit if success else MAX_ERROR_BODY_BYTES, ends, truncate=not success
-                ),
-            )
+            return attempts.on_response(response, read_body(response, limit, ends, truncate=truncate))
         except BodyTooLarge:
             raise attempts.on_too_large(response) from None
 
@@ -379,15 +376,10 @@ class AsyncSender:
             raise attempts.on_unusable_client(error) from None
         if attempts.call.stream and response.is_success:
             return attempts.on_response(response, None)
-        success = response.is_success
+        limit, truncate = attempts.body_limit(response)
         try:
             # Passed on without a local: the raw body may echo the token, and error trackers record locals.
-            return attempts.on_response(
-                response,
-                await read_body_async(
-                    response, attempts.body_limit if success else MAX_ERROR_BODY_BYTES, ends, truncate=not success
-                ),
-            )
+            return attempts.on_response(response, await read_body_async(response, limit, ends, truncate=truncate))
         except BodyTooLarge:
             raise attempts.on_too_large(response) from None
 

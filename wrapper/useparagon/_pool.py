@@ -226,10 +226,6 @@ class SyncPool:
         return httpx.Client(transport=_DeadlineTransport(self._limits), limits=self._limits)
 
     @property
-    def owned(self) -> bool:
-        return self._owned
-
-    @property
     def client(self) -> httpx.Client:
         return self._client
 
@@ -278,10 +274,6 @@ class AsyncPool:
 
     def _new_client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=_TrackingAsyncTransport(self._limits), limits=self._limits)
-
-    @property
-    def owned(self) -> bool:
-        return self._injected is None
 
     def get(self) -> httpx.AsyncClient:
         if self._closed:

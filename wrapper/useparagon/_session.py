@@ -356,9 +356,7 @@ class UserSession(_SessionBase):
         """Start connecting an OAuth integration: returns a ``ConnectLink`` whose ``url`` (the provider's consent
         page) your app sends the user's browser to; then ``wait_for_connection(link)``. After consent the provider
         redirects to ``redirect_url`` (or Paragon's own page)."""
-        return self._drive(
-            _connect.start_connect_flow(self._project_id, integration, redirect_url, install_options, self._token.get())
-        )
+        return self._drive(_connect.start_connect_flow(self._project_id, integration, redirect_url, install_options))
 
     def wait_for_connection(
         self,
@@ -685,7 +683,7 @@ class AsyncUserSession(_SessionBase):
         """A ``ConnectLink`` to the provider's consent page for the user's browser; then
         ``await wait_for_connection(link)``."""
         return await self._drive(
-            _connect.start_connect_flow(self._project_id, integration, redirect_url, install_options, self._token.get())
+            _connect.start_connect_flow(self._project_id, integration, redirect_url, install_options)
         )
 
     async def wait_for_connection(

@@ -32,11 +32,6 @@ class _StreamBase:
         self.status_code = response.status_code
         self.headers = response.headers
 
-    @property
-    def bytes_read(self) -> int:
-        """Decoded bytes handed out so far."""
-        return self._chunks.total
-
     def __repr__(self) -> str:
         return f"<{type(self).__name__} [{getattr(self, 'status_code', '?')}]>"
 
