@@ -48,11 +48,14 @@ chromium:
 
 test: lint-spec check-generated lint-py typecheck pytest test-versions
 
+# The generated contract (generated_client/) from the spec, and the sync client and session from their async sources.
 generate: $(VENV_STAMP)
 	$(PY) -m generator
+	$(PY) -m generator.unasync
 
 check-generated: $(VENV_STAMP)
 	$(PY) -m generator --check
+	$(PY) -m generator.unasync --check
 
 lint-spec: $(VENV_STAMP) $(NODE_STAMP)
 	@# Redocly exits 0 on warnings, so its summary is read too. The box-drawn lines are its Node 20 banner.

@@ -1,4 +1,5 @@
-"""The individual generation steps: validate, generate the attrs client, the wire TypedDicts, then format."""
+"""The individual generation steps: validate, generate the operations, the attrs models and endpoint modules, the wire
+TypedDicts, then format."""
 
 import contextlib
 import io
@@ -7,18 +8,30 @@ import sys
 import warnings
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlsplit
 
+import jinja2
 from datamodel_code_generator import InputFileType, generate
 from datamodel_code_generator.enums import DataModelType
 from datamodel_code_generator.format import Formatter, PythonVersion
 from openapi_python_client import generate as generate_client
 from openapi_python_client.config import Config, ConfigFile, MetaType
+from openapi_python_client.strings import PythonIdentifier, snake_case
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from generator.errors import GenerationError
-from generator.settings import CONFIG, RUFF_OPTIONS, RUFF_SELECT, TEMPLATES, WIRE_MODULE
+from generator.settings import (
+    CONFIG,
+    OPERATIONS_MODULE,
+    PACKAGE,
+    RUFF_OPTIONS,
+    RUFF_SELECT,
+    TEMPLATES,
+    UNUSED_MODULES,
+    WIRE_MODULE,
+)
 
 
 def validate_spec(spec: Path) -> None:
@@ -42,6 +55,77 @@ def generate_attrs_client(spec: Path, package_dir: Path) -> None:
     if problems:
         report = "\n\n".join(f"{p.level.value} {p.header}: {p.detail}" for p in problems)
         raise GenerationError(f"openapi-python-client reported {len(problems)} problem(s):\n\n{report}")
+
+
+def remove_unused_modules(package_dir: Path) -> None:
+    """openapi-python-client always writes an HTTP client and its errors; nothing here sends requests, so they go."""
+    for name in UNUSED_MODULES:
+        (package_dir / name).unlink()
+
+
+_HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def _resolved(node: Any, document: dict[str, Any]) -> Any:
+    # Only local references ("#/components/..."): the spec is one file.
+    while isinstance(node, dict) and "$ref" in node:
+        target: Any = document
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def _service(servers: list[dict[str, Any]]) -> str:
+    # The cloud server is listed first; its host's first label names the service (api, proxy, actionkit, hermes).
+    if not servers:
+        return "api"
+    host = urlsplit(servers[0]["url"]).hostname or ""
+    return host.split(".")[0] or "api"
+
+
+def operation_table(document: dict[str, Any]) -> list[dict[str, str | None]]:
+    """Every operation of the spec with what a router or a sender needs, in the spec's order."""
+    prefix = ConfigFile.load_from_path(CONFIG).field_prefix or "field_"
+    operations: list[dict[str, str | None]] = []
+    for path, item in document["paths"].items():
+        for method in _HTTP_METHODS:
+            operation = item.get(method)
+            if operation is None:
+                continue
+            parameters = [
+                _resolved(p, document) for p in (*item.get("parameters", ()), *operation.get("parameters", ()))
+            ]
+            catch_all = [p["name"] for p in parameters if p.get("in") == "path" and p.get("x-paragon-catch-all")]
+            tag = operation["tags"][0]
+            operation_id = operation["operationId"]
+            servers = operation.get("servers") or item.get("servers") or document.get("servers", [])
+            operations.append(
+                {
+                    "constant": snake_case(operation_id).upper(),
+                    "id": operation_id,
+                    "method": method.upper(),
+                    "path": path,
+                    "service": _service(servers),
+                    "tag": tag,
+                    "module": f"{PACKAGE}.api.{PythonIdentifier(tag, prefix)}.{PythonIdentifier(operation_id, prefix)}",
+                    "catch_all": catch_all[0] if catch_all else None,
+                }
+            )
+    return operations
+
+
+def generate_operations(spec: Path, package_dir: Path, shown_spec: str) -> None:
+    """Write ``operations.py``: every operation as data, which the endpoint modules and the wrapper import."""
+    document, _ = read_from_filename(str(spec))
+    operations = operation_table(dict(document))
+    environment = jinja2.Environment(  # noqa: S701 -- it writes Python source, not HTML
+        loader=jinja2.FileSystemLoader(TEMPLATES), trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True
+    )
+    text = environment.get_template("operations.py.jinja").render(
+        spec=shown_spec, operations=operations, services=sorted({str(op["service"]) for op in operations})
+    )
+    (package_dir / OPERATIONS_MODULE).write_text(text, encoding="utf-8")
 
 
 def _strip_descriptions(node: object) -> object:

@@ -6,6 +6,7 @@ FakeParagon's side of these calls is tested in tests/testing/test_connect.py, th
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import uuid
@@ -297,9 +298,10 @@ def test_wait_for_connection_times_out_with_a_typed_error(make_harness: Callable
 
 
 def test_wait_for_connection_stops_when_cancelled(make_harness: Callable[..., Harness]) -> None:
-    """A set ``cancel`` event ends the wait after the current poll."""
+    """A set ``cancel`` event (a threading.Event for Paragon, an asyncio.Event for AsyncParagon) ends the wait after
+    the current poll."""
     harness = make_harness(_polled(pending=10**6))
-    cancel = threading.Event()
+    cancel = asyncio.Event() if harness.flavor == "async" else threading.Event()
     cancel.set()
     with pytest.raises(ConnectNotCompletedError):
         harness.call("wait_for_connection", _link(), interval=5, timeout=60, cancel=cancel)

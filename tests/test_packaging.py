@@ -32,7 +32,7 @@ def test_wheel_contains_both_typed_packages(wheel: zipfile.ZipFile) -> None:
         "useparagon/py.typed",
         "useparagon_api/__init__.py",
         "useparagon_api/py.typed",
-        "useparagon_api/client.py",
+        "useparagon_api/operations.py",
         "useparagon_api/wire.py",
     ):
         assert expected in names

@@ -13,7 +13,7 @@ from useparagon import AsyncParagon, AsyncUserSession, Paragon, UserSession
 
 # Parameters whose annotation names the flavour's own type (an httpx.Client vs an httpx.AsyncClient, a callback
 # that may be a coroutine function): the name, kind and default must still match.
-FLAVOURED_ANNOTATIONS = {("__init__", "http_client"), ("subscribe", "callback")}
+FLAVOURED_ANNOTATIONS = {("__init__", "http_client"), ("subscribe", "callback"), ("wait_for_connection", "cancel")}
 # The one deliberate naming difference: closing is a coroutine, so it is aclose() (httpx and asyncio's spelling).
 RENAMED = {"close": "aclose", "__enter__": "__aenter__", "__exit__": "__aexit__"}
 
@@ -42,11 +42,14 @@ def test_every_name_in_all_resolves() -> None:
 
 
 def test_all_is_complete() -> None:
-    """Every public name bound in ``useparagon/__init__.py`` (other than submodules) is exported in ``__all__``."""
+    """Every public name of ``useparagon`` (other than submodules) is exported in ``__all__``.
+
+    ``dir()``, not ``vars()``: the generated models re-exported there are bound on first access.
+    """
     public = {
         name
-        for name, value in vars(useparagon).items()
-        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+        for name in dir(useparagon)
+        if not name.startswith("_") and not isinstance(getattr(useparagon, name), types.ModuleType)
     }
     assert public == set(useparagon.__all__) - {"__version__"}
     assert isinstance(useparagon.__version__, str)

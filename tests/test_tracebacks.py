@@ -271,14 +271,14 @@ def _classes_with_a_repr() -> Iterator[type[Any]]:
             and value.__repr__ is not object.__repr__
         ):
             yield value
-    from useparagon import _http, _pool, _secret, _signing, _tokens
+    from useparagon import _calls, _http, _pool, _secret, _signing, _tokens
 
     yield from (
         _tokens.MintedToken,
         _tokens.GivenToken,
         _signing.TokenSigner,
-        _http.Call,
-        _http.Transport,
+        _calls.Call,
+        _http.SendSettings,
         _secret.Secret,
         _secret.RedactedEnvironment,
         _pool.SyncPool,

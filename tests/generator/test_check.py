@@ -21,7 +21,7 @@ def test_committed_tree_is_up_to_date(capsys: pytest.CaptureFixture[str]) -> Non
 def test_fresh_generation_matches_committed_tree(fresh_tree: Path) -> None:
     """Comparing file by file names nothing, so the check above is not vacuous."""
     assert differences(fresh_tree, OUTPUT) == []
-    assert (fresh_tree / PACKAGE / "client.py").is_file()
+    assert (fresh_tree / PACKAGE / "operations.py").is_file()
 
 
 def test_two_generations_are_byte_identical(fresh_tree: Path, tmp_path: Path) -> None:
@@ -35,8 +35,8 @@ def test_modified_copy_is_reported_with_every_file_named(tmp_path: Path) -> None
     copy = tmp_path / "generated_client"
     shutil.copytree(OUTPUT, copy, ignore=shutil.ignore_patterns("__pycache__"))
     package = copy / PACKAGE
-    (package / "client.py").write_text((package / "client.py").read_text() + "\n# hand edit\n")
-    (package / "errors.py").unlink()
+    (package / "operations.py").write_text((package / "operations.py").read_text() + "\n# hand edit\n")
+    (package / "types.py").unlink()
     (package / "models" / "leftover.py").write_text("")
 
     result = subprocess.run(
@@ -48,8 +48,8 @@ def test_modified_copy_is_reported_with_every_file_named(tmp_path: Path) -> None
     )
 
     assert result.returncode == 1
-    assert f"stale:   {PACKAGE}/client.py" in result.stderr
-    assert f"missing: {PACKAGE}/errors.py" in result.stderr
+    assert f"stale:   {PACKAGE}/operations.py" in result.stderr
+    assert f"missing: {PACKAGE}/types.py" in result.stderr
     assert f"extra:   {PACKAGE}/models/leftover.py" in result.stderr
 
 

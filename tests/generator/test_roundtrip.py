@@ -22,9 +22,9 @@ import httpx
 import pytest
 import useparagon_api.api
 import yaml
-from useparagon_api import AuthenticatedClient
 from useparagon_api.models import ErrorResponse
-from useparagon_api.types import Unset
+from useparagon_api.operations import OPERATIONS as GENERATED_OPERATIONS
+from useparagon_api.types import UNSET, Unset
 
 SPEC_PATH = Path(__file__).parents[2] / "openapi" / "paragon.yaml"
 SPEC: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text())
@@ -77,7 +77,7 @@ def _first_example(media: dict[str, Any]) -> Any:
 
 
 def _body_argument(module: ModuleType, example: Any) -> Any:
-    hints = typing.get_type_hints(module._get_kwargs)
+    hints = typing.get_type_hints(module.build_request)
     for candidate in typing.get_args(hints["body"]) or (hints["body"],):
         if candidate is Unset or candidate is Any:
             continue
@@ -96,13 +96,55 @@ def _case_ids() -> list[str]:
 
 
 def test_every_operation_has_a_generated_module() -> None:
-    """One module per operationId, named in snake case, with the four call styles."""
+    """One module per operationId, named in snake case, with the public contract: OPERATION (the spec's method and
+    path), build_request and parse_response; the operations table lists the same operations."""
     missing = [op["operationId"] for _, _, op, _ in OPERATIONS if _snake(op["operationId"]) not in MODULES]
     assert missing == []
-    for _, _, operation, _ in OPERATIONS:
+    for path, method, operation, _ in OPERATIONS:
         module = MODULES[_snake(operation["operationId"])]
-        for name in ("sync", "sync_detailed", "asyncio", "asyncio_detailed"):
-            assert callable(getattr(module, name))
+        assert module.__all__ == ("OPERATION", "build_request", "parse_response")
+        assert (module.OPERATION.id, module.OPERATION.method, module.OPERATION.path) == (
+            operation["operationId"],
+            method.upper(),
+            path,
+        )
+        assert importlib.import_module(module.OPERATION.module) is module
+    assert sorted((op.id, op.method, op.path) for op in GENERATED_OPERATIONS) == sorted(
+        (op["operationId"], method.upper(), path) for path, method, op, _ in OPERATIONS
+    )
+
+
+def test_operations_name_their_service_and_catch_all() -> None:
+    """The service comes from the servers the spec lists for the path; only the Proxy API has a catch-all."""
+    services = {op.id: op.service for op in GENERATED_OPERATIONS}
+    assert services["getUser"] == "api"
+    assert services["proxyPatch"] == "proxy"
+    assert services["listActions"] == "actionkit"
+    assert services["sendAppEventV2"] == "hermes"
+    assert {op.id for op in GENERATED_OPERATIONS if op.catch_all == "path"} == {
+        "proxyGet",
+        "proxyPost",
+        "proxyPut",
+        "proxyPatch",
+        "proxyDelete",
+    }
+    assert all(op.catch_all is None for op in GENERATED_OPERATIONS if op.tag != "Proxy")
+
+
+def _send(module: ModuleType, arguments: dict[str, Any], handler: Any) -> tuple[httpx.Response, Any]:
+    """Send what ``build_request`` describes with a plain httpx client; parse the answer with ``parse_response``."""
+    built = module.build_request(**arguments)
+    transport = httpx.MockTransport(handler)
+    headers = {"Authorization": "Bearer token"}
+    with httpx.Client(base_url="https://api.useparagon.com", transport=transport, headers=headers) as client:
+        response = client.request(
+            built.method,
+            built.url,
+            params=built.params,
+            headers=built.headers,
+            json=None if built.json is UNSET else built.json,
+        )
+    return response, module.parse_response(response)
 
 
 @pytest.mark.parametrize(("path", "method", "operation", "parameters"), OPERATIONS, ids=_case_ids())
@@ -146,11 +188,7 @@ def test_operation_round_trips_every_documented_response(
                 return httpx.Response(int(status))
             return httpx.Response(int(status), json=body)
 
-        client = AuthenticatedClient(
-            base_url="https://api.useparagon.com", token="token", httpx_args={"transport": httpx.MockTransport(handler)}
-        )
-        with client:
-            result = module.sync_detailed(client=client, **arguments)
+        answer, parsed = _send(module, arguments, handler)
 
         (request,) = sent
         assert request.method == method.upper()
@@ -163,14 +201,14 @@ def test_operation_round_trips_every_documented_response(
             assert request.content == b""
         else:
             assert json.loads(request.content) == request_example
-        assert result.status_code == int(status)
+        assert answer.status_code == int(status)
         if body is None:
-            assert result.parsed is None, f"{status}: a response without a body parses to None"
+            assert parsed is None, f"{status}: a response without a body parses to None"
         elif int(status) >= 400:
-            assert isinstance(result.parsed, ErrorResponse), f"{status}: {result.parsed!r}"
+            assert isinstance(parsed, ErrorResponse), f"{status}: {parsed!r}"
         else:
-            assert result.parsed is not None, status
-            assert not isinstance(result.parsed, ErrorResponse), status
+            assert parsed is not None, status
+            assert not isinstance(parsed, ErrorResponse), status
 
 
 def test_unknown_enum_values_and_fields_survive_parsing() -> None:

@@ -594,7 +594,7 @@ def test_a_truncated_install_answer_still_installs(api: Api) -> None:
 def test_every_route_has_a_handler() -> None:
     """Each routed operationId is answered by ``_api`` or ``_connect``, and by one of them only."""
     assert not set(API_OPERATIONS) & set(CONNECT_OPERATIONS)
-    assert {op for op, _, _ in ROUTES} == set(API_OPERATIONS) | set(CONNECT_OPERATIONS)
+    assert {op.id for op in ROUTES} == set(API_OPERATIONS) | set(CONNECT_OPERATIONS)
 
 
 def test_clear_logs_forgets_installs_but_not_credentials(fake: FakeParagon) -> None:

@@ -3,51 +3,29 @@
 Nothing here does I/O, so the sync and async sessions share all of it. Calls that need more than one request
 (uninstalling looks the integration up first) are generators ("flows") that yield each ``Call`` and receive
 its result.
+
+Only the generated contract is used: ``useparagon_api.operations`` and each operation module's ``OPERATION``,
+``build_request`` and ``parse_response``. Operation modules and models are imported on a call's first use, so
+``import useparagon`` does not load them.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Generator, Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias, TypeVar
 
 import attrs
 import httpx
-from useparagon_api.api.action_kit import list_actions, run_action
-from useparagon_api.api.app_events import send_app_event
-from useparagon_api.api.credentials import get_credential, list_credentials
-from useparagon_api.api.integrations import get_integration_metadata, list_integrations, uninstall_integration
-from useparagon_api.api.users import get_user, update_user_metadata
-from useparagon_api.api.workflows import disable_workflow, enable_workflow, trigger_workflow
-from useparagon_api.client import Client
-from useparagon_api.models import (
-    ActionList,
-    AppEventRequest,
-    AppEventRequestPayload,
-    AuthenticatedUser,
-    Credential,
-    Integration,
-    IntegrationMetadata,
-    JsonObject,
-    ProxyResponse,
-    RunActionRequest,
-    UnauthenticatedUser,
-    UpdateUserMetadataRequest,
-    UserMeta,
-    WorkflowTriggerBody,
-)
-from useparagon_api.types import UNSET, Unset
-from useparagon_api.wire import IntegrationUninstallEvent, WorkflowStateChangeEvent
+from useparagon_api.types import UNSET, Request, Unset
 
 from ._errors import IntegrationNotInstalledError, InvalidRequestError
-from ._http import Call, ResponseMismatch, Service
-from ._retry import REPLAYABLE_PROXY_METHODS
-from ._types import RawResponse
+from ._retry import IDEMPOTENT_METHODS, REPLAYABLE_PROXY_METHODS
+from ._types import PROXY_METHODS, RawResponse
 from ._validation import (
-    _show,
-    _type_name,
     encode_json_body,
     proxy_path,
+    show_input,
     validate_header_value,
     validate_headers,
     validate_id,
@@ -55,48 +33,92 @@ from ._validation import (
     validate_query_params,
 )
 
+if TYPE_CHECKING:
+    from useparagon_api.models import (
+        ActionList,
+        AuthenticatedUser,
+        Credential,
+        Integration,
+        IntegrationMetadata,
+        UnauthenticatedUser,
+    )
+    from useparagon_api.operations import Operation
+    from useparagon_api.wire import IntegrationUninstallEvent, WorkflowStateChangeEvent
+
 T = TypeVar("T")
+Service: TypeAlias = Literal["api", "proxy", "actionkit"]
+
+
+class ResponseMismatch(ValueError):
+    """Raised by a parser when a success response does not have the documented shape."""
+
+
+def _default_replayable(call: Call[Any]) -> bool:
+    return call.method in IDEMPOTENT_METHODS
+
+
+@attrs.frozen(slots=True, repr=False)
+class Call(Generic[T]):
+    """One HTTP call to a Paragon service, already validated: nothing here comes unchecked from the caller.
+
+    Its repr names the route only: headers, query and body may carry the caller's provider credentials, and error
+    trackers render the locals of every frame.
+    """
+
+    method: str
+    service: Service
+    path: str
+    # The method and path template, e.g. "GET /projects/{projectId}/sdk/me": messages and logs show it as is.
+    route: str
+    parse: Callable[[httpx.Response], T]
+    params: tuple[tuple[str, str], ...] | None = None
+    headers: Mapping[str, str] | None = None
+    content: bytes | None = None
+    # May run twice without harm, so it is retried even when it may have reached the server.
+    replayable: bool = attrs.field(default=attrs.Factory(_default_replayable, takes_self=True))
+    # Every status is a third party's (a raw proxy response), never Paragon's own refusal.
+    relayed_status: bool = False
+    # The body is handed over unread (``stream()``); ``parse`` is not used.
+    stream: bool = False
+
+    def __repr__(self) -> str:
+        return f"Call({getattr(self, 'route', '?')!r})"
+
+
 Flow = Generator[Call[Any], Any, T]
 
-PROXY_METHODS: frozenset[str] = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
 # Headers the caller may not set on proxied or triggered calls: they steer Paragon itself.
 _CONTROL_HEADERS = frozenset({"content-type"})
-# Generated parsers want a client only to read raise_on_unexpected_status; this one is never used to send.
-_PARSER = Client(base_url="http://parser.invalid")
+_SERVICES: dict[str, Service] = {"api": "api", "proxy": "proxy", "actionkit": "actionkit"}
 
 
-def _from_generated(
-    kwargs: dict[str, Any], *, service: Service, route: str, parse: Callable[[httpx.Response], T]
-) -> Call[T]:
-    headers: dict[str, str] = dict(kwargs.get("headers") or {})
+def call_for(operation: Operation, request: Request, parse: Callable[[httpx.Response], T]) -> Call[T]:
+    """The ``Call`` for a generated ``build_request``'s result: JSON encoded strictly, query values as text."""
+    headers: dict[str, str] = dict(request.headers)
     content = None
-    if "json" in kwargs:
-        content = encode_json_body(kwargs["json"])
+    if request.json is not UNSET:
+        content = encode_json_body(request.json)
         headers["Content-Type"] = "application/json"
     else:
         headers.pop("Content-Type", None)
-    params = kwargs.get("params")
+    params = request.params
     return Call(
-        method=kwargs["method"].upper(),
-        service=service,
-        path=kwargs["url"],
-        route=route,
+        method=request.method,
+        service=_SERVICES[operation.service],
+        path=request.url,
+        route=operation.route,
         parse=parse,
-        params=tuple((key, _query_value(value)) for key, value in params.items()) if params else None,
+        params=tuple(validate_query_params(params, name="query")) if params else None,
         headers=headers or None,
         content=content,
     )
 
 
-def _query_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+def parsed(operation: Callable[[httpx.Response], object], *types: type[Any]) -> Callable[[httpx.Response], Any]:
+    """A generated ``parse_response`` that must return one of ``types`` (anything else is a mismatch)."""
 
-
-def _parsed(operation: Callable[..., object], *types: type[Any]) -> Callable[[httpx.Response], Any]:
     def parse(response: httpx.Response) -> Any:
-        value = operation(client=_PARSER, response=response)
+        value = operation(response)
         if isinstance(value, types):
             return value
         raise ResponseMismatch(f"expected {' or '.join(t.__name__ for t in types)}, got {type(value).__name__}")
@@ -104,9 +126,9 @@ def _parsed(operation: Callable[..., object], *types: type[Any]) -> Callable[[ht
     return parse
 
 
-def _parsed_list(operation: Callable[..., object], item: type[Any]) -> Callable[[httpx.Response], list[Any]]:
+def _parsed_list(operation: Callable[[httpx.Response], object], item: type[Any]) -> Callable[[httpx.Response], Any]:
     def parse(response: httpx.Response) -> list[Any]:
-        value = operation(client=_PARSER, response=response)
+        value = operation(response)
         if isinstance(value, list) and all(isinstance(entry, item) for entry in value):
             return value
         raise ResponseMismatch(f"expected a list of {item.__name__}")
@@ -114,7 +136,7 @@ def _parsed_list(operation: Callable[..., object], item: type[Any]) -> Callable[
     return parse
 
 
-def _no_result(_response: httpx.Response) -> None:
+def no_result(_response: httpx.Response) -> None:
     # Paragon does not document these bodies (200 with an acknowledgement, 201 or 204): success is the status.
     return None
 
@@ -142,13 +164,8 @@ def _targeting(credential_id: str | None, configuration_id: str | None) -> dict[
     }
 
 
-def _shown(value: object) -> str:
-    # Caller input echoed in a message stays bounded and escaped, so a 10 kB or CR/LF-laden value cannot bloat or
-    # split a log line; anything but a str is named by its type (repr() of a huge int even raises ValueError).
-    return _show(value) if isinstance(value, str) else _type_name(value)
-
-
-def _mapping(value: object, *, name: str) -> Mapping[str, Any]:
+def mapping(value: object, *, name: str) -> Mapping[str, Any]:
+    """``value`` as a dict with str keys, or InvalidRequestError naming ``name``."""
     if not isinstance(value, Mapping) or not all(isinstance(key, str) for key in value):
         raise InvalidRequestError(f"{name} must be a dict with str keys, got {type(value).__name__}")
     return value
@@ -156,24 +173,30 @@ def _mapping(value: object, *, name: str) -> Mapping[str, Any]:
 
 # -- Users ---------------------------------------------------------------------------------------------------------
 
-GET_USER_ROUTE = "GET /projects/{projectId}/sdk/me"
-
 
 @functools.lru_cache(maxsize=64)  # a Call is immutable, and these depend on the project alone
 def get_user_call(project_id: str) -> Call[AuthenticatedUser | UnauthenticatedUser]:
-    return _from_generated(
-        get_user._get_kwargs(project_id),
-        service="api",
-        route=GET_USER_ROUTE,
-        parse=_parsed(get_user._parse_response, AuthenticatedUser, UnauthenticatedUser),
-    )
+    from useparagon_api.api.users import get_user
+    from useparagon_api.models import AuthenticatedUser, UnauthenticatedUser
+
+    parse = parsed(get_user.parse_response, AuthenticatedUser, UnauthenticatedUser)
+    return call_for(get_user.OPERATION, get_user.build_request(project_id), parse)
+
+
+def _authenticated_user_call(project_id: str) -> Call[AuthenticatedUser]:
+    from useparagon_api.api.users import get_user
+    from useparagon_api.models import AuthenticatedUser
+
+    # Only an authenticated user will do; the parser's mismatch becomes an APIResponseValidationError.
+    parse = parsed(get_user.parse_response, AuthenticatedUser)
+    return call_for(get_user.OPERATION, get_user.build_request(project_id), parse)
 
 
 def normalize_user_meta(meta: object) -> dict[str, Any]:
     """Paragon's ``Name`` and ``Email`` keys are case-sensitive; like the JS SDK, accept any case and trim keys."""
     canonical = {"name": "Name", "email": "Email"}
     normalized: dict[str, Any] = {}
-    for key, value in _mapping(meta, name="metadata").items():
+    for key, value in mapping(meta, name="metadata").items():
         stripped = key.strip()
         if not stripped:
             raise InvalidRequestError("metadata keys must be non-empty strings")
@@ -182,78 +205,67 @@ def normalize_user_meta(meta: object) -> dict[str, Any]:
 
 
 def set_user_metadata_flow(project_id: str, meta: object) -> Flow[AuthenticatedUser]:
+    from useparagon_api.api.users import update_user_metadata
+    from useparagon_api.models import AuthenticatedUser, UpdateUserMetadataRequest, UserMeta
+
     normalized = normalize_user_meta(meta)
-    kwargs = update_user_metadata._get_kwargs(
+    request = update_user_metadata.build_request(
         project_id, body=UpdateUserMetadataRequest(meta=UserMeta.from_dict(normalized))
     )
     # The generated to_dict() moves the declared keys (Name, Email) after the others; send the caller's order.
-    kwargs["json"] = {"meta": normalized}
-    updated: AuthenticatedUser | None = yield _from_generated(
-        kwargs,
-        service="api",
-        route="PATCH /projects/{projectId}/sdk/me",
-        parse=_user_or_none,
-    )
+    request = request._replace(json={"meta": normalized})
+
+    def user_or_none(response: httpx.Response) -> AuthenticatedUser | None:
+        try:
+            value = update_user_metadata.parse_response(response)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
+        return value if isinstance(value, AuthenticatedUser) else None
+
+    updated: AuthenticatedUser | None = yield call_for(update_user_metadata.OPERATION, request, user_or_none)
     if updated is None:
         # Paragon does not document this response; the JS SDK re-reads the user too.
-        # Only an authenticated user will do; the parser's mismatch becomes an APIResponseValidationError.
-        user: AuthenticatedUser = yield attrs.evolve(
-            get_user_call(project_id), parse=_parsed(get_user._parse_response, AuthenticatedUser)
-        )
+        user: AuthenticatedUser = yield _authenticated_user_call(project_id)
         return user
     return updated
 
 
-def _user_or_none(response: httpx.Response) -> AuthenticatedUser | None:
-    try:
-        value = update_user_metadata._parse_response(client=_PARSER, response=response)
-    except (ValueError, KeyError, TypeError, AttributeError):
-        return None
-    return value if isinstance(value, AuthenticatedUser) else None
-
-
 # -- Integrations and credentials ------------------------------------------------------------------------------------
-
-LIST_INTEGRATIONS_ROUTE = "GET /projects/{projectId}/sdk/integrations"
 
 
 @functools.lru_cache(maxsize=64)  # a Call is immutable, and these depend on the project alone
 def get_integration_metadata_call(project_id: str) -> Call[list[IntegrationMetadata]]:
-    return _from_generated(
-        get_integration_metadata._get_kwargs(project_id),
-        service="api",
-        route="GET /projects/{projectId}/sdk/metadata",
-        parse=_parsed_list(get_integration_metadata._parse_response, IntegrationMetadata),
-    )
+    from useparagon_api.api.integrations import get_integration_metadata
+    from useparagon_api.models import IntegrationMetadata
+
+    parse = _parsed_list(get_integration_metadata.parse_response, IntegrationMetadata)
+    return call_for(get_integration_metadata.OPERATION, get_integration_metadata.build_request(project_id), parse)
 
 
 @functools.lru_cache(maxsize=64)  # a Call is immutable, and these depend on the project alone
 def get_integrations_call(project_id: str) -> Call[list[Integration]]:
-    return _from_generated(
-        list_integrations._get_kwargs(project_id),
-        service="api",
-        route=LIST_INTEGRATIONS_ROUTE,
-        parse=_parsed_list(list_integrations._parse_response, Integration),
-    )
+    from useparagon_api.api.integrations import list_integrations
+    from useparagon_api.models import Integration
+
+    parse = _parsed_list(list_integrations.parse_response, Integration)
+    return call_for(list_integrations.OPERATION, list_integrations.build_request(project_id), parse)
 
 
 @functools.lru_cache(maxsize=64)  # a Call is immutable, and these depend on the project alone
 def get_credentials_call(project_id: str) -> Call[list[Credential]]:
-    return _from_generated(
-        list_credentials._get_kwargs(project_id),
-        service="api",
-        route="GET /projects/{projectId}/sdk/credentials",
-        parse=_parsed_list(list_credentials._parse_response, Credential),
-    )
+    from useparagon_api.api.credentials import list_credentials
+    from useparagon_api.models import Credential
+
+    parse = _parsed_list(list_credentials.parse_response, Credential)
+    return call_for(list_credentials.OPERATION, list_credentials.build_request(project_id), parse)
 
 
 def get_credential_call(project_id: str, credential_id: object) -> Call[Credential]:
-    return _from_generated(
-        get_credential._get_kwargs(project_id, validate_id(credential_id, name="credential_id")),
-        service="api",
-        route="GET /projects/{projectId}/sdk/credentials/{credentialId}",
-        parse=_parsed(get_credential._parse_response, Credential),
-    )
+    from useparagon_api.api.credentials import get_credential
+    from useparagon_api.models import Credential
+
+    request = get_credential.build_request(project_id, validate_id(credential_id, name="credential_id"))
+    return call_for(get_credential.OPERATION, request, parsed(get_credential.parse_response, Credential))
 
 
 def find_integration(integrations: list[Integration], integration_type: str) -> Integration:
@@ -271,6 +283,8 @@ def find_integration(integrations: list[Integration], integration_type: str) -> 
 def uninstall_integration_flow(
     project_id: str, integration: object, credential_id: str | None
 ) -> Flow[IntegrationUninstallEvent]:
+    from useparagon_api.api.integrations import uninstall_integration
+
     integration_type = validate_integration_type(integration)
     targeting = _targeting(credential_id, None)
     integrations: list[Integration] = yield get_integrations_call(project_id)
@@ -281,14 +295,10 @@ def uninstall_integration_flow(
             integration=integration_type,
         )
     integration_id = validate_id(match.id, name="integration id from Paragon")
-    yield _from_generated(
-        uninstall_integration._get_kwargs(
-            project_id, integration_id, x_paragon_credential=targeting["x_paragon_credential"]
-        ),
-        service="api",
-        route="DELETE /projects/{projectId}/sdk/integrations/{integrationId}",
-        parse=_no_result,
+    request = uninstall_integration.build_request(
+        project_id, integration_id, x_paragon_credential=targeting["x_paragon_credential"]
     )
+    yield call_for(uninstall_integration.OPERATION, request, no_result)
     return {"type": "onIntegrationUninstall", "integrationId": integration_id, "integrationType": integration_type}
 
 
@@ -305,6 +315,8 @@ def set_workflow_state_flow(
     with_event: bool,
 ) -> Flow[WorkflowStateChangeEvent | None]:
     """Enable or disable a workflow; when someone listens for onWorkflowChange, find its integration first."""
+    from useparagon_api.api.workflows import disable_workflow, enable_workflow
+
     workflow = validate_id(workflow_id, name="workflow_id")
     targeting = _targeting(credential_id, configuration_id)
     integration_id = ""
@@ -314,12 +326,7 @@ def set_workflow_state_flow(
             (entry.id for entry in integrations for flow in entry.workflows if flow.id == workflow), ""
         )
     operation = enable_workflow if enabled else disable_workflow
-    yield _from_generated(
-        operation._get_kwargs(project_id, workflow, **targeting),
-        service="api",
-        route=f"{'POST' if enabled else 'DELETE'} /projects/{{projectId}}/sdk/workflows/{{workflowId}}",
-        parse=_no_result,
-    )
+    yield call_for(operation.OPERATION, operation.build_request(project_id, workflow, **targeting), no_result)
     if not with_event:
         return None
     return {
@@ -333,15 +340,14 @@ def set_workflow_state_flow(
 def event_call(
     project_id: str, name: object, payload: object, credential_id: str | None, configuration_id: str | None
 ) -> Call[None]:
+    from useparagon_api.api.app_events import send_app_event
+    from useparagon_api.models import AppEventRequest, AppEventRequestPayload
+
     if not isinstance(name, str) or not name.strip():
-        raise InvalidRequestError(f"event name must be a non-empty str, got {_shown(name)}")
-    body = AppEventRequest(name=name, payload=AppEventRequestPayload.from_dict(_mapping(payload, name="payload")))
-    return _from_generated(
-        send_app_event._get_kwargs(project_id, body=body, **_targeting(credential_id, configuration_id)),
-        service="api",
-        route="POST /projects/{projectId}/sdk/events/trigger",
-        parse=_no_result,
-    )
+        raise InvalidRequestError(f"event name must be a non-empty str, got {show_input(name)}")
+    body = AppEventRequest(name=name, payload=AppEventRequestPayload.from_dict(mapping(payload, name="payload")))
+    request = send_app_event.build_request(project_id, body=body, **_targeting(credential_id, configuration_id))
+    return call_for(send_app_event.OPERATION, request, no_result)
 
 
 def workflow_call(
@@ -354,16 +360,15 @@ def workflow_call(
     credential_id: str | None,
     configuration_id: str | None,
 ) -> Call[Any]:
+    from useparagon_api.api.workflows import trigger_workflow
+    from useparagon_api.models import WorkflowTriggerBody
+
     workflow = validate_id(workflow_id, name="workflow_id")
-    trigger_body = WorkflowTriggerBody.from_dict(_mapping({} if body is None else body, name="body"))
-    call = _from_generated(
-        trigger_workflow._get_kwargs(
-            project_id, workflow, body=trigger_body, **_targeting(credential_id, configuration_id)
-        ),
-        service="api",
-        route="POST /projects/{projectId}/sdk/triggers/{workflowId}",
-        parse=_workflow_response,
+    trigger_body = WorkflowTriggerBody.from_dict(mapping({} if body is None else body, name="body"))
+    request = trigger_workflow.build_request(
+        project_id, workflow, body=trigger_body, **_targeting(credential_id, configuration_id)
     )
+    call = call_for(trigger_workflow.OPERATION, request, _workflow_response)
     extra_headers = validate_headers(headers, reserved=_CONTROL_HEADERS)
     params = tuple(validate_query_params(query, name="query"))
     if not extra_headers and not params:
@@ -374,7 +379,14 @@ def workflow_call(
 
 # -- Proxy API -------------------------------------------------------------------------------------------------------
 
-PROXY_ROUTE = "{method} /projects/{{projectId}}/sdk/proxy/{{integrationType}}/{{path}}"
+
+def _proxy_operations() -> dict[str, Operation]:
+    from useparagon_api.operations import OPERATIONS
+
+    return {operation.method: operation for operation in OPERATIONS if operation.catch_all is not None}
+
+
+_PROXY_OPERATIONS = _proxy_operations()
 
 
 def proxy_call(
@@ -390,14 +402,16 @@ def proxy_call(
     raw: bool,
     stream: bool = False,
 ) -> Call[Any]:
-    """The Proxy API's path is a catch-all OpenAPI cannot express, so this builds the URL itself (safely).
+    """The Proxy API's path is a catch-all the generated builder would encode as one segment: the path template is
+    the spec's, and the caller's path is checked and encoded here, segment by segment.
 
     A stream is a raw call whose body is handed over unread.
     """
     raw = raw or stream
     verb = method.upper() if isinstance(method, str) else ""
     if verb not in PROXY_METHODS:
-        raise InvalidRequestError(f"method must be one of {', '.join(sorted(PROXY_METHODS))}, got {_shown(method)}")
+        raise InvalidRequestError(f"method must be one of {', '.join(sorted(PROXY_METHODS))}, got {show_input(method)}")
+    operation = _PROXY_OPERATIONS[verb]
     suffix = proxy_path(path)
     integration_type = validate_integration_type(integration)
     request_headers = validate_headers(headers, reserved=frozenset())
@@ -415,11 +429,15 @@ def proxy_call(
         else:
             content = encode_json_body(body)
             request_headers["Content-Type"] = "application/json"
+    # project_id was checked when the client was made; integration_type admits no "/", "{" or "%".
+    url = operation.path.format_map(
+        {"projectId": project_id, "integrationType": integration_type, operation.catch_all or "path": suffix}
+    )
     return Call(
         method=verb,
-        service="proxy",
-        path=f"/projects/{project_id}/sdk/proxy/{integration_type}/{suffix}",
-        route=PROXY_ROUTE.format(method=verb),
+        service=_SERVICES[operation.service],
+        path=url,
+        route=operation.route,
         parse=_raw_response if raw else _proxy_output,
         params=tuple(validate_query_params(params)) or None,
         headers=request_headers or None,
@@ -431,6 +449,8 @@ def proxy_call(
 
 
 def _proxy_output(response: httpx.Response) -> Any:
+    from useparagon_api.models import ProxyResponse
+
     if not response.content:
         return None
     return ProxyResponse.from_dict(response.json()).output
@@ -446,34 +466,32 @@ def _raw_response(response: httpx.Response) -> RawResponse:
 def list_actions_call(
     project_id: str, *, integrations: list[str] | None, categories: list[str] | None, limit_to_available: bool
 ) -> Call[ActionList]:
+    from useparagon_api.api.action_kit import list_actions
+    from useparagon_api.models import ActionList
+
     def csv(values: list[str] | None, validate: Callable[[object], str]) -> str | Unset:
         return UNSET if values is None else ",".join(validate(value) for value in values)
 
-    return _from_generated(
-        list_actions._get_kwargs(
-            project_id,
-            integrations=csv(integrations, validate_integration_type),
-            categories=csv(categories, functools.partial(validate_id, name="category")),
-            limit_to_available=limit_to_available,
-        ),
-        service="actionkit",
-        route="GET /projects/{projectId}/actions",
-        parse=_parsed(list_actions._parse_response, ActionList),
+    request = list_actions.build_request(
+        project_id,
+        integrations=csv(integrations, validate_integration_type),
+        categories=csv(categories, functools.partial(validate_id, name="category")),
+        limit_to_available=limit_to_available,
     )
+    return call_for(list_actions.OPERATION, request, parsed(list_actions.parse_response, ActionList))
 
 
 def run_action_call(project_id: str, action: object, parameters: object, credential_id: str | None) -> Call[Any]:
+    from useparagon_api.api.action_kit import run_action
+    from useparagon_api.models import JsonObject, RunActionRequest
+
     if not isinstance(action, str) or not action.strip():
-        raise InvalidRequestError(f"action must be a non-empty str, got {_shown(action)}")
+        raise InvalidRequestError(f"action must be a non-empty str, got {show_input(action)}")
     body = RunActionRequest(
         action=action,
-        parameters=JsonObject.from_dict(_mapping({} if parameters is None else parameters, name="parameters")),
+        parameters=JsonObject.from_dict(mapping({} if parameters is None else parameters, name="parameters")),
     )
-    return _from_generated(
-        run_action._get_kwargs(
-            project_id, body=body, x_paragon_credential=_targeting(credential_id, None)["x_paragon_credential"]
-        ),
-        service="actionkit",
-        route="POST /projects/{projectId}/actions",
-        parse=_json_or_none,
+    request = run_action.build_request(
+        project_id, body=body, x_paragon_credential=_targeting(credential_id, None)["x_paragon_credential"]
     )
+    return call_for(run_action.OPERATION, request, _json_or_none)

@@ -2,6 +2,8 @@
 
 Results are JSON on stdout (``--table`` renders lists as aligned columns); an expected failure is one line on
 stderr, ``paragon: error: …``, with exit status 2 for usage and configuration problems and 1 for failed calls.
+
+The client is imported once the command line has parsed, so ``paragon --help`` and usage errors never load it.
 """
 
 from __future__ import annotations
@@ -13,14 +15,14 @@ import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from ._client import Paragon
 from ._constants import ENV_PROJECT_ID, ENV_SIGNING_KEY, ENV_SIGNING_KEY_PATH
-from ._errors import ConfigurationError, InvalidRequestError, ParagonError
-from ._session import UserSession
-from ._types import RawResponse
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from ._client import Paragon
+    from ._session import UserSession
 
 PROG = "paragon"
 
@@ -59,6 +61,8 @@ class UsageError(Exception):
 
 def _plain(value: Any) -> Any:
     """``value`` as JSON-able data: attrs models through their ``to_dict()``, raw responses as status/headers/body."""
+    from ._types import RawResponse
+
     if isinstance(value, RawResponse):
         try:
             body: Any = value.json()
@@ -301,6 +305,8 @@ def _pairs(items: Sequence[str], separator: str, option: str) -> list[tuple[str,
 
 
 def _client(args: argparse.Namespace) -> Paragon:
+    from ._client import Paragon
+
     environ = os.environ
 
     def setting(flag: str | None, env: str) -> str | None:
@@ -497,6 +503,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:
         # --help and --version exit 0; usage errors have already printed their message.
         return exit_.code if isinstance(exit_.code, int) else (EXIT_OK if exit_.code is None else EXIT_USAGE)
+    from ._errors import ConfigurationError, InvalidRequestError, ParagonError
+
     try:
         if args.command == "fake-server":
             return _run_fake_server(args, out, err)

@@ -7,37 +7,25 @@ Followed from ``@useparagon/connect`` 2.4.0 (``dist/src/ConnectSDK.js``: ``_oaut
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import httpx
-from useparagon_api.api.connect import (
-    build_oauth_url,
-    create_credential,
-    delete_oauth_session,
-    get_oauth_session,
-)
-from useparagon_api.models import (
-    CompleteInstallRequest,
-    Credential,
-    CredentialStatus,
-    InstallCredentialRequest,
-    Integration,
-    JsonObject,
-    OAuthSession,
-    OAuthUrl,
-)
-from useparagon_api.types import UNSET
-from useparagon_api.wire import IntegrationInstallEvent
+from useparagon_api.types import UNSET, Request
 
-from ._calls import Flow, _from_generated, _mapping, _no_result, _parsed, find_integration, get_integrations_call
+from ._calls import Call, Flow, call_for, find_integration, get_integrations_call, mapping, no_result, parsed
 from ._errors import IntegrationAlreadyInstalledError, OAuthRequiredError
 from ._errors import InvalidRequestError as _Invalid
-from ._http import Call
 from ._validation import encode_json_body, validate_id, validate_integration_type
+
+if TYPE_CHECKING:
+    from useparagon_api.models import Credential, Integration, OAuthSession
+    from useparagon_api.wire import IntegrationInstallEvent
 
 __all__ = ["ConnectLink"]
 
@@ -48,7 +36,6 @@ OAUTH_REDIRECT_SCHEMES = frozenset({"oauth", "oauth_app"})
 DEFAULT_CONNECT_TIMEOUT = 180.0
 DEFAULT_POLL_INTERVAL = 1.0
 MAX_AUTHORIZATION_CODE_LENGTH = 4096
-CREATE_CREDENTIAL_ROUTE = "POST /projects/{projectId}/sdk/credentials"
 
 
 @attrs.frozen(repr=False)
@@ -76,9 +63,9 @@ def _scheme(integration: Integration) -> str | None:
 
 
 def _json_object(value: object, *, name: str) -> dict[str, Any]:
-    mapping = dict(_mapping({} if value is None else value, name=name))
-    encode_json_body(mapping, name=name)  # the same JSON checks as any body, before any I/O
-    return mapping
+    checked = dict(mapping({} if value is None else value, name=name))
+    encode_json_body(checked, name=name)  # the same JSON checks as any body, before any I/O
+    return checked
 
 
 def _install_event(integration: Integration, credential: Credential) -> IntegrationInstallEvent:
@@ -91,17 +78,24 @@ def _install_event(integration: Integration, credential: Credential) -> Integrat
 
 
 def _valid(credential: Credential) -> bool:
+    from useparagon_api.models import CredentialStatus
+
     return credential.status in (CredentialStatus.VALID, "VALID")
 
 
-def _credential_call(kwargs: dict[str, Any], route: str) -> Call[Credential]:
-    parse = _parsed(create_credential._parse_response, Credential)
-    return _from_generated(kwargs, service="api", route=route, parse=parse)
+def _credential_call(request: Request) -> Call[Credential]:
+    from useparagon_api.api.connect import create_credential
+    from useparagon_api.models import Credential
+
+    return call_for(create_credential.OPERATION, request, parsed(create_credential.parse_response, Credential))
 
 
 def install_integration_flow(
     project_id: str, integration: object, credentials: object, install_options: object, allow_multiple: bool
 ) -> Flow[tuple[Credential, IntegrationInstallEvent | None]]:
+    from useparagon_api.api.connect import create_credential
+    from useparagon_api.models import InstallCredentialRequest, JsonObject
+
     integration_type = validate_integration_type(integration)
     payload = _json_object(credentials, name="credentials")
     options = _json_object(install_options, name="install_options")
@@ -127,9 +121,7 @@ def install_integration_flow(
         config=JsonObject.from_dict({}),
         install_options=JsonObject.from_dict(options),
     )
-    credential: Credential = yield _credential_call(
-        create_credential._get_kwargs(project_id, body=body), CREATE_CREDENTIAL_ROUTE
-    )
+    credential: Credential = yield _credential_call(create_credential.build_request(project_id, body=body))
     return credential, _install_event(match, credential) if _valid(credential) else None
 
 
@@ -150,6 +142,9 @@ def _redirect_url(value: object) -> str | None:
 def complete_install_flow(
     project_id: str, integration: object, authorization_code: object, redirect_url: object, integration_options: object
 ) -> Flow[tuple[Credential, IntegrationInstallEvent | None]]:
+    from useparagon_api.api.connect import create_credential
+    from useparagon_api.models import CompleteInstallRequest, JsonObject
+
     integration_type = validate_integration_type(integration)
     if (
         not isinstance(authorization_code, str)
@@ -171,15 +166,16 @@ def complete_install_flow(
         redirect_url=UNSET if redirect is None else redirect,
         integration_options=JsonObject.from_dict(options),
     )
-    credential: Credential = yield _credential_call(
-        create_credential._get_kwargs(project_id, body=body), CREATE_CREDENTIAL_ROUTE
-    )
+    credential: Credential = yield _credential_call(create_credential.build_request(project_id, body=body))
     return credential, _install_event(match, credential) if _valid(credential) else None
 
 
 def start_connect_flow(
     project_id: str, integration: object, redirect_url: object, install_options: object
 ) -> Flow[ConnectLink]:
+    from useparagon_api.api.connect import build_oauth_url
+    from useparagon_api.models import OAuthUrl
+
     integration_type = validate_integration_type(integration)
     redirect = _redirect_url(redirect_url)
     options = _json_object(install_options, name="install_options")
@@ -193,7 +189,7 @@ def start_connect_flow(
             integration=integration_type,
         )
     session_key = str(uuid.uuid4())
-    kwargs = build_oauth_url._get_kwargs(
+    request = build_oauth_url.build_request(
         project_id,
         action=integration_type,
         integration_id=validate_id(match.id, name="integration id from Paragon"),
@@ -206,11 +202,8 @@ def start_connect_flow(
         # httpx's own logger (and every proxy's access log) prints, so it stays out of the query.
         is_preview_mode=False,
     )
-    found: OAuthUrl = yield _from_generated(
-        kwargs,
-        service="api",
-        route="GET /v2/projects/{projectId}/sdk/actions/build-oauth",
-        parse=_parsed(build_oauth_url._parse_response, OAuthUrl),
+    found: OAuthUrl = yield call_for(
+        build_oauth_url.OPERATION, request, parsed(build_oauth_url.parse_response, OAuthUrl)
     )
     return ConnectLink(
         url=_redirect_url(found.redirect_url) or "",
@@ -220,25 +213,19 @@ def start_connect_flow(
     )
 
 
-SESSION_ROUTE = "/projects/{projectId}/sdk/actions/session-id/{sessionKey}"
-
-
 def oauth_session_call(project_id: str, link: ConnectLink) -> Call[OAuthSession]:
-    return _from_generated(
-        get_oauth_session._get_kwargs(project_id, validate_id(link.session_key, name="session key")),
-        service="api",
-        route=f"GET {SESSION_ROUTE}",
-        parse=_parsed(get_oauth_session._parse_response, OAuthSession),
-    )
+    from useparagon_api.api.connect import get_oauth_session
+    from useparagon_api.models import OAuthSession
+
+    request = get_oauth_session.build_request(project_id, validate_id(link.session_key, name="session key"))
+    return call_for(get_oauth_session.OPERATION, request, parsed(get_oauth_session.parse_response, OAuthSession))
 
 
 def forget_oauth_session_call(project_id: str, link: ConnectLink) -> Call[None]:
-    return _from_generated(
-        delete_oauth_session._get_kwargs(project_id, validate_id(link.session_key, name="session key")),
-        service="api",
-        route=f"DELETE {SESSION_ROUTE}",
-        parse=_no_result,
-    )
+    from useparagon_api.api.connect import delete_oauth_session
+
+    request = delete_oauth_session.build_request(project_id, validate_id(link.session_key, name="session key"))
+    return call_for(delete_oauth_session.OPERATION, request, no_result)
 
 
 def connected_credential_id(session: OAuthSession) -> str | None:
@@ -272,3 +259,24 @@ def not_completed_message(link: ConnectLink, timeout: float) -> str:
         " (the link stays usable until Paragon expires it: call wait_for_connection(link) again, or start_connect()"
         " for a new one)"
     )
+
+
+def pause(cancel: threading.Event | None, seconds: float) -> bool:
+    """Sleep ``seconds`` between polls; True when ``cancel`` was set before or while waiting."""
+    if cancel is None:
+        time.sleep(seconds)
+        return False
+    return cancel.wait(seconds)
+
+
+async def apause(cancel: asyncio.Event | None, seconds: float) -> bool:
+    """The asyncio ``pause``: a task cancelled meanwhile raises CancelledError as usual."""
+    if cancel is None:
+        await asyncio.sleep(seconds)
+        return False
+    try:
+        async with asyncio.timeout(seconds):
+            await cancel.wait()
+    except TimeoutError:
+        return False
+    return True

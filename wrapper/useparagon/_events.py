@@ -5,27 +5,30 @@ from __future__ import annotations
 import inspect
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal, TypeAlias, get_args
-
-from useparagon_api.wire import SdkEvent
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, get_args
 
 from ._errors import InvalidRequestError
 from ._logging import logger
+
+if TYPE_CHECKING:
+    from useparagon_api.wire import SdkEvent
 
 EventName: TypeAlias = Literal[
     "onIntegrationInstall", "onIntegrationUninstall", "onWorkflowChange", "onPortalOpen", "onPortalClose"
 ]
 EVENT_NAMES: tuple[str, ...] = get_args(EventName)
 
-Callback: TypeAlias = Callable[[SdkEvent, Any], object]
-AsyncCallback: TypeAlias = Callable[[SdkEvent, Any], object | Awaitable[object]]
+Callback: TypeAlias = Callable[["SdkEvent", Any], object]
+AsyncCallback: TypeAlias = Callable[["SdkEvent", Any], object | Awaitable[object]]
 
 
 class EventHub:
     """Callbacks by event name. ``subscribe`` returns an idempotent unsubscribe function, as the JS SDK does."""
 
-    def __init__(self, *, allow_async: bool) -> None:
-        self._allow_async = allow_async
+    # The sync client cannot await: it refuses coroutine functions up front.
+    allows_async = False
+
+    def __init__(self) -> None:
         self._callbacks: dict[str, list[AsyncCallback]] = {name: [] for name in EVENT_NAMES}
         self._lock = threading.Lock()
 
@@ -34,7 +37,7 @@ class EventHub:
             raise InvalidRequestError(f"unknown event {event_name!r}; subscribe to one of: {', '.join(EVENT_NAMES)}")
         if not callable(callback):
             raise InvalidRequestError(f"callback must be callable, got {type(callback).__name__}")
-        if not self._allow_async and inspect.iscoroutinefunction(callback):
+        if not self.allows_async and inspect.iscoroutinefunction(callback):
             raise InvalidRequestError("the sync Paragon client cannot await an async callback; use AsyncParagon")
         with self._lock:
             self._callbacks[event_name].append(callback)
@@ -56,6 +59,22 @@ class EventHub:
     def snapshot(self, event_name: str) -> list[AsyncCallback]:
         with self._lock:
             return list(self._callbacks[event_name])
+
+
+class AsyncEventHub(EventHub):
+    """The async client's hub: callbacks may be coroutine functions, awaited in order."""
+
+    allows_async = True
+
+
+def deliver(hubs: tuple[EventHub, ...], event: SdkEvent, user: Any) -> None:
+    """Run every sync callback (the sync client's delivery)."""
+    discard(emit(hubs, event, user), event["type"])
+
+
+async def adeliver(hubs: tuple[EventHub, ...], event: SdkEvent, user: Any) -> None:
+    """Run every callback and await the async ones (the async client's delivery)."""
+    await settle(emit(hubs, event, user), event["type"])
 
 
 def emit(hubs: tuple[EventHub, ...], event: SdkEvent, user: Any) -> list[Awaitable[object]]:

@@ -20,13 +20,14 @@ import os
 import re
 import socket
 import time
-from collections.abc import Callable, Mapping
-from typing import Any, Generic, Literal, TypeAlias, TypeVar
+from collections.abc import Mapping
+from typing import Any, Generic, TypeVar
 
 import attrs
 import httpx
 
 from ._body import BodyTooLarge, read_body, read_body_async
+from ._calls import Call
 from ._config import ServiceURLs
 from ._constants import MAX_ERROR_BODY_BYTES
 from ._errors import (
@@ -43,13 +44,12 @@ from ._errors import (
 )
 from ._logging import logger
 from ._pool import ATTEMPT_DEADLINE, AsyncPool, SyncPool
-from ._retry import IDEMPOTENT_METHODS, RetryPolicy
+from ._retry import RetryPolicy
 from ._secret import Secret
 from ._stream import AsyncStreamedResponse, StreamedResponse
 from ._types import safe_attrs_repr
 
 T = TypeVar("T")
-Service: TypeAlias = Literal["api", "proxy", "actionkit"]
 
 _REQUEST_ID_HEADERS = ("x-request-id", "x-paragon-request-id", "request-id", "x-amzn-requestid")
 # Runs of base64url characters and dots: a character class without alternation, so the search is linear in the
@@ -62,49 +62,13 @@ _MAX_VALIDATION_DEPTH = 16
 _MAX_VALIDATION_MESSAGES = 50
 
 
-class ResponseMismatch(ValueError):
-    """Raised by a parser when a success response does not have the documented shape."""
-
-
-def _default_replayable(call: Call[Any]) -> bool:
-    return call.method in IDEMPOTENT_METHODS
-
-
-@attrs.frozen(slots=True, repr=False)
-class Call(Generic[T]):
-    """One HTTP call to a Paragon service, already validated: nothing here comes unchecked from the caller.
-
-    Its repr names the route only: headers, query and body may carry the caller's provider credentials, and error
-    trackers render the locals of every frame.
-    """
-
-    method: str
-    service: Service
-    path: str
-    # The method and path template, e.g. "GET /projects/{projectId}/sdk/me": messages and logs show it as is.
-    route: str
-    parse: Callable[[httpx.Response], T]
-    params: tuple[tuple[str, str], ...] | None = None
-    headers: Mapping[str, str] | None = None
-    content: bytes | None = None
-    # May run twice without harm, so it is retried even when it may have reached the server.
-    replayable: bool = attrs.field(default=attrs.Factory(_default_replayable, takes_self=True))
-    # Every status is a third party's (a raw proxy response), never Paragon's own refusal.
-    relayed_status: bool = False
-    # The body is handed over unread (``stream()``); ``parse`` is not used.
-    stream: bool = False
-
-    def __repr__(self) -> str:
-        return f"Call({getattr(self, 'route', '?')!r})"
-
-
 def _attempt_budget(timeout: httpx.Timeout) -> float | None:
     values = [value for value in (timeout.connect, timeout.read, timeout.write, timeout.pool) if value is not None]
     return max(values) if values else None
 
 
 @attrs.define(repr=False)
-class Transport:
+class SendSettings:
     """What every send needs to know, shared by all user sessions of one client."""
 
     __repr__ = safe_attrs_repr
@@ -154,19 +118,19 @@ class _Attempts(Generic[T]):
         "request",
         "result",
         "retries",
+        "settings",
         "started",
         "token",
-        "transport",
     )
 
-    def __init__(self, transport: Transport, call: Call[T], request: httpx.Request, token: Secret[str]) -> None:
-        self.transport = transport
+    def __init__(self, settings: SendSettings, call: Call[T], request: httpx.Request, token: Secret[str]) -> None:
+        self.settings = settings
         self.call = call
         self.request = request
         self.token = token
         self.retries = 0
         self.started = time.monotonic()
-        self.deadline = self.started + transport.retry.total_deadline
+        self.deadline = self.started + settings.retry.total_deadline
         # Timed with our own clock: httpx sets ``response.elapsed`` only when a response stream closes, and a
         # response built in memory (MockTransport, FakeParagon) has none, so reading it there raises RuntimeError.
         self.attempt_started = self.started
@@ -177,7 +141,7 @@ class _Attempts(Generic[T]):
         """Start an attempt: the monotonic time it must end by. Each phase's own timeout is capped to fit in it."""
         now = time.monotonic()
         self.attempt_started = now
-        budget = self.transport.attempt_budget
+        budget = self.settings.attempt_budget
         # Computed without a round trip through the deadline: (now + 60) - now is not always 60.0.
         left = max(self.deadline - now, 0.0)
         if budget is not None and budget < left:
@@ -186,7 +150,7 @@ class _Attempts(Generic[T]):
         else:
             self.ends = self.deadline
         ends = self.ends
-        timeouts = self.transport.timeout
+        timeouts = self.settings.timeout
         self.request.extensions["timeout"] = {
             "connect": left if timeouts.connect is None else min(timeouts.connect, left),
             "read": left if timeouts.read is None else min(timeouts.read, left),
@@ -198,7 +162,7 @@ class _Attempts(Generic[T]):
     def body_limit(self, response: httpx.Response) -> tuple[int | None, bool]:
         """How much of this response's body to read, and whether to cut it there (an error body) rather than fail."""
         if response.is_success:
-            return self.transport.max_response_bytes, False
+            return self.settings.max_response_bytes, False
         return MAX_ERROR_BODY_BYTES, True
 
     def on_response(self, response: httpx.Response, content: bytes | None) -> float | None:
@@ -233,7 +197,7 @@ class _Attempts(Generic[T]):
             return None
         failure = _status_error(call, response, content or b"", self.token)
         del content
-        delay = self.transport.retry.delay_after_status(
+        delay = self.settings.retry.delay_after_status(
             status,
             response.headers,
             self.retries,
@@ -245,20 +209,20 @@ class _Attempts(Generic[T]):
 
     def on_error(self, error: httpx.HTTPError) -> float:
         call = self.call
-        wrapped = _transport_error(call, self.request, error, self.transport, self.token)
+        wrapped = _transport_error(call, self.request, error, self.settings, self.token)
         _drop_tracebacks(error)
         if not isinstance(error, httpx.TransportError):
             raise wrapped from error
-        delay = self.transport.retry.delay_after_error(error, self.retries, replayable=call.replayable)
+        delay = self.settings.retry.delay_after_error(error, self.retries, replayable=call.replayable)
         return self._next_wait(delay, wrapped, type(error).__name__, cause=error)
 
     def stream_error(self, error: httpx.HTTPError) -> APIError:
         """A failure while a streamed body is being read: never retried (part of it was handed out)."""
         _drop_tracebacks(error)
-        return _transport_error(self.call, self.request, error, self.transport, self.token)
+        return _transport_error(self.call, self.request, error, self.settings, self.token)
 
     def on_too_large(self, response: httpx.Response) -> ResponseTooLargeError:
-        limit = self.transport.max_response_bytes or 0
+        limit = self.settings.max_response_bytes or 0
         call = self.call
         return ResponseTooLargeError(
             f"{call.route} returned {response.status_code} with a body over {limit:,} bytes (max_response_bytes),"
@@ -294,8 +258,8 @@ class _Attempts(Generic[T]):
 
 
 class SyncSender:
-    def __init__(self, transport: Transport, pool: SyncPool) -> None:
-        self.transport = transport
+    def __init__(self, settings: SendSettings, pool: SyncPool) -> None:
+        self.settings = settings
         self.pool = pool
 
     def send(self, call: Call[T], token: Secret[str]) -> T:
@@ -307,7 +271,7 @@ class SyncSender:
 
     def _run(self, call: Call[T], token: Secret[str]) -> _Attempts[T]:
         client = self.pool.get()
-        attempts = _Attempts(self.transport, call, self.transport.build_request(client, call, token), token)
+        attempts = _Attempts(self.settings, call, self.settings.build_request(client, call, token), token)
         while True:
             ends = attempts.begin()
             outer = ATTEMPT_DEADLINE.set(ends)
@@ -339,8 +303,8 @@ class SyncSender:
 
 
 class AsyncSender:
-    def __init__(self, transport: Transport, pool: AsyncPool) -> None:
-        self.transport = transport
+    def __init__(self, settings: SendSettings, pool: AsyncPool) -> None:
+        self.settings = settings
         self.pool = pool
 
     async def send(self, call: Call[T], token: Secret[str]) -> T:
@@ -352,7 +316,7 @@ class AsyncSender:
 
     async def _run(self, call: Call[T], token: Secret[str]) -> _Attempts[T]:
         client = self.pool.get()
-        attempts = _Attempts(self.transport, call, self.transport.build_request(client, call, token), token)
+        attempts = _Attempts(self.settings, call, self.settings.build_request(client, call, token), token)
         while True:
             ends = attempts.begin()
             try:
@@ -525,7 +489,7 @@ def _where(request: httpx.Request) -> str:
 
 
 def _transport_error(
-    call: Call[Any], request: httpx.Request, error: httpx.HTTPError, transport: Transport, token: Secret[str]
+    call: Call[Any], request: httpx.Request, error: httpx.HTTPError, settings: SendSettings, token: Secret[str]
 ) -> APIError:
     # str() of some httpx exceptions is empty (ReadTimeout), and others quote the full URL with its query string;
     # the message names the host and the reason, and never a URL.
@@ -536,7 +500,7 @@ def _transport_error(
     route = call.route
     if isinstance(error, httpx.TimeoutException):
         return APITimeoutError(
-            f"{route} timed out {_timeout_phase(error, host)} ({kind}; {_limits(transport)})",
+            f"{route} timed out {_timeout_phase(error, host)} ({kind}; {_limits(settings)})",
             method=call.method,
             route=route,
         )
@@ -588,10 +552,10 @@ def _timeout_phase(error: httpx.TimeoutException, host: str) -> str:
     return f"waiting for {host} to answer"
 
 
-def _limits(transport: Transport) -> str:
-    budget = transport.attempt_budget
+def _limits(settings: SendSettings) -> str:
+    budget = settings.attempt_budget
     per_attempt = "no timeout per attempt" if budget is None else f"timeout {budget:g} s per attempt"
-    return f"{per_attempt}, {transport.retry.total_deadline:g} s per call"
+    return f"{per_attempt}, {settings.retry.total_deadline:g} s per call"
 
 
 def _drop_tracebacks(error: BaseException) -> None:

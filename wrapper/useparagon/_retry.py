@@ -122,12 +122,12 @@ def parse_retry_after(headers: httpx.Headers, now: float) -> float | None:
     ``retry-after-ms`` (milliseconds) wins over ``Retry-After``, which is either seconds or an HTTP date.
     ``now`` is the Unix time used to turn a date into a wait.
     """
-    milliseconds = headers.get("retry-after-ms")
+    milliseconds = headers.get("retry-after-ms")  # pragma: no mutate: httpx.Headers ignore letter case
     if milliseconds is not None:
         seconds = _finite_float(milliseconds)
         if seconds is not None and seconds > 0:
             return seconds / 1000.0
-    value = headers.get("retry-after")
+    value = headers.get("retry-after")  # pragma: no mutate: httpx.Headers ignore letter case
     if value is None:
         return None
     seconds = _finite_float(value)

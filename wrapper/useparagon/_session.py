@@ -1,72 +1,50 @@
-"""User sessions: every SDK call, made as one Connected User (the ``sub`` of the user token)."""
+"""``UserSession``: every SDK call, made as one Connected User (the ``sub`` of the user token).
+
+This module is generated from another:
+``python -m generator.unasync`` writes ``_session.py`` from ``_async_session.py``, and ``make check-generated``
+fails when they differ. Edit the async module, then run ``make generate``.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
-from useparagon_api.models import (
-    ActionList,
-    AuthenticatedUser,
-    Credential,
-    Integration,
-    IntegrationMetadata,
-    UnauthenticatedUser,
-)
-from useparagon_api.wire import SdkEvent
-
 from . import _calls, _connect
-from ._connect import DEFAULT_CONNECT_TIMEOUT, DEFAULT_POLL_INTERVAL, ConnectLink
+from ._base_session import SessionBase
+from ._connect import DEFAULT_CONNECT_TIMEOUT, DEFAULT_POLL_INTERVAL, ConnectLink, pause
 from ._errors import ConnectNotCompletedError
-from ._events import AsyncCallback, Callback, EventHub, EventName, discard, emit, settle
-from ._http import AsyncSender, Call, SyncSender
-from ._stream import AsyncStreamContext, AsyncStreamedResponse, StreamContext, StreamedResponse
-from ._tokens import TokenSource
+from ._events import Callback, EventHub, EventName, deliver
+from ._http import SyncSender
+from ._stream import StreamContext, StreamedResponse
 from ._types import HTTPMethod, RawResponse
-from ._watch import DEFAULT_WATCH_INTERVAL, AsyncWatcher, Snapshot, Watcher, check_interval, snapshot
+from ._watch import DEFAULT_WATCH_INTERVAL, Snapshot, Watcher, check_interval, snapshot
 
 if TYPE_CHECKING:
-    from ._client import AsyncParagon, Paragon
+    from useparagon_api.models import (
+        ActionList,
+        AuthenticatedUser,
+        Credential,
+        Integration,
+        IntegrationMetadata,
+        UnauthenticatedUser,
+    )
+    from useparagon_api.wire import SdkEvent
+
+    from ._calls import Call
 
 T = TypeVar("T")
 
 
-class _SessionBase:
-    __slots__ = ("_events", "_project_id", "_token")
-
-    def __init__(self, project_id: str, token: TokenSource, *, allow_async: bool) -> None:
-        self._project_id = project_id
-        self._token = token
-        self._events = EventHub(allow_async=allow_async)
-
-    @property
-    def user_id(self) -> str:
-        """The Connected User's id: the ``sub`` of the user token."""
-        return self._token.user_id
-
-    @property
-    def project_id(self) -> str:
-        return self._project_id
-
-    def __repr__(self) -> str:
-        # getattr: a repr must work on an object whose __init__ failed half-way (a traceback renders it).
-        token = getattr(self, "_token", None)
-        user_id = getattr(token, "user_id", None)
-        return f"{type(self).__name__}(user_id={user_id!r}, project_id={getattr(self, '_project_id', None)!r})"
-
-
-class UserSession(_SessionBase):
+class UserSession(SessionBase):
     """Paragon's SDK calls for one user, from ``Paragon.authenticate(...)``. Safe to share between threads."""
 
-    __slots__ = ("_client", "_sender")
+    __slots__ = ()
 
-    def __init__(self, client: Paragon, sender: SyncSender, token: TokenSource) -> None:
-        super().__init__(client.project_id, token, allow_async=False)
-        self._client = client
-        self._sender = sender
+    _events: EventHub
+    _sender: SyncSender
 
     def _send(self, call: Call[T]) -> T:
         return self._sender.send(call, self._token.get())
@@ -82,12 +60,13 @@ class UserSession(_SessionBase):
             flow.close()
 
     def _emit(self, event: SdkEvent) -> None:
-        discard(emit((self._events, self._client._events), event, self), event["type"])
+        deliver(self._hubs, event, self)
 
     def subscribe(self, event_name: EventName, callback: Callback) -> Callable[[], bool]:
         """Call ``callback(event, session)`` when this user's state changes through this client.
 
         Returns a function that unsubscribes (it returns whether the callback was still subscribed).
+        ``AsyncParagon`` awaits a coroutine function; ``Paragon`` refuses one.
         """
         return self._events.subscribe(event_name, callback)
 
@@ -265,7 +244,7 @@ class UserSession(_SessionBase):
     def _set_workflow_state(
         self, workflow_id: str, enabled: bool, credential_id: str | None, configuration_id: str | None
     ) -> None:
-        with_event = self._events.listening("onWorkflowChange") or self._client._events.listening("onWorkflowChange")
+        with_event = any(hub.listening("onWorkflowChange") for hub in self._hubs)
         event = self._drive(
             _calls.set_workflow_state_flow(
                 self._project_id,
@@ -378,7 +357,7 @@ class UserSession(_SessionBase):
             if credential_id is not None:
                 break
             wait = min(interval, deadline - time.monotonic())
-            if wait <= 0 or _interrupted(cancel, wait):
+            if wait <= 0 or pause(cancel, wait):
                 raise ConnectNotCompletedError(
                     _connect.not_completed_message(link, timeout), integration=link.integration
                 )
@@ -394,346 +373,11 @@ class UserSession(_SessionBase):
         elsewhere (the Connect Portal, the dashboard): a daemon thread polls this user's state every ``interval``
         seconds. The baseline is read before this returns. ``stop()`` it, or close the client."""
         checked = check_interval(interval)
-        watcher = Watcher(self._watch_poll, self._emit, checked)
-        self._client._watchers.add(watcher)
+        watcher = Watcher.start(self._watch_poll, self._emit, checked)
+        self._watchers.add(watcher)
         return watcher
 
     def _watch_poll(self) -> Snapshot:
         integrations = self._send(_calls.get_integrations_call(self._project_id))
-        return snapshot(integrations, self._send(_calls.get_user_call(self._project_id)))
-
-
-class AsyncUserSession(_SessionBase):
-    """The async twin of ``UserSession``, from ``AsyncParagon.authenticate(...)``."""
-
-    __slots__ = ("_client", "_sender")
-
-    def __init__(self, client: AsyncParagon, sender: AsyncSender, token: TokenSource) -> None:
-        super().__init__(client.project_id, token, allow_async=True)
-        self._client = client
-        self._sender = sender
-
-    async def _send(self, call: Call[T]) -> T:
-        return await self._sender.send(call, self._token.get())
-
-    async def _drive(self, flow: _calls.Flow[T]) -> T:
-        try:
-            call = next(flow)
-            while True:
-                call = flow.send(await self._send(call))
-        except StopIteration as finished:
-            return finished.value  # type: ignore[no-any-return]
-        finally:
-            flow.close()
-
-    async def _emit(self, event: SdkEvent) -> None:
-        await settle(emit((self._events, self._client._events), event, self), event["type"])
-
-    def subscribe(self, event_name: EventName, callback: AsyncCallback) -> Callable[[], bool]:
-        """Call ``callback(event, session)`` (sync or async) when this user's state changes through this client."""
-        return self._events.subscribe(event_name, callback)
-
-    async def get_user(self) -> AuthenticatedUser | UnauthenticatedUser:
-        """``GET /sdk/me``: the user and their state per integration (check ``authenticated`` first)."""
-        return await self._send(_calls.get_user_call(self._project_id))
-
-    async def set_user_metadata(self, meta: Mapping[str, Any]) -> AuthenticatedUser:
-        """``PATCH /sdk/me``: merge ``meta`` into the user's metadata; returns the updated user."""
-        return await self._drive(_calls.set_user_metadata_flow(self._project_id, meta))
-
-    async def get_integration_metadata(self) -> list[IntegrationMetadata]:
-        """``GET /sdk/metadata``: name, brand color and icon of each active integration."""
-        return await self._send(_calls.get_integration_metadata_call(self._project_id))
-
-    async def get_integrations(self) -> list[Integration]:
-        """``GET /sdk/integrations``: the project's integrations with their portal config and workflows."""
-        return await self._send(_calls.get_integrations_call(self._project_id))
-
-    async def get_credentials(self) -> list[Credential]:
-        """``GET /sdk/credentials``: the accounts this user connected."""
-        return await self._send(_calls.get_credentials_call(self._project_id))
-
-    async def get_credential(self, credential_id: str) -> Credential:
-        """``GET /sdk/credentials/{credentialId}``: one of the user's credentials."""
-        return await self._send(_calls.get_credential_call(self._project_id, credential_id))
-
-    async def event(
-        self,
-        name: str,
-        payload: Mapping[str, Any],
-        *,
-        credential_id: str | None = None,
-        configuration_id: str | None = None,
-    ) -> None:
-        """``POST /sdk/events/trigger``: send an App Event; every workflow it triggers runs for this user."""
-        await self._send(_calls.event_call(self._project_id, name, payload, credential_id, configuration_id))
-
-    async def workflow(
-        self,
-        workflow_id: str,
-        *,
-        body: Mapping[str, Any] | None = None,
-        query: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        credential_id: str | None = None,
-        configuration_id: str | None = None,
-    ) -> Any:
-        """``POST /sdk/triggers/{workflowId}``: the workflow's custom response, or None for 202."""
-        return await self._send(
-            _calls.workflow_call(
-                self._project_id,
-                workflow_id,
-                body=body,
-                query=query,
-                headers=headers,
-                credential_id=credential_id,
-                configuration_id=configuration_id,
-            )
-        )
-
-    @overload
-    async def request(
-        self,
-        integration: str,
-        path: str,
-        *,
-        method: HTTPMethod = ...,
-        body: Any = ...,
-        params: Mapping[str, Any] | None = ...,
-        headers: Mapping[str, str] | None = ...,
-        credential_id: str | None = ...,
-        raw: Literal[False] = ...,
-    ) -> Any: ...
-
-    @overload
-    async def request(
-        self,
-        integration: str,
-        path: str,
-        *,
-        method: HTTPMethod = ...,
-        body: Any = ...,
-        params: Mapping[str, Any] | None = ...,
-        headers: Mapping[str, str] | None = ...,
-        credential_id: str | None = ...,
-        raw: Literal[True],
-    ) -> RawResponse: ...
-
-    async def request(
-        self,
-        integration: str,
-        path: str,
-        *,
-        method: HTTPMethod = "GET",
-        body: Any = None,
-        params: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        credential_id: str | None = None,
-        raw: bool = False,
-    ) -> Any:
-        """The Proxy API: the provider's JSON (unwrapped), or a ``RawResponse`` with ``raw=True``."""
-        return await self._send(
-            _calls.proxy_call(
-                self._project_id,
-                integration,
-                path,
-                method=method,
-                body=body,
-                params=params,
-                headers=headers,
-                credential_id=credential_id,
-                raw=raw,
-            )
-        )
-
-    def stream(
-        self,
-        integration: str,
-        path: str,
-        *,
-        method: HTTPMethod = "GET",
-        body: Any = None,
-        params: Mapping[str, Any] | None = None,
-        headers: Mapping[str, str] | None = None,
-        credential_id: str | None = None,
-    ) -> AsyncStreamContext:
-        """A large download through the Proxy API: ``async with user.stream(...) as download:`` then
-        ``async for chunk in download.aiter_bytes(): ...`` (not awaited itself; the request is sent on entry)."""
-        call = _calls.proxy_call(
-            self._project_id,
-            integration,
-            path,
-            method=method,
-            body=body,
-            params=params,
-            headers=headers,
-            credential_id=credential_id,
-            raw=True,
-            stream=True,
-        )
-        return AsyncStreamContext(lambda: self._open_stream(call))
-
-    async def _open_stream(self, call: Call[Any]) -> AsyncStreamedResponse:
-        return await self._sender.open_stream(call, self._token.get())
-
-    async def uninstall_integration(self, integration: str, *, credential_id: str | None = None) -> None:
-        """Disconnect ``integration`` for this user; fires ``onIntegrationUninstall``."""
-        event = await self._drive(_calls.uninstall_integration_flow(self._project_id, integration, credential_id))
-        await self._emit(event)
-
-    async def enable_workflow(
-        self, workflow_id: str, *, credential_id: str | None = None, configuration_id: str | None = None
-    ) -> None:
-        """``POST /sdk/workflows/{workflowId}``: turn a workflow on; fires ``onWorkflowChange``."""
-        await self._set_workflow_state(workflow_id, True, credential_id, configuration_id)
-
-    async def disable_workflow(
-        self, workflow_id: str, *, credential_id: str | None = None, configuration_id: str | None = None
-    ) -> None:
-        """``DELETE /sdk/workflows/{workflowId}``: turn a workflow off; fires ``onWorkflowChange``."""
-        await self._set_workflow_state(workflow_id, False, credential_id, configuration_id)
-
-    async def _set_workflow_state(
-        self, workflow_id: str, enabled: bool, credential_id: str | None, configuration_id: str | None
-    ) -> None:
-        with_event = self._events.listening("onWorkflowChange") or self._client._events.listening("onWorkflowChange")
-        event = await self._drive(
-            _calls.set_workflow_state_flow(
-                self._project_id,
-                workflow_id,
-                enabled=enabled,
-                credential_id=credential_id,
-                configuration_id=configuration_id,
-                with_event=with_event,
-            )
-        )
-        if event is not None:
-            await self._emit(event)
-
-    async def list_actions(
-        self,
-        *,
-        integrations: list[str] | None = None,
-        categories: list[str] | None = None,
-        limit_to_available: bool = True,
-    ) -> ActionList:
-        """ActionKit: the actions this user can run, per integration."""
-        return await self._send(
-            _calls.list_actions_call(
-                self._project_id,
-                integrations=integrations,
-                categories=categories,
-                limit_to_available=limit_to_available,
-            )
-        )
-
-    async def run_action(
-        self, action: str, parameters: Mapping[str, Any] | None = None, *, credential_id: str | None = None
-    ) -> Any:
-        """ActionKit: run ``action`` as this user; returns its output."""
-        return await self._send(_calls.run_action_call(self._project_id, action, parameters, credential_id))
-
-    # -- Connecting integrations --------------------------------------------------------------------------------
-
-    async def install_integration(
-        self,
-        integration: str,
-        *,
-        credentials: Mapping[str, Any] | None = None,
-        install_options: Mapping[str, Any] | None = None,
-        allow_multiple: bool = False,
-    ) -> Credential:
-        """``POST /sdk/credentials`` for an integration that takes values (API keys…); fires
-        ``onIntegrationInstall``. ``OAuthRequiredError`` for one that needs a consent page (``start_connect``)."""
-        credential, event = await self._drive(
-            _connect.install_integration_flow(
-                self._project_id, integration, credentials, install_options, allow_multiple
-            )
-        )
-        if event is not None:
-            await self._emit(event)
-        return credential
-
-    async def complete_install(
-        self,
-        integration: str,
-        authorization_code: str,
-        *,
-        redirect_url: str | None = None,
-        integration_options: Mapping[str, Any] | None = None,
-    ) -> Credential:
-        """Exchange a marketplace-started OAuth install's authorization code for a credential; fires
-        ``onIntegrationInstall``."""
-        credential, event = await self._drive(
-            _connect.complete_install_flow(
-                self._project_id, integration, authorization_code, redirect_url, integration_options
-            )
-        )
-        if event is not None:
-            await self._emit(event)
-        return credential
-
-    async def start_connect(
-        self,
-        integration: str,
-        *,
-        redirect_url: str | None = None,
-        install_options: Mapping[str, Any] | None = None,
-    ) -> ConnectLink:
-        """A ``ConnectLink`` to the provider's consent page for the user's browser; then
-        ``await wait_for_connection(link)``."""
-        return await self._drive(
-            _connect.start_connect_flow(self._project_id, integration, redirect_url, install_options)
-        )
-
-    async def wait_for_connection(
-        self,
-        link: ConnectLink,
-        *,
-        timeout: float = DEFAULT_CONNECT_TIMEOUT,
-        interval: float = DEFAULT_POLL_INTERVAL,
-        cancel: threading.Event | None = None,
-    ) -> Credential:
-        """Poll until the user approved the link; the credential, and ``onIntegrationInstall``. Cancel the task (or
-        set ``cancel``) to stop early; ``ConnectNotCompletedError`` after ``timeout``."""
-        link, timeout, interval = _connect.check_link(link, timeout, interval)
-        deadline = time.monotonic() + timeout
-        while True:
-            credential_id = _connect.connected_credential_id(
-                await self._send(_connect.oauth_session_call(self._project_id, link))
-            )
-            if credential_id is not None:
-                break
-            wait = min(interval, deadline - time.monotonic())
-            if wait <= 0 or (cancel is not None and cancel.is_set()):
-                raise ConnectNotCompletedError(
-                    _connect.not_completed_message(link, timeout), integration=link.integration
-                )
-            await asyncio.sleep(wait)
-        credential = await self._send(_calls.get_credential_call(self._project_id, credential_id))
-        await self._send(_connect.forget_oauth_session_call(self._project_id, link))
-        event = _connect.link_event(link, credential)
-        if event is not None:
-            await self._emit(event)
-        return credential
-
-    async def watch(self, *, interval: float = DEFAULT_WATCH_INTERVAL) -> AsyncWatcher:
-        """A task on the running loop firing install, uninstall and workflow events for changes made elsewhere;
-        the baseline is read before this returns. ``await watcher.stop()``, or close the client."""
-        checked = check_interval(interval)
-        watcher = await AsyncWatcher.start(self._watch_poll, self._emit, checked)
-        self._client._watchers.add(watcher)
-        return watcher
-
-    async def _watch_poll(self) -> Snapshot:
-        integrations = await self._send(_calls.get_integrations_call(self._project_id))
-        user = await self._send(_calls.get_user_call(self._project_id))
+        user = self._send(_calls.get_user_call(self._project_id))
         return snapshot(integrations, user)
-
-
-def _interrupted(cancel: threading.Event | None, seconds: float) -> bool:
-    """Sleep ``seconds``; True when ``cancel`` was set before (or while) waiting."""
-    if cancel is None:
-        time.sleep(seconds)
-        return False
-    return cancel.wait(seconds)

@@ -2,6 +2,9 @@
 
 Key errors are raised ``from None`` and outside any ``except`` block, so neither ``__cause__`` nor ``__context__``
 can carry a parser message that quotes key bytes; messages name the problem, never the material.
+
+PyJWT and cryptography are imported where a key is loaded or a token signed, not with this module: importing
+``useparagon`` does not pay for them until something is signed.
 """
 
 from __future__ import annotations
@@ -12,13 +15,9 @@ import time
 import unicodedata
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import jwt
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from ._constants import (
     DEFAULT_TOKEN_TTL,
@@ -31,6 +30,9 @@ from ._constants import (
 from ._errors import ConfigurationError, InvalidRequestError, SigningKeyError
 from ._secret import Secret
 from ._types import safe_attrs_repr
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 __all__ = ["TokenSigner", "load_signing_key", "load_signing_key_file"]
 
@@ -115,6 +117,10 @@ def _parse_or_problem(secret: Secret[str | bytes], passphrase: object, source: s
 
 
 def _parse(pem: object, passphrase: object, source: str) -> RSAPrivateKey:
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
     if not isinstance(pem, str | bytes):
         raise _KeyProblem(f"{source} must be a PEM str or bytes, got {type(pem).__name__}") from None
     if passphrase is not None and not isinstance(passphrase, bytes):
@@ -248,6 +254,8 @@ def _check_project_id(_: object, __: attrs.Attribute[str], project_id: str) -> N
 
 
 def _check_key(_: object, __: attrs.Attribute[RSAPrivateKey], key: RSAPrivateKey) -> None:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
     if not isinstance(key, RSAPrivateKey):
         raise SigningKeyError(f"the signing key must be an RSA private key, got {type(key).__name__}") from None
     if key.key_size < MIN_RSA_KEY_BITS:
@@ -318,6 +326,8 @@ class TokenSigner:
             "exp": issued + ttl,
             **extra,
         }
+        import jwt
+
         problem = None
         try:
             token = jwt.encode(payload, self.key, algorithm="RS256", headers={"typ": "JWT"})

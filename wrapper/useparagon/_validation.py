@@ -83,8 +83,11 @@ def _fail(message: str) -> NoReturn:
     raise InvalidRequestError(message)
 
 
-def _show(value: str) -> str:
-    """A bounded, escaped rendering of a caller string that is safe to put in a message."""
+def show_input(value: object) -> str:
+    """Caller input as a message may show it: a str bounded and escaped (a 10 kB or CR/LF-laden value cannot bloat
+    or split a log line), anything else by its type's name (repr() of a huge int even raises ValueError)."""
+    if not isinstance(value, str):
+        return _type_name(value)
     if len(value) <= _SHOWN_CHARS:
         return repr(value)
     return repr(value[:_SHOWN_CHARS]) + "…"
@@ -116,15 +119,15 @@ def validate_id(value: object, *, name: str) -> str:
     if not value:
         _fail(f"{name} must be a non-empty string")
     if not value.strip():
-        _fail(f"{name} must not be blank (got {_show(value)})")
+        _fail(f"{name} must not be blank (got {show_input(value)})")
     if len(value) > MAX_ID_LENGTH:
         _fail(f"{name} must be at most {MAX_ID_LENGTH} characters (got {len(value)})")
     if value in (".", ".."):
         _fail(f"{name} must not be {value!r} (a dot-segment would move the request to another URL path)")
     for char in value:
         if not (char.isascii() and (char.isalnum() or char in "._:~-")):
-            _fail(f"{name} {_describe_bad_char(char)} (got {_show(value)})")
-    _fail(f"{name} must start with a letter or a digit (got {_show(value)})")
+            _fail(f"{name} {_describe_bad_char(char)} (got {show_input(value)})")
+    _fail(f"{name} must start with a letter or a digit (got {show_input(value)})")
 
 
 def validate_integration_type(value: object, *, name: str = "integration") -> str:
@@ -136,15 +139,16 @@ def validate_integration_type(value: object, *, name: str = "integration") -> st
     if not value:
         _fail(f"{name} must be a non-empty string")
     if not value.strip():
-        _fail(f"{name} must not be blank (got {_show(value)})")
+        _fail(f"{name} must not be blank (got {show_input(value)})")
     if len(value) > MAX_ID_LENGTH:
         _fail(f"{name} must be at most {MAX_ID_LENGTH} characters (got {len(value)})")
     for char in value:
-        if not (char.isascii() and (char.isalnum() or char in "._-")):
-            _fail(f"{name} {_describe_bad_char(char)} (got {_show(value)})")
+        # Not mutated: "XX._-XX" allows only "X" more, which isalnum() already allows.
+        if not (char.isascii() and (char.isalnum() or char in "._-")):  # pragma: no mutate
+            _fail(f"{name} {_describe_bad_char(char)} (got {show_input(value)})")
     _fail(
         f"{name} must be an integration type such as 'salesforce' or 'custom.my-app': letters, digits, '_' and '-',"
-        f" with single dots between them (got {_show(value)})"
+        f" with single dots between them (got {show_input(value)})"
     )
 
 
@@ -286,7 +290,7 @@ def validate_header_value(value: object, *, name: str) -> str:
         _fail(f"{name} must be at most {MAX_HEADER_VALUE_LENGTH} characters (got {len(value)})")
     if _HEADER_VALUE.fullmatch(value):
         return value
-    if _CONTROL.search(value) or "\t" in value:
+    if _CONTROL.search(value):  # TAB is a C0 control
         _fail(f"{name} must not contain control characters (CR, LF, NUL, TAB…)")
     if not value.isascii():
         _fail(f"{name} must be ASCII (encode other text first, for example as RFC 8187 or base64)")
@@ -315,7 +319,7 @@ def validate_headers(headers: Mapping[str, str] | None, *, reserved: frozenset[s
         if len(key) > MAX_HEADER_NAME_LENGTH:
             _fail(f"headers names must be at most {MAX_HEADER_NAME_LENGTH} characters (got {len(key)})")
         if not _HEADER_NAME.fullmatch(key):
-            _fail(f"headers name {_show(key)} is not a valid HTTP header name (RFC 7230 token characters only)")
+            _fail(f"headers name {show_input(key)} is not a valid HTTP header name (RFC 7230 token characters only)")
         lowered = key.lower()
         if lowered in _RESERVED_HEADERS or lowered in extra_reserved or lowered.startswith(_PARAGON_HEADER_PREFIX):
             _fail(f"headers must not set {key!r}: the client sets it itself")
@@ -330,7 +334,7 @@ class _JSONProblem(Exception):
     """Raised inside the body walk; ``route`` collects the keys and indexes innermost first while unwinding."""
 
     def __init__(self, reason: str) -> None:
-        super().__init__(reason)
+        super().__init__(reason)  # pragma: no mutate: never escapes this module; only .reason and .route are read
         self.reason = reason
         self.route: list[str | int] = []
 
@@ -338,19 +342,20 @@ class _JSONProblem(Exception):
 def _check_json(value: object, depth: int, strict: bool) -> None:
     """Reject what ``json.dumps`` would reject or silently rewrite (non-str keys). ``strict`` also finds what fails
     only later (lone surrogates, integers too long to print); it runs once encoding has failed, to name the place."""
-    if value is None or type(value) is bool:
+    if value is None:
         return
-    if type(value) is str:
+    # Subclasses (StrEnum, IntEnum, bool, float subclasses) encode as their base value, as json does.
+    if isinstance(value, str):
         if strict:
             _check_json_str(value)
         return
-    if type(value) is int:
+    if isinstance(value, int):
         if strict:
             _check_json_int(value)
         return
-    if type(value) is float:
+    if isinstance(value, float):
         if not math.isfinite(value):
-            raise _JSONProblem(f"must be a finite number, not {value!r}")
+            raise _JSONProblem(f"must be a finite number, not {float.__repr__(value)}")
         return
     if isinstance(value, dict):
         if depth >= MAX_JSON_DEPTH:
@@ -376,17 +381,9 @@ def _check_json(value: object, depth: int, strict: bool) -> None:
                 problem.route.append(index)
                 raise
         return
-    # Subclasses (StrEnum, IntEnum, float subclasses) encode as their base value, as json does.
-    if isinstance(value, str):
-        _check_json(str.__str__(value), depth, strict)
-    elif isinstance(value, float):
-        _check_json(float(value), depth, strict)
-    elif isinstance(value, int):
-        _check_json(int(value), depth, strict)
-    else:
-        raise _JSONProblem(
-            f"must be JSON-serialisable (dict, list, str, int, float, bool or None), not {_type_name(value)}"
-        )
+    raise _JSONProblem(
+        f"must be JSON-serialisable (dict, list, str, int, float, bool or None), not {_type_name(value)}"
+    )
 
 
 def _check_json_str(value: str) -> None:
@@ -425,11 +422,19 @@ def encode_json_body(body: object, *, name: str = "body") -> bytes:
     str, int, float (finite), bool and None, nested, and their subclasses.
     """
     try:
-        _check_json(body, 0, False)
+        # Not mutated: strict=None is the same falsy value, and a strict first walk (True) finds the same problems
+        # (json.dumps fails on each, and the strict walk below names it), only more slowly.
+        _check_json(body, 0, False)  # pragma: no mutate
     except _JSONProblem as problem:
         _json_failure(name, problem)
     try:
-        return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+        text = json.dumps(
+            body,
+            ensure_ascii=False,  # pragma: no mutate: None is the same falsy value (True is killed by the tests)
+            separators=(",", ":"),
+            allow_nan=False,  # pragma: no mutate: defence in depth, _check_json has already refused NaN and inf
+        )
+        return text.encode("utf-8")  # pragma: no mutate: "UTF-8" names the same codec
     except (ValueError, RecursionError) as exc:  # UnicodeEncodeError is a ValueError
         try:
             _check_json(body, 0, True)
@@ -473,10 +478,10 @@ def validate_query_params(params: Mapping[str, object] | None, *, name: str = "p
         if not key:
             _fail(f"{name} keys must not be empty")
         if _CONTROL.search(key):
-            _fail(f"{name} key {_show(key)} must not contain control characters")
+            _fail(f"{name} key {show_input(key)} must not contain control characters")
         if _SURROGATE.search(key):
-            _fail(f"{name} key {_show(key)} must be valid Unicode (it contains a lone surrogate)")
-        label = f"{name}[{_show(key)}]"
+            _fail(f"{name} key {show_input(key)} must be valid Unicode (it contains a lone surrogate)")
+        label = f"{name}[{show_input(key)}]"
         if isinstance(value, list | tuple):
             pairs.extend((key, _query_value(item, f"{label}[{index}]")) for index, item in enumerate(value))
         else:

@@ -13,15 +13,17 @@ import math
 import threading
 from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import attrs
-from useparagon_api.models import AuthenticatedUser, Integration
 from useparagon_api.types import Unset
-from useparagon_api.wire import SdkEvent
 
 from ._errors import InvalidRequestError, ParagonError
 from ._logging import logger
+
+if TYPE_CHECKING:
+    from useparagon_api.models import Integration
+    from useparagon_api.wire import SdkEvent
 
 __all__ = ["AsyncWatcher", "Snapshot", "Watcher", "diff", "snapshot"]
 
@@ -42,6 +44,8 @@ Snapshot = dict[str, _IntegrationState]
 
 
 def _workflow_switches(user: object, integration_type: str) -> dict[str, bool]:
+    from useparagon_api.models import AuthenticatedUser
+
     if not isinstance(user, AuthenticatedUser):
         return {}
     state = user.integrations.additional_properties.get(integration_type)
@@ -123,6 +127,11 @@ class Watcher:
         self._thread = threading.Thread(target=self._run, name="useparagon-watch", daemon=True)
         self._thread.start()
 
+    @classmethod
+    def start(cls, poll: Callable[[], Snapshot], emit: Callable[[SdkEvent], None], interval: float) -> Watcher:
+        """Read the baseline, then poll every ``interval`` seconds on a daemon thread."""
+        return cls(poll, emit, interval)
+
     def _run(self) -> None:
         while not self._stopping.wait(self.interval):
             self.poll_once()
@@ -185,6 +194,7 @@ class AsyncWatcher:
     async def start(
         cls, poll: Callable[[], Awaitable[Snapshot]], emit: Callable[[SdkEvent], Awaitable[None]], interval: float
     ) -> AsyncWatcher:
+        """Read the baseline, then poll every ``interval`` seconds in a task on the running loop."""
         return cls(poll, emit, interval, await poll())
 
     async def _run(self) -> None:

@@ -13,6 +13,8 @@ prove the event happened (that user can send any event about themselves), so re-
 
 The body holds a user token, so it stays wrapped (redacted repr) from the moment it arrives, and every refusal is
 raised from a frame that holds only wrapped values, with nothing chained.
+
+PyJWT (with cryptography) and the page template are imported on first use, not with ``useparagon``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from urllib.parse import urlsplit
 
-import jwt
 from useparagon_api.wire import SdkEvent
 
 from ._config import _HOST
@@ -41,12 +42,12 @@ from ._constants import (
 from ._errors import InvalidRequestError, UserTokenError
 from ._events import EVENT_NAMES, discard, emit, settle
 from ._secret import Secret
-from ._signing import TokenSigner
-from ._validation import _show, encode_json_body, validate_headers, validate_integration_type
-from ._web_page import render_page, render_snippet
+from ._validation import encode_json_body, show_input, validate_headers, validate_integration_type
 
 if TYPE_CHECKING:
-    from ._client import AsyncParagon, Paragon
+    from ._async_client import AsyncParagon
+    from ._client import Paragon
+    from ._signing import TokenSigner
 
 __all__ = [
     "DEFAULT_SDK_URL",
@@ -120,6 +121,8 @@ def connect_page(
     )
     if not isinstance(title, str):
         raise InvalidRequestError(f"title must be a str, not {type(title).__name__}")
+    from ._web_page import render_page
+
     return render_page(config, nonce, title)
 
 
@@ -155,6 +158,8 @@ def connect_snippet(
         permissions=permissions,
         nonce=nonce,
     )
+    from ._web_page import render_snippet
+
     return render_snippet(config, nonce)
 
 
@@ -231,7 +236,7 @@ def _check_url(value: object, name: str, *, relative: bool) -> str:
         scheme, netloc = parts.scheme.lower(), parts.netloc
     if scheme not in ("http", "https") or not netloc:
         where = "an http(s) URL or a path starting with '/'" if relative else "an http(s) URL"
-        raise InvalidRequestError(f"{name} must be {where}, got {_show(value)}")
+        raise InvalidRequestError(f"{name} must be {where}, got {show_input(value)}")
     return value
 
 
@@ -244,7 +249,7 @@ def _check_sdk_urls(sdk_urls: Mapping[str, str] | None) -> dict[str, str]:
     for key, value in sdk_urls.items():
         if key not in SDK_SERVICE_URL_NAMES:
             raise InvalidRequestError(
-                f"sdk_urls has an unknown key {_show(str(key))}; the SDK reads: {', '.join(SDK_SERVICE_URL_NAMES)}"
+                f"sdk_urls has an unknown key {show_input(str(key))}; the SDK reads: {', '.join(SDK_SERVICE_URL_NAMES)}"
             )
         urls[key] = _check_url(value, f"sdk_urls[{key!r}]", relative=False).rstrip("/")
     return urls
@@ -327,11 +332,11 @@ def _accept(paragon: Paragon | AsyncParagon, sealed: _Sealed, expected_user_id: 
         raise verdict[0](verdict[1]) from None
     if expected_user_id is not None and verdict != expected_user_id:
         raise UserTokenError(
-            f"the relayed event's user token is for user {_show(verdict)}, not {_show(expected_user_id)}"
+            f"the relayed event's user token is for user {show_input(verdict)}, not {show_input(expected_user_id)}"
         )
     for named in relayed.named_users:
         if named != verdict:
-            raise UserTokenError(f"the relayed event names another user than its token's {_show(verdict)}")
+            raise UserTokenError(f"the relayed event names another user than its token's {show_input(verdict)}")
     event = _event(relayed.type, relayed.event)
     if not isinstance(event, dict):
         raise event[0](event[1]) from None
@@ -399,6 +404,8 @@ def _json_type(value: object) -> str:
 
 def _verify(signer: TokenSigner, token: Secret[str]) -> str | _Problem:
     """The user id (``sub``) of a token this project signed and that is still valid, or why it is refused."""
+    import jwt
+
     problem = "the relayed event's user token "
     try:
         claims = jwt.decode(
@@ -433,7 +440,7 @@ def _verify(signer: TokenSigner, token: Secret[str]) -> str | _Problem:
 def _event(type_: object, payload: dict[str, Any]) -> dict[str, Any] | _Problem:
     """The SDK event as subscribers get it (``type`` first), or why it is refused."""
     if not isinstance(type_, str) or type_ not in _REQUIRED_FIELDS:
-        shown = _show(type_) if isinstance(type_, str) else _json_type(type_)
+        shown = show_input(type_) if isinstance(type_, str) else _json_type(type_)
         return InvalidRequestError, f"unknown relayed event type {shown}; expected one of: {', '.join(EVENT_NAMES)}"
     if payload.get("type", type_) != type_:
         return InvalidRequestError, f"the relayed {type_} event's payload names another type"

@@ -20,8 +20,9 @@ from typing import Any, TextIO
 
 import httpx
 
+from ._async_client import AsyncParagon
 from ._cli import ENV_ACTIONKIT_URL, ENV_API_URL, ENV_PROXY_URL
-from ._client import AsyncParagon, Paragon
+from ._client import Paragon
 from ._constants import ENV_PROJECT_ID, ENV_SIGNING_KEY, ENV_SIGNING_KEY_PATH
 from ._errors import APITimeoutError, NotFoundError, ParagonError, ResponseTooLargeError
 from ._retry import RetryPolicy

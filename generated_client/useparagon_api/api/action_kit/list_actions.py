@@ -4,14 +4,15 @@ from urllib.parse import quote
 
 import httpx
 
-from ... import errors
-from ...client import AuthenticatedClient, Client
 from ...models.action_list import ActionList
 from ...models.error_response import ErrorResponse
-from ...types import UNSET, Response, Unset
+from ...operations import LIST_ACTIONS as OPERATION
+from ...types import UNSET, Request, Unset
+
+__all__ = ("OPERATION", "build_request", "parse_response")
 
 
-def _get_kwargs(
+def build_request(
     project_id: str,
     *,
     format_: str | Unset = "json_schema",
@@ -19,7 +20,14 @@ def _get_kwargs(
     reload_fields: bool | Unset = False,
     integrations: str | Unset = UNSET,
     categories: str | Unset = UNSET,
-) -> dict[str, Any]:
+) -> Request:
+    """List actions
+
+    The request for ``OPERATION``: path parameters percent-encoded, unset query parameters and headers left out,
+    and a body as the JSON-ready ``to_dict()`` of its model.
+    """
+
+    headers: dict[str, Any] = {}
 
     params: dict[str, Any] = {}
 
@@ -35,20 +43,25 @@ def _get_kwargs(
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
-    _kwargs: dict[str, Any] = {
-        "method": "get",
-        "url": "/projects/{project_id}/actions".format(
-            project_id=quote(str(project_id), safe=""),
+    _kwargs: dict[str, Any] = {}
+
+    return Request(
+        method=OPERATION.method,
+        url=OPERATION.path.format_map(
+            {
+                "projectId": quote(str(project_id), safe=""),
+            }
         ),
-        "params": params,
-    }
+        params=params or None,
+        headers=headers,
+        json=_kwargs.get("json", UNSET),
+    )
 
-    return _kwargs
 
-
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ActionList | ErrorResponse | None:
+def parse_response(response: httpx.Response) -> ActionList | ErrorResponse | None:
+    """The documented body for ``response.status_code``, parsed; None for an undocumented status or an error body
+    that is not the documented schema. A success body that is not its schema raises (KeyError, TypeError,
+    ValueError)."""
     if response.status_code == 200:
         response_200 = ActionList.from_dict(response.json())
 
@@ -117,192 +130,4 @@ def _parse_response(
             # A proxy or CDN error page (HTML, empty) is not the documented schema: keep the status, drop the body.
             return None
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
-
-
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ActionList | ErrorResponse]:
-    return Response(
-        status_code=response.status_code,
-        content=response.content,
-        headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
-    )
-
-
-def sync_detailed(
-    project_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    format_: str | Unset = "json_schema",
-    limit_to_available: bool | Unset = True,
-    reload_fields: bool | Unset = False,
-    integrations: str | Unset = UNSET,
-    categories: str | Unset = UNSET,
-) -> Response[ActionList | ErrorResponse]:
-    """List actions
-
-     The actions available to the user, grouped by integration, as JSON Schema function definitions.
-
-    Args:
-        project_id (str):
-        format_ (str | Unset):  Default: 'json_schema'.
-        limit_to_available (bool | Unset):  Default: True.
-        reload_fields (bool | Unset):  Default: False.
-        integrations (str | Unset):
-        categories (str | Unset):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Response[ActionList | ErrorResponse]
-    """
-
-    kwargs = _get_kwargs(
-        project_id=project_id,
-        format_=format_,
-        limit_to_available=limit_to_available,
-        reload_fields=reload_fields,
-        integrations=integrations,
-        categories=categories,
-    )
-
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
-
-    return _build_response(client=client, response=response)
-
-
-def sync(
-    project_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    format_: str | Unset = "json_schema",
-    limit_to_available: bool | Unset = True,
-    reload_fields: bool | Unset = False,
-    integrations: str | Unset = UNSET,
-    categories: str | Unset = UNSET,
-) -> ActionList | ErrorResponse | None:
-    """List actions
-
-     The actions available to the user, grouped by integration, as JSON Schema function definitions.
-
-    Args:
-        project_id (str):
-        format_ (str | Unset):  Default: 'json_schema'.
-        limit_to_available (bool | Unset):  Default: True.
-        reload_fields (bool | Unset):  Default: False.
-        integrations (str | Unset):
-        categories (str | Unset):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        ActionList | ErrorResponse
-    """
-
-    return sync_detailed(
-        project_id=project_id,
-        client=client,
-        format_=format_,
-        limit_to_available=limit_to_available,
-        reload_fields=reload_fields,
-        integrations=integrations,
-        categories=categories,
-    ).parsed
-
-
-async def asyncio_detailed(
-    project_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    format_: str | Unset = "json_schema",
-    limit_to_available: bool | Unset = True,
-    reload_fields: bool | Unset = False,
-    integrations: str | Unset = UNSET,
-    categories: str | Unset = UNSET,
-) -> Response[ActionList | ErrorResponse]:
-    """List actions
-
-     The actions available to the user, grouped by integration, as JSON Schema function definitions.
-
-    Args:
-        project_id (str):
-        format_ (str | Unset):  Default: 'json_schema'.
-        limit_to_available (bool | Unset):  Default: True.
-        reload_fields (bool | Unset):  Default: False.
-        integrations (str | Unset):
-        categories (str | Unset):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Response[ActionList | ErrorResponse]
-    """
-
-    kwargs = _get_kwargs(
-        project_id=project_id,
-        format_=format_,
-        limit_to_available=limit_to_available,
-        reload_fields=reload_fields,
-        integrations=integrations,
-        categories=categories,
-    )
-
-    response = await client.get_async_httpx_client().request(**kwargs)
-
-    return _build_response(client=client, response=response)
-
-
-async def asyncio(
-    project_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    format_: str | Unset = "json_schema",
-    limit_to_available: bool | Unset = True,
-    reload_fields: bool | Unset = False,
-    integrations: str | Unset = UNSET,
-    categories: str | Unset = UNSET,
-) -> ActionList | ErrorResponse | None:
-    """List actions
-
-     The actions available to the user, grouped by integration, as JSON Schema function definitions.
-
-    Args:
-        project_id (str):
-        format_ (str | Unset):  Default: 'json_schema'.
-        limit_to_available (bool | Unset):  Default: True.
-        reload_fields (bool | Unset):  Default: False.
-        integrations (str | Unset):
-        categories (str | Unset):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        ActionList | ErrorResponse
-    """
-
-    return (
-        await asyncio_detailed(
-            project_id=project_id,
-            client=client,
-            format_=format_,
-            limit_to_available=limit_to_available,
-            reload_fields=reload_fields,
-            integrations=integrations,
-            categories=categories,
-        )
-    ).parsed
+    return None

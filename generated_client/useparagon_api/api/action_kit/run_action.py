@@ -4,39 +4,50 @@ from urllib.parse import quote
 
 import httpx
 
-from ... import errors
-from ...client import AuthenticatedClient, Client
 from ...models.error_response import ErrorResponse
 from ...models.run_action_request import RunActionRequest
-from ...types import UNSET, Response, Unset
+from ...operations import RUN_ACTION as OPERATION
+from ...types import UNSET, Request, Unset
+
+__all__ = ("OPERATION", "build_request", "parse_response")
 
 
-def _get_kwargs(
+def build_request(
     project_id: str,
     *,
     body: RunActionRequest,
     x_paragon_credential: str | Unset = UNSET,
-) -> dict[str, Any]:
+) -> Request:
+    """Run an action
+
+    The request for ``OPERATION``: path parameters percent-encoded, unset query parameters and headers left out,
+    and a body as the JSON-ready ``to_dict()`` of its model.
+    """
     headers: dict[str, Any] = {}
     if not isinstance(x_paragon_credential, Unset):
         headers["X-Paragon-Credential"] = x_paragon_credential
 
-    _kwargs: dict[str, Any] = {
-        "method": "post",
-        "url": "/projects/{project_id}/actions".format(
-            project_id=quote(str(project_id), safe=""),
-        ),
-    }
-
+    _kwargs: dict[str, Any] = {}
     _kwargs["json"] = body.to_dict()
 
     headers["Content-Type"] = "application/json"
 
-    _kwargs["headers"] = headers
-    return _kwargs
+    return Request(
+        method=OPERATION.method,
+        url=OPERATION.path.format_map(
+            {
+                "projectId": quote(str(project_id), safe=""),
+            }
+        ),
+        headers=headers,
+        json=_kwargs.get("json", UNSET),
+    )
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | ErrorResponse | None:
+def parse_response(response: httpx.Response) -> Any | ErrorResponse | None:
+    """The documented body for ``response.status_code``, parsed; None for an undocumented status or an error body
+    that is not the documented schema. A success body that is not its schema raises (KeyError, TypeError,
+    ValueError)."""
     if response.status_code == 200:
         response_200 = response.json()
         return response_200
@@ -104,154 +115,4 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
             # A proxy or CDN error page (HTML, empty) is not the documented schema: keep the status, drop the body.
             return None
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
-
-
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any | ErrorResponse]:
-    return Response(
-        status_code=response.status_code,
-        content=response.content,
-        headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
-    )
-
-
-def sync_detailed(
-    project_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    body: RunActionRequest,
-    x_paragon_credential: str | Unset = UNSET,
-) -> Response[Any | ErrorResponse]:
-    """Run an action
-
-     Runs one action as the user. The output is the provider-specific result of the action.
-
-    Args:
-        project_id (str):
-        x_paragon_credential (str | Unset):
-        body (RunActionRequest): An action to run.
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Response[Any | ErrorResponse]
-    """
-
-    kwargs = _get_kwargs(
-        project_id=project_id,
-        body=body,
-        x_paragon_credential=x_paragon_credential,
-    )
-
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
-
-    return _build_response(client=client, response=response)
-
-
-def sync(
-    project_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    body: RunActionRequest,
-    x_paragon_credential: str | Unset = UNSET,
-) -> Any | ErrorResponse | None:
-    """Run an action
-
-     Runs one action as the user. The output is the provider-specific result of the action.
-
-    Args:
-        project_id (str):
-        x_paragon_credential (str | Unset):
-        body (RunActionRequest): An action to run.
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Any | ErrorResponse
-    """
-
-    return sync_detailed(
-        project_id=project_id,
-        client=client,
-        body=body,
-        x_paragon_credential=x_paragon_credential,
-    ).parsed
-
-
-async def asyncio_detailed(
-    project_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    body: RunActionRequest,
-    x_paragon_credential: str | Unset = UNSET,
-) -> Response[Any | ErrorResponse]:
-    """Run an action
-
-     Runs one action as the user. The output is the provider-specific result of the action.
-
-    Args:
-        project_id (str):
-        x_paragon_credential (str | Unset):
-        body (RunActionRequest): An action to run.
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Response[Any | ErrorResponse]
-    """
-
-    kwargs = _get_kwargs(
-        project_id=project_id,
-        body=body,
-        x_paragon_credential=x_paragon_credential,
-    )
-
-    response = await client.get_async_httpx_client().request(**kwargs)
-
-    return _build_response(client=client, response=response)
-
-
-async def asyncio(
-    project_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    body: RunActionRequest,
-    x_paragon_credential: str | Unset = UNSET,
-) -> Any | ErrorResponse | None:
-    """Run an action
-
-     Runs one action as the user. The output is the provider-specific result of the action.
-
-    Args:
-        project_id (str):
-        x_paragon_credential (str | Unset):
-        body (RunActionRequest): An action to run.
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Any | ErrorResponse
-    """
-
-    return (
-        await asyncio_detailed(
-            project_id=project_id,
-            client=client,
-            body=body,
-            x_paragon_credential=x_paragon_credential,
-        )
-    ).parsed
+    return None

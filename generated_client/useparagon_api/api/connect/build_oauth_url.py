@@ -4,14 +4,15 @@ from urllib.parse import quote
 
 import httpx
 
-from ... import errors
-from ...client import AuthenticatedClient, Client
 from ...models.error_response import ErrorResponse
 from ...models.o_auth_url import OAuthUrl
-from ...types import UNSET, Response, Unset
+from ...operations import BUILD_OAUTH_URL as OPERATION
+from ...types import UNSET, Request, Unset
+
+__all__ = ("OPERATION", "build_request", "parse_response")
 
 
-def _get_kwargs(
+def build_request(
     project_id: str,
     *,
     action: str,
@@ -24,7 +25,14 @@ def _get_kwargs(
     user_token: str | Unset = UNSET,
     origin_for_post_message: str | Unset = UNSET,
     is_preview_mode: bool | Unset = UNSET,
-) -> dict[str, Any]:
+) -> Request:
+    """Get the provider's authorization URL
+
+    The request for ``OPERATION``: path parameters percent-encoded, unset query parameters and headers left out,
+    and a body as the JSON-ready ``to_dict()`` of its model.
+    """
+
+    headers: dict[str, Any] = {}
 
     params: dict[str, Any] = {}
 
@@ -50,20 +58,25 @@ def _get_kwargs(
 
     params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
-    _kwargs: dict[str, Any] = {
-        "method": "get",
-        "url": "/v2/projects/{project_id}/sdk/actions/build-oauth".format(
-            project_id=quote(str(project_id), safe=""),
+    _kwargs: dict[str, Any] = {}
+
+    return Request(
+        method=OPERATION.method,
+        url=OPERATION.path.format_map(
+            {
+                "projectId": quote(str(project_id), safe=""),
+            }
         ),
-        "params": params,
-    }
+        params=params or None,
+        headers=headers,
+        json=_kwargs.get("json", UNSET),
+    )
 
-    return _kwargs
 
-
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorResponse | OAuthUrl | None:
+def parse_response(response: httpx.Response) -> ErrorResponse | OAuthUrl | None:
+    """The documented body for ``response.status_code``, parsed; None for an undocumented status or an error body
+    that is not the documented schema. A success body that is not its schema raises (KeyError, TypeError,
+    ValueError)."""
     if response.status_code == 200:
         response_200 = OAuthUrl.from_dict(response.json())
 
@@ -132,264 +145,4 @@ def _parse_response(
             # A proxy or CDN error page (HTML, empty) is not the documented schema: keep the status, drop the body.
             return None
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
-
-
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorResponse | OAuthUrl]:
-    return Response(
-        status_code=response.status_code,
-        content=response.content,
-        headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
-    )
-
-
-def sync_detailed(
-    project_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    action: str,
-    integration_id: str,
-    oauth_meta_key_id: str,
-    redirect_url: str | Unset = UNSET,
-    end_user_supplied_values: str | Unset = UNSET,
-    parameters: str | Unset = UNSET,
-    install_options: str | Unset = UNSET,
-    user_token: str | Unset = UNSET,
-    origin_for_post_message: str | Unset = UNSET,
-    is_preview_mode: bool | Unset = UNSET,
-) -> Response[ErrorResponse | OAuthUrl]:
-    """Get the provider's authorization URL
-
-     Builds the URL of the provider's consent page for the user. Send the user's browser there; once they
-    approve, Paragon creates the credential and records it under `oauthMetaKeyId` (see
-    `getOauthSession`).
-    The JS SDK also passes the user token as `userToken`; the values below are sent as JSON text.
-
-    Args:
-        project_id (str):
-        action (str):
-        integration_id (str):
-        oauth_meta_key_id (str):
-        redirect_url (str | Unset):
-        end_user_supplied_values (str | Unset):
-        parameters (str | Unset):
-        install_options (str | Unset):
-        user_token (str | Unset):
-        origin_for_post_message (str | Unset):
-        is_preview_mode (bool | Unset):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Response[ErrorResponse | OAuthUrl]
-    """
-
-    kwargs = _get_kwargs(
-        project_id=project_id,
-        action=action,
-        integration_id=integration_id,
-        oauth_meta_key_id=oauth_meta_key_id,
-        redirect_url=redirect_url,
-        end_user_supplied_values=end_user_supplied_values,
-        parameters=parameters,
-        install_options=install_options,
-        user_token=user_token,
-        origin_for_post_message=origin_for_post_message,
-        is_preview_mode=is_preview_mode,
-    )
-
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
-
-    return _build_response(client=client, response=response)
-
-
-def sync(
-    project_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    action: str,
-    integration_id: str,
-    oauth_meta_key_id: str,
-    redirect_url: str | Unset = UNSET,
-    end_user_supplied_values: str | Unset = UNSET,
-    parameters: str | Unset = UNSET,
-    install_options: str | Unset = UNSET,
-    user_token: str | Unset = UNSET,
-    origin_for_post_message: str | Unset = UNSET,
-    is_preview_mode: bool | Unset = UNSET,
-) -> ErrorResponse | OAuthUrl | None:
-    """Get the provider's authorization URL
-
-     Builds the URL of the provider's consent page for the user. Send the user's browser there; once they
-    approve, Paragon creates the credential and records it under `oauthMetaKeyId` (see
-    `getOauthSession`).
-    The JS SDK also passes the user token as `userToken`; the values below are sent as JSON text.
-
-    Args:
-        project_id (str):
-        action (str):
-        integration_id (str):
-        oauth_meta_key_id (str):
-        redirect_url (str | Unset):
-        end_user_supplied_values (str | Unset):
-        parameters (str | Unset):
-        install_options (str | Unset):
-        user_token (str | Unset):
-        origin_for_post_message (str | Unset):
-        is_preview_mode (bool | Unset):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        ErrorResponse | OAuthUrl
-    """
-
-    return sync_detailed(
-        project_id=project_id,
-        client=client,
-        action=action,
-        integration_id=integration_id,
-        oauth_meta_key_id=oauth_meta_key_id,
-        redirect_url=redirect_url,
-        end_user_supplied_values=end_user_supplied_values,
-        parameters=parameters,
-        install_options=install_options,
-        user_token=user_token,
-        origin_for_post_message=origin_for_post_message,
-        is_preview_mode=is_preview_mode,
-    ).parsed
-
-
-async def asyncio_detailed(
-    project_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    action: str,
-    integration_id: str,
-    oauth_meta_key_id: str,
-    redirect_url: str | Unset = UNSET,
-    end_user_supplied_values: str | Unset = UNSET,
-    parameters: str | Unset = UNSET,
-    install_options: str | Unset = UNSET,
-    user_token: str | Unset = UNSET,
-    origin_for_post_message: str | Unset = UNSET,
-    is_preview_mode: bool | Unset = UNSET,
-) -> Response[ErrorResponse | OAuthUrl]:
-    """Get the provider's authorization URL
-
-     Builds the URL of the provider's consent page for the user. Send the user's browser there; once they
-    approve, Paragon creates the credential and records it under `oauthMetaKeyId` (see
-    `getOauthSession`).
-    The JS SDK also passes the user token as `userToken`; the values below are sent as JSON text.
-
-    Args:
-        project_id (str):
-        action (str):
-        integration_id (str):
-        oauth_meta_key_id (str):
-        redirect_url (str | Unset):
-        end_user_supplied_values (str | Unset):
-        parameters (str | Unset):
-        install_options (str | Unset):
-        user_token (str | Unset):
-        origin_for_post_message (str | Unset):
-        is_preview_mode (bool | Unset):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Response[ErrorResponse | OAuthUrl]
-    """
-
-    kwargs = _get_kwargs(
-        project_id=project_id,
-        action=action,
-        integration_id=integration_id,
-        oauth_meta_key_id=oauth_meta_key_id,
-        redirect_url=redirect_url,
-        end_user_supplied_values=end_user_supplied_values,
-        parameters=parameters,
-        install_options=install_options,
-        user_token=user_token,
-        origin_for_post_message=origin_for_post_message,
-        is_preview_mode=is_preview_mode,
-    )
-
-    response = await client.get_async_httpx_client().request(**kwargs)
-
-    return _build_response(client=client, response=response)
-
-
-async def asyncio(
-    project_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    action: str,
-    integration_id: str,
-    oauth_meta_key_id: str,
-    redirect_url: str | Unset = UNSET,
-    end_user_supplied_values: str | Unset = UNSET,
-    parameters: str | Unset = UNSET,
-    install_options: str | Unset = UNSET,
-    user_token: str | Unset = UNSET,
-    origin_for_post_message: str | Unset = UNSET,
-    is_preview_mode: bool | Unset = UNSET,
-) -> ErrorResponse | OAuthUrl | None:
-    """Get the provider's authorization URL
-
-     Builds the URL of the provider's consent page for the user. Send the user's browser there; once they
-    approve, Paragon creates the credential and records it under `oauthMetaKeyId` (see
-    `getOauthSession`).
-    The JS SDK also passes the user token as `userToken`; the values below are sent as JSON text.
-
-    Args:
-        project_id (str):
-        action (str):
-        integration_id (str):
-        oauth_meta_key_id (str):
-        redirect_url (str | Unset):
-        end_user_supplied_values (str | Unset):
-        parameters (str | Unset):
-        install_options (str | Unset):
-        user_token (str | Unset):
-        origin_for_post_message (str | Unset):
-        is_preview_mode (bool | Unset):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        ErrorResponse | OAuthUrl
-    """
-
-    return (
-        await asyncio_detailed(
-            project_id=project_id,
-            client=client,
-            action=action,
-            integration_id=integration_id,
-            oauth_meta_key_id=oauth_meta_key_id,
-            redirect_url=redirect_url,
-            end_user_supplied_values=end_user_supplied_values,
-            parameters=parameters,
-            install_options=install_options,
-            user_token=user_token,
-            origin_for_post_message=origin_for_post_message,
-            is_preview_mode=is_preview_mode,
-        )
-    ).parsed
+    return None

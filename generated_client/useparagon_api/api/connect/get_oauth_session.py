@@ -4,32 +4,45 @@ from urllib.parse import quote
 
 import httpx
 
-from ... import errors
-from ...client import AuthenticatedClient, Client
 from ...models.error_response import ErrorResponse
 from ...models.o_auth_session import OAuthSession
-from ...types import Response
+from ...operations import GET_OAUTH_SESSION as OPERATION
+from ...types import UNSET, Request
+
+__all__ = ("OPERATION", "build_request", "parse_response")
 
 
-def _get_kwargs(
+def build_request(
     project_id: str,
     session_key: str,
-) -> dict[str, Any]:
+) -> Request:
+    """Check an OAuth attempt
 
-    _kwargs: dict[str, Any] = {
-        "method": "get",
-        "url": "/projects/{project_id}/sdk/actions/session-id/{session_key}".format(
-            project_id=quote(str(project_id), safe=""),
-            session_key=quote(str(session_key), safe=""),
+    The request for ``OPERATION``: path parameters percent-encoded, unset query parameters and headers left out,
+    and a body as the JSON-ready ``to_dict()`` of its model.
+    """
+
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {}
+
+    return Request(
+        method=OPERATION.method,
+        url=OPERATION.path.format_map(
+            {
+                "projectId": quote(str(project_id), safe=""),
+                "sessionKey": quote(str(session_key), safe=""),
+            }
         ),
-    }
+        headers=headers,
+        json=_kwargs.get("json", UNSET),
+    )
 
-    return _kwargs
 
-
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorResponse | OAuthSession | None:
+def parse_response(response: httpx.Response) -> ErrorResponse | OAuthSession | None:
+    """The documented body for ``response.status_code``, parsed; None for an undocumented status or an error body
+    that is not the documented schema. A success body that is not its schema raises (KeyError, TypeError,
+    ValueError)."""
     if response.status_code == 200:
         response_200 = OAuthSession.from_dict(response.json())
 
@@ -98,152 +111,4 @@ def _parse_response(
             # A proxy or CDN error page (HTML, empty) is not the documented schema: keep the status, drop the body.
             return None
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
-
-
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorResponse | OAuthSession]:
-    return Response(
-        status_code=response.status_code,
-        content=response.content,
-        headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
-    )
-
-
-def sync_detailed(
-    project_id: str,
-    session_key: str,
-    *,
-    client: AuthenticatedClient | Client,
-) -> Response[ErrorResponse | OAuthSession]:
-    """Check an OAuth attempt
-
-     Tells whether the OAuth attempt started with this key has produced a credential yet. The JS SDK
-    polls it
-    every second for up to 180 seconds after opening the provider's consent page.
-
-    Args:
-        project_id (str):
-        session_key (str):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Response[ErrorResponse | OAuthSession]
-    """
-
-    kwargs = _get_kwargs(
-        project_id=project_id,
-        session_key=session_key,
-    )
-
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
-
-    return _build_response(client=client, response=response)
-
-
-def sync(
-    project_id: str,
-    session_key: str,
-    *,
-    client: AuthenticatedClient | Client,
-) -> ErrorResponse | OAuthSession | None:
-    """Check an OAuth attempt
-
-     Tells whether the OAuth attempt started with this key has produced a credential yet. The JS SDK
-    polls it
-    every second for up to 180 seconds after opening the provider's consent page.
-
-    Args:
-        project_id (str):
-        session_key (str):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        ErrorResponse | OAuthSession
-    """
-
-    return sync_detailed(
-        project_id=project_id,
-        session_key=session_key,
-        client=client,
-    ).parsed
-
-
-async def asyncio_detailed(
-    project_id: str,
-    session_key: str,
-    *,
-    client: AuthenticatedClient | Client,
-) -> Response[ErrorResponse | OAuthSession]:
-    """Check an OAuth attempt
-
-     Tells whether the OAuth attempt started with this key has produced a credential yet. The JS SDK
-    polls it
-    every second for up to 180 seconds after opening the provider's consent page.
-
-    Args:
-        project_id (str):
-        session_key (str):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Response[ErrorResponse | OAuthSession]
-    """
-
-    kwargs = _get_kwargs(
-        project_id=project_id,
-        session_key=session_key,
-    )
-
-    response = await client.get_async_httpx_client().request(**kwargs)
-
-    return _build_response(client=client, response=response)
-
-
-async def asyncio(
-    project_id: str,
-    session_key: str,
-    *,
-    client: AuthenticatedClient | Client,
-) -> ErrorResponse | OAuthSession | None:
-    """Check an OAuth attempt
-
-     Tells whether the OAuth attempt started with this key has produced a credential yet. The JS SDK
-    polls it
-    every second for up to 180 seconds after opening the provider's consent page.
-
-    Args:
-        project_id (str):
-        session_key (str):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        ErrorResponse | OAuthSession
-    """
-
-    return (
-        await asyncio_detailed(
-            project_id=project_id,
-            session_key=session_key,
-            client=client,
-        )
-    ).parsed
+    return None

@@ -4,22 +4,28 @@ from urllib.parse import quote
 
 import httpx
 
-from ... import errors
-from ...client import AuthenticatedClient, Client
 from ...models.error_response import ErrorResponse
 from ...models.update_credential_request import UpdateCredentialRequest
 from ...models.updated_credential import UpdatedCredential
-from ...types import UNSET, Response, Unset
+from ...operations import UPDATE_CREDENTIAL as OPERATION
+from ...types import UNSET, Request, Unset
+
+__all__ = ("OPERATION", "build_request", "parse_response")
 
 
-def _get_kwargs(
+def build_request(
     project_id: str,
     credential_id: str,
     *,
     body: UpdateCredentialRequest,
     x_paragon_credential: str | Unset = UNSET,
     x_paragon_configuration_id: str | Unset = UNSET,
-) -> dict[str, Any]:
+) -> Request:
+    """Update a credential's User Settings
+
+    The request for ``OPERATION``: path parameters percent-encoded, unset query parameters and headers left out,
+    and a body as the JSON-ready ``to_dict()`` of its model.
+    """
     headers: dict[str, Any] = {}
     if not isinstance(x_paragon_credential, Unset):
         headers["X-Paragon-Credential"] = x_paragon_credential
@@ -27,25 +33,28 @@ def _get_kwargs(
     if not isinstance(x_paragon_configuration_id, Unset):
         headers["X-Paragon-Configuration-Id"] = x_paragon_configuration_id
 
-    _kwargs: dict[str, Any] = {
-        "method": "patch",
-        "url": "/projects/{project_id}/sdk/credentials/{credential_id}".format(
-            project_id=quote(str(project_id), safe=""),
-            credential_id=quote(str(credential_id), safe=""),
-        ),
-    }
-
+    _kwargs: dict[str, Any] = {}
     _kwargs["json"] = body.to_dict()
 
     headers["Content-Type"] = "application/json"
 
-    _kwargs["headers"] = headers
-    return _kwargs
+    return Request(
+        method=OPERATION.method,
+        url=OPERATION.path.format_map(
+            {
+                "projectId": quote(str(project_id), safe=""),
+                "credentialId": quote(str(credential_id), safe=""),
+            }
+        ),
+        headers=headers,
+        json=_kwargs.get("json", UNSET),
+    )
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorResponse | UpdatedCredential | None:
+def parse_response(response: httpx.Response) -> ErrorResponse | UpdatedCredential | None:
+    """The documented body for ``response.status_code``, parsed; None for an undocumented status or an error body
+    that is not the documented schema. A success body that is not its schema raises (KeyError, TypeError,
+    ValueError)."""
     if response.status_code == 200:
         response_200 = UpdatedCredential.from_dict(response.json())
 
@@ -114,196 +123,4 @@ def _parse_response(
             # A proxy or CDN error page (HTML, empty) is not the documented schema: keep the status, drop the body.
             return None
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
-
-
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorResponse | UpdatedCredential]:
-    return Response(
-        status_code=response.status_code,
-        content=response.content,
-        headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
-    )
-
-
-def sync_detailed(
-    project_id: str,
-    credential_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    body: UpdateCredentialRequest,
-    x_paragon_credential: str | Unset = UNSET,
-    x_paragon_configuration_id: str | Unset = UNSET,
-) -> Response[ErrorResponse | UpdatedCredential]:
-    """Update a credential's User Settings
-
-     Replaces the credential's `config` (User Settings: `sharedSettings`, and per-workflow
-    `workflowSettings`,
-    formerly `configuredWorkflows`). Send the whole config: keys left out are cleared. Settings that
-    fail
-    validation come back in `errors` with a 200, not as an HTTP failure.
-
-    Args:
-        project_id (str):
-        credential_id (str):
-        x_paragon_credential (str | Unset):
-        x_paragon_configuration_id (str | Unset):
-        body (UpdateCredentialRequest): The credential's new User Settings.
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Response[ErrorResponse | UpdatedCredential]
-    """
-
-    kwargs = _get_kwargs(
-        project_id=project_id,
-        credential_id=credential_id,
-        body=body,
-        x_paragon_credential=x_paragon_credential,
-        x_paragon_configuration_id=x_paragon_configuration_id,
-    )
-
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
-
-    return _build_response(client=client, response=response)
-
-
-def sync(
-    project_id: str,
-    credential_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    body: UpdateCredentialRequest,
-    x_paragon_credential: str | Unset = UNSET,
-    x_paragon_configuration_id: str | Unset = UNSET,
-) -> ErrorResponse | UpdatedCredential | None:
-    """Update a credential's User Settings
-
-     Replaces the credential's `config` (User Settings: `sharedSettings`, and per-workflow
-    `workflowSettings`,
-    formerly `configuredWorkflows`). Send the whole config: keys left out are cleared. Settings that
-    fail
-    validation come back in `errors` with a 200, not as an HTTP failure.
-
-    Args:
-        project_id (str):
-        credential_id (str):
-        x_paragon_credential (str | Unset):
-        x_paragon_configuration_id (str | Unset):
-        body (UpdateCredentialRequest): The credential's new User Settings.
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        ErrorResponse | UpdatedCredential
-    """
-
-    return sync_detailed(
-        project_id=project_id,
-        credential_id=credential_id,
-        client=client,
-        body=body,
-        x_paragon_credential=x_paragon_credential,
-        x_paragon_configuration_id=x_paragon_configuration_id,
-    ).parsed
-
-
-async def asyncio_detailed(
-    project_id: str,
-    credential_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    body: UpdateCredentialRequest,
-    x_paragon_credential: str | Unset = UNSET,
-    x_paragon_configuration_id: str | Unset = UNSET,
-) -> Response[ErrorResponse | UpdatedCredential]:
-    """Update a credential's User Settings
-
-     Replaces the credential's `config` (User Settings: `sharedSettings`, and per-workflow
-    `workflowSettings`,
-    formerly `configuredWorkflows`). Send the whole config: keys left out are cleared. Settings that
-    fail
-    validation come back in `errors` with a 200, not as an HTTP failure.
-
-    Args:
-        project_id (str):
-        credential_id (str):
-        x_paragon_credential (str | Unset):
-        x_paragon_configuration_id (str | Unset):
-        body (UpdateCredentialRequest): The credential's new User Settings.
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Response[ErrorResponse | UpdatedCredential]
-    """
-
-    kwargs = _get_kwargs(
-        project_id=project_id,
-        credential_id=credential_id,
-        body=body,
-        x_paragon_credential=x_paragon_credential,
-        x_paragon_configuration_id=x_paragon_configuration_id,
-    )
-
-    response = await client.get_async_httpx_client().request(**kwargs)
-
-    return _build_response(client=client, response=response)
-
-
-async def asyncio(
-    project_id: str,
-    credential_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    body: UpdateCredentialRequest,
-    x_paragon_credential: str | Unset = UNSET,
-    x_paragon_configuration_id: str | Unset = UNSET,
-) -> ErrorResponse | UpdatedCredential | None:
-    """Update a credential's User Settings
-
-     Replaces the credential's `config` (User Settings: `sharedSettings`, and per-workflow
-    `workflowSettings`,
-    formerly `configuredWorkflows`). Send the whole config: keys left out are cleared. Settings that
-    fail
-    validation come back in `errors` with a 200, not as an HTTP failure.
-
-    Args:
-        project_id (str):
-        credential_id (str):
-        x_paragon_credential (str | Unset):
-        x_paragon_configuration_id (str | Unset):
-        body (UpdateCredentialRequest): The credential's new User Settings.
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        ErrorResponse | UpdatedCredential
-    """
-
-    return (
-        await asyncio_detailed(
-            project_id=project_id,
-            credential_id=credential_id,
-            client=client,
-            body=body,
-            x_paragon_credential=x_paragon_credential,
-            x_paragon_configuration_id=x_paragon_configuration_id,
-        )
-    ).parsed
+    return None

@@ -4,47 +4,56 @@ from urllib.parse import quote
 
 import httpx
 
-from ... import errors
-from ...client import AuthenticatedClient, Client
 from ...models.credential import Credential
 from ...models.error_response import ErrorResponse
 from ...models.update_credential_configuration_request import UpdateCredentialConfigurationRequest
-from ...types import UNSET, Response, Unset
+from ...operations import UPDATE_CREDENTIAL_CONFIGURATION as OPERATION
+from ...types import UNSET, Request, Unset
+
+__all__ = ("OPERATION", "build_request", "parse_response")
 
 
-def _get_kwargs(
+def build_request(
     project_id: str,
     credential_id: str,
     *,
     body: UpdateCredentialConfigurationRequest,
     x_paragon_credential: str | Unset = UNSET,
     x_paragon_configuration_id: str,
-) -> dict[str, Any]:
+) -> Request:
+    """Update a configuration
+
+    The request for ``OPERATION``: path parameters percent-encoded, unset query parameters and headers left out,
+    and a body as the JSON-ready ``to_dict()`` of its model.
+    """
     headers: dict[str, Any] = {}
     if not isinstance(x_paragon_credential, Unset):
         headers["X-Paragon-Credential"] = x_paragon_credential
 
     headers["X-Paragon-Configuration-Id"] = x_paragon_configuration_id
 
-    _kwargs: dict[str, Any] = {
-        "method": "patch",
-        "url": "/projects/{project_id}/sdk/credentials/{credential_id}/configurations".format(
-            project_id=quote(str(project_id), safe=""),
-            credential_id=quote(str(credential_id), safe=""),
-        ),
-    }
-
+    _kwargs: dict[str, Any] = {}
     _kwargs["json"] = body.to_dict()
 
     headers["Content-Type"] = "application/json"
 
-    _kwargs["headers"] = headers
-    return _kwargs
+    return Request(
+        method=OPERATION.method,
+        url=OPERATION.path.format_map(
+            {
+                "projectId": quote(str(project_id), safe=""),
+                "credentialId": quote(str(credential_id), safe=""),
+            }
+        ),
+        headers=headers,
+        json=_kwargs.get("json", UNSET),
+    )
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Credential | ErrorResponse | None:
+def parse_response(response: httpx.Response) -> Credential | ErrorResponse | None:
+    """The documented body for ``response.status_code``, parsed; None for an undocumented status or an error body
+    that is not the documented schema. A success body that is not its schema raises (KeyError, TypeError,
+    ValueError)."""
     if response.status_code == 200:
         response_200 = Credential.from_dict(response.json())
 
@@ -113,188 +122,4 @@ def _parse_response(
             # A proxy or CDN error page (HTML, empty) is not the documented schema: keep the status, drop the body.
             return None
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
-
-
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Credential | ErrorResponse]:
-    return Response(
-        status_code=response.status_code,
-        content=response.content,
-        headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
-    )
-
-
-def sync_detailed(
-    project_id: str,
-    credential_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    body: UpdateCredentialConfigurationRequest,
-    x_paragon_credential: str | Unset = UNSET,
-    x_paragon_configuration_id: str,
-) -> Response[Credential | ErrorResponse]:
-    """Update a configuration
-
-     Updates the Multi-Configuration instance named by `X-Paragon-Configuration-Id` (the path names only
-    the
-    credential). Returns the credential.
-
-    Args:
-        project_id (str):
-        credential_id (str):
-        x_paragon_credential (str | Unset):
-        x_paragon_configuration_id (str):
-        body (UpdateCredentialConfigurationRequest): Changes to a configuration.
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Response[Credential | ErrorResponse]
-    """
-
-    kwargs = _get_kwargs(
-        project_id=project_id,
-        credential_id=credential_id,
-        body=body,
-        x_paragon_credential=x_paragon_credential,
-        x_paragon_configuration_id=x_paragon_configuration_id,
-    )
-
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
-
-    return _build_response(client=client, response=response)
-
-
-def sync(
-    project_id: str,
-    credential_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    body: UpdateCredentialConfigurationRequest,
-    x_paragon_credential: str | Unset = UNSET,
-    x_paragon_configuration_id: str,
-) -> Credential | ErrorResponse | None:
-    """Update a configuration
-
-     Updates the Multi-Configuration instance named by `X-Paragon-Configuration-Id` (the path names only
-    the
-    credential). Returns the credential.
-
-    Args:
-        project_id (str):
-        credential_id (str):
-        x_paragon_credential (str | Unset):
-        x_paragon_configuration_id (str):
-        body (UpdateCredentialConfigurationRequest): Changes to a configuration.
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Credential | ErrorResponse
-    """
-
-    return sync_detailed(
-        project_id=project_id,
-        credential_id=credential_id,
-        client=client,
-        body=body,
-        x_paragon_credential=x_paragon_credential,
-        x_paragon_configuration_id=x_paragon_configuration_id,
-    ).parsed
-
-
-async def asyncio_detailed(
-    project_id: str,
-    credential_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    body: UpdateCredentialConfigurationRequest,
-    x_paragon_credential: str | Unset = UNSET,
-    x_paragon_configuration_id: str,
-) -> Response[Credential | ErrorResponse]:
-    """Update a configuration
-
-     Updates the Multi-Configuration instance named by `X-Paragon-Configuration-Id` (the path names only
-    the
-    credential). Returns the credential.
-
-    Args:
-        project_id (str):
-        credential_id (str):
-        x_paragon_credential (str | Unset):
-        x_paragon_configuration_id (str):
-        body (UpdateCredentialConfigurationRequest): Changes to a configuration.
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Response[Credential | ErrorResponse]
-    """
-
-    kwargs = _get_kwargs(
-        project_id=project_id,
-        credential_id=credential_id,
-        body=body,
-        x_paragon_credential=x_paragon_credential,
-        x_paragon_configuration_id=x_paragon_configuration_id,
-    )
-
-    response = await client.get_async_httpx_client().request(**kwargs)
-
-    return _build_response(client=client, response=response)
-
-
-async def asyncio(
-    project_id: str,
-    credential_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    body: UpdateCredentialConfigurationRequest,
-    x_paragon_credential: str | Unset = UNSET,
-    x_paragon_configuration_id: str,
-) -> Credential | ErrorResponse | None:
-    """Update a configuration
-
-     Updates the Multi-Configuration instance named by `X-Paragon-Configuration-Id` (the path names only
-    the
-    credential). Returns the credential.
-
-    Args:
-        project_id (str):
-        credential_id (str):
-        x_paragon_credential (str | Unset):
-        x_paragon_configuration_id (str):
-        body (UpdateCredentialConfigurationRequest): Changes to a configuration.
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Credential | ErrorResponse
-    """
-
-    return (
-        await asyncio_detailed(
-            project_id=project_id,
-            credential_id=credential_id,
-            client=client,
-            body=body,
-            x_paragon_credential=x_paragon_credential,
-            x_paragon_configuration_id=x_paragon_configuration_id,
-        )
-    ).parsed
+    return None

@@ -4,30 +4,43 @@ from urllib.parse import quote
 
 import httpx
 
-from ... import errors
-from ...client import AuthenticatedClient, Client
 from ...models.error_response import ErrorResponse
 from ...models.integration import Integration
-from ...types import Response
+from ...operations import LIST_INTEGRATIONS as OPERATION
+from ...types import UNSET, Request
+
+__all__ = ("OPERATION", "build_request", "parse_response")
 
 
-def _get_kwargs(
+def build_request(
     project_id: str,
-) -> dict[str, Any]:
+) -> Request:
+    """List integrations
 
-    _kwargs: dict[str, Any] = {
-        "method": "get",
-        "url": "/projects/{project_id}/sdk/integrations".format(
-            project_id=quote(str(project_id), safe=""),
+    The request for ``OPERATION``: path parameters percent-encoded, unset query parameters and headers left out,
+    and a body as the JSON-ready ``to_dict()`` of its model.
+    """
+
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {}
+
+    return Request(
+        method=OPERATION.method,
+        url=OPERATION.path.format_map(
+            {
+                "projectId": quote(str(project_id), safe=""),
+            }
         ),
-    }
+        headers=headers,
+        json=_kwargs.get("json", UNSET),
+    )
 
-    return _kwargs
 
-
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorResponse | list[Integration] | None:
+def parse_response(response: httpx.Response) -> ErrorResponse | list[Integration] | None:
+    """The documented body for ``response.status_code``, parsed; None for an undocumented status or an error body
+    that is not the documented schema. A success body that is not its schema raises (KeyError, TypeError,
+    ValueError)."""
     if response.status_code == 200:
         response_200 = []
         _response_200 = response.json()
@@ -101,140 +114,4 @@ def _parse_response(
             # A proxy or CDN error page (HTML, empty) is not the documented schema: keep the status, drop the body.
             return None
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
-
-
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorResponse | list[Integration]]:
-    return Response(
-        status_code=response.status_code,
-        content=response.content,
-        headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
-    )
-
-
-def sync_detailed(
-    project_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-) -> Response[ErrorResponse | list[Integration]]:
-    """List integrations
-
-     The integrations enabled in the project, with their Connect Portal configuration (`configs`) and
-    their
-    workflows. `hasCredential` and `providerId` describe the authenticated user's connection.
-
-    Args:
-        project_id (str):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Response[ErrorResponse | list[Integration]]
-    """
-
-    kwargs = _get_kwargs(
-        project_id=project_id,
-    )
-
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
-
-    return _build_response(client=client, response=response)
-
-
-def sync(
-    project_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-) -> ErrorResponse | list[Integration] | None:
-    """List integrations
-
-     The integrations enabled in the project, with their Connect Portal configuration (`configs`) and
-    their
-    workflows. `hasCredential` and `providerId` describe the authenticated user's connection.
-
-    Args:
-        project_id (str):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        ErrorResponse | list[Integration]
-    """
-
-    return sync_detailed(
-        project_id=project_id,
-        client=client,
-    ).parsed
-
-
-async def asyncio_detailed(
-    project_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-) -> Response[ErrorResponse | list[Integration]]:
-    """List integrations
-
-     The integrations enabled in the project, with their Connect Portal configuration (`configs`) and
-    their
-    workflows. `hasCredential` and `providerId` describe the authenticated user's connection.
-
-    Args:
-        project_id (str):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Response[ErrorResponse | list[Integration]]
-    """
-
-    kwargs = _get_kwargs(
-        project_id=project_id,
-    )
-
-    response = await client.get_async_httpx_client().request(**kwargs)
-
-    return _build_response(client=client, response=response)
-
-
-async def asyncio(
-    project_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-) -> ErrorResponse | list[Integration] | None:
-    """List integrations
-
-     The integrations enabled in the project, with their Connect Portal configuration (`configs`) and
-    their
-    workflows. `hasCredential` and `providerId` describe the authenticated user's connection.
-
-    Args:
-        project_id (str):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        ErrorResponse | list[Integration]
-    """
-
-    return (
-        await asyncio_detailed(
-            project_id=project_id,
-            client=client,
-        )
-    ).parsed
+    return None

@@ -4,38 +4,48 @@ from urllib.parse import quote
 
 import httpx
 
-from ... import errors
-from ...client import AuthenticatedClient, Client
 from ...models.acknowledgement import Acknowledgement
 from ...models.error_response import ErrorResponse
-from ...types import UNSET, Response, Unset
+from ...operations import UNINSTALL_INTEGRATION as OPERATION
+from ...types import UNSET, Request, Unset
+
+__all__ = ("OPERATION", "build_request", "parse_response")
 
 
-def _get_kwargs(
+def build_request(
     project_id: str,
     integration_id: str,
     *,
     x_paragon_credential: str | Unset = UNSET,
-) -> dict[str, Any]:
+) -> Request:
+    """Uninstall an integration
+
+    The request for ``OPERATION``: path parameters percent-encoded, unset query parameters and headers left out,
+    and a body as the JSON-ready ``to_dict()`` of its model.
+    """
     headers: dict[str, Any] = {}
     if not isinstance(x_paragon_credential, Unset):
         headers["X-Paragon-Credential"] = x_paragon_credential
 
-    _kwargs: dict[str, Any] = {
-        "method": "delete",
-        "url": "/projects/{project_id}/sdk/integrations/{integration_id}".format(
-            project_id=quote(str(project_id), safe=""),
-            integration_id=quote(str(integration_id), safe=""),
+    _kwargs: dict[str, Any] = {}
+
+    return Request(
+        method=OPERATION.method,
+        url=OPERATION.path.format_map(
+            {
+                "projectId": quote(str(project_id), safe=""),
+                "integrationId": quote(str(integration_id), safe=""),
+            }
         ),
-    }
+        headers=headers,
+        json=_kwargs.get("json", UNSET),
+    )
 
-    _kwargs["headers"] = headers
-    return _kwargs
 
-
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Acknowledgement | Any | ErrorResponse | None:
+def parse_response(response: httpx.Response) -> Acknowledgement | Any | ErrorResponse | None:
+    """The documented body for ``response.status_code``, parsed; None for an undocumented status or an error body
+    that is not the documented schema. A success body that is not its schema raises (KeyError, TypeError,
+    ValueError)."""
     if response.status_code == 200:
         response_200 = Acknowledgement.from_dict(response.json())
 
@@ -108,164 +118,4 @@ def _parse_response(
             # A proxy or CDN error page (HTML, empty) is not the documented schema: keep the status, drop the body.
             return None
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
-
-
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Acknowledgement | Any | ErrorResponse]:
-    return Response(
-        status_code=response.status_code,
-        content=response.content,
-        headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
-    )
-
-
-def sync_detailed(
-    project_id: str,
-    integration_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    x_paragon_credential: str | Unset = UNSET,
-) -> Response[Acknowledgement | Any | ErrorResponse]:
-    """Uninstall an integration
-
-     Disconnects the integration for the user: its workflows stop running for them and their User
-    Settings are
-    cleared. With several connected accounts, `X-Paragon-Credential` picks the one to disconnect.
-
-    Args:
-        project_id (str):
-        integration_id (str):
-        x_paragon_credential (str | Unset):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Response[Acknowledgement | Any | ErrorResponse]
-    """
-
-    kwargs = _get_kwargs(
-        project_id=project_id,
-        integration_id=integration_id,
-        x_paragon_credential=x_paragon_credential,
-    )
-
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
-
-    return _build_response(client=client, response=response)
-
-
-def sync(
-    project_id: str,
-    integration_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    x_paragon_credential: str | Unset = UNSET,
-) -> Acknowledgement | Any | ErrorResponse | None:
-    """Uninstall an integration
-
-     Disconnects the integration for the user: its workflows stop running for them and their User
-    Settings are
-    cleared. With several connected accounts, `X-Paragon-Credential` picks the one to disconnect.
-
-    Args:
-        project_id (str):
-        integration_id (str):
-        x_paragon_credential (str | Unset):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Acknowledgement | Any | ErrorResponse
-    """
-
-    return sync_detailed(
-        project_id=project_id,
-        integration_id=integration_id,
-        client=client,
-        x_paragon_credential=x_paragon_credential,
-    ).parsed
-
-
-async def asyncio_detailed(
-    project_id: str,
-    integration_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    x_paragon_credential: str | Unset = UNSET,
-) -> Response[Acknowledgement | Any | ErrorResponse]:
-    """Uninstall an integration
-
-     Disconnects the integration for the user: its workflows stop running for them and their User
-    Settings are
-    cleared. With several connected accounts, `X-Paragon-Credential` picks the one to disconnect.
-
-    Args:
-        project_id (str):
-        integration_id (str):
-        x_paragon_credential (str | Unset):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Response[Acknowledgement | Any | ErrorResponse]
-    """
-
-    kwargs = _get_kwargs(
-        project_id=project_id,
-        integration_id=integration_id,
-        x_paragon_credential=x_paragon_credential,
-    )
-
-    response = await client.get_async_httpx_client().request(**kwargs)
-
-    return _build_response(client=client, response=response)
-
-
-async def asyncio(
-    project_id: str,
-    integration_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    x_paragon_credential: str | Unset = UNSET,
-) -> Acknowledgement | Any | ErrorResponse | None:
-    """Uninstall an integration
-
-     Disconnects the integration for the user: its workflows stop running for them and their User
-    Settings are
-    cleared. With several connected accounts, `X-Paragon-Credential` picks the one to disconnect.
-
-    Args:
-        project_id (str):
-        integration_id (str):
-        x_paragon_credential (str | Unset):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Acknowledgement | Any | ErrorResponse
-    """
-
-    return (
-        await asyncio_detailed(
-            project_id=project_id,
-            integration_id=integration_id,
-            client=client,
-            x_paragon_credential=x_paragon_credential,
-        )
-    ).parsed
+    return None

@@ -4,21 +4,27 @@ from urllib.parse import quote
 
 import httpx
 
-from ... import errors
-from ...client import AuthenticatedClient, Client
 from ...models.error_response import ErrorResponse
 from ...models.proxy_response import ProxyResponse
-from ...types import UNSET, Response, Unset
+from ...operations import PROXY_DELETE as OPERATION
+from ...types import UNSET, Request, Unset
+
+__all__ = ("OPERATION", "build_request", "parse_response")
 
 
-def _get_kwargs(
+def build_request(
     project_id: str,
     integration_type: str,
     path: str,
     *,
     x_paragon_credential: str | Unset = UNSET,
     x_paragon_use_raw_response: str | Unset = UNSET,
-) -> dict[str, Any]:
+) -> Request:
+    """Proxy a DELETE request
+
+    The request for ``OPERATION``: path parameters percent-encoded, unset query parameters and headers left out,
+    and a body as the JSON-ready ``to_dict()`` of its model.
+    """
     headers: dict[str, Any] = {}
     if not isinstance(x_paragon_credential, Unset):
         headers["X-Paragon-Credential"] = x_paragon_credential
@@ -26,22 +32,26 @@ def _get_kwargs(
     if not isinstance(x_paragon_use_raw_response, Unset):
         headers["X-Paragon-Use-Raw-Response"] = x_paragon_use_raw_response
 
-    _kwargs: dict[str, Any] = {
-        "method": "delete",
-        "url": "/projects/{project_id}/sdk/proxy/{integration_type}/{path}".format(
-            project_id=quote(str(project_id), safe=""),
-            integration_type=quote(str(integration_type), safe=""),
-            path=quote(str(path), safe=""),
+    _kwargs: dict[str, Any] = {}
+
+    return Request(
+        method=OPERATION.method,
+        url=OPERATION.path.format_map(
+            {
+                "projectId": quote(str(project_id), safe=""),
+                "integrationType": quote(str(integration_type), safe=""),
+                "path": quote(str(path), safe=""),
+            }
         ),
-    }
+        headers=headers,
+        json=_kwargs.get("json", UNSET),
+    )
 
-    _kwargs["headers"] = headers
-    return _kwargs
 
-
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorResponse | ProxyResponse | None:
+def parse_response(response: httpx.Response) -> ErrorResponse | ProxyResponse | None:
+    """The documented body for ``response.status_code``, parsed; None for an undocumented status or an error body
+    that is not the documented schema. A success body that is not its schema raises (KeyError, TypeError,
+    ValueError)."""
     if response.status_code == 200:
         response_200 = ProxyResponse.from_dict(response.json())
 
@@ -119,180 +129,4 @@ def _parse_response(
             # A proxy or CDN error page (HTML, empty) is not the documented schema: keep the status, drop the body.
             return None
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
-
-
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorResponse | ProxyResponse]:
-    return Response(
-        status_code=response.status_code,
-        content=response.content,
-        headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
-    )
-
-
-def sync_detailed(
-    project_id: str,
-    integration_type: str,
-    path: str,
-    *,
-    client: AuthenticatedClient | Client,
-    x_paragon_credential: str | Unset = UNSET,
-    x_paragon_use_raw_response: str | Unset = UNSET,
-) -> Response[ErrorResponse | ProxyResponse]:
-    """Proxy a DELETE request
-
-     Sends `DELETE {provider base}/{path}` with the user's credential.
-
-    Args:
-        project_id (str):
-        integration_type (str):
-        path (str):
-        x_paragon_credential (str | Unset):
-        x_paragon_use_raw_response (str | Unset):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Response[ErrorResponse | ProxyResponse]
-    """
-
-    kwargs = _get_kwargs(
-        project_id=project_id,
-        integration_type=integration_type,
-        path=path,
-        x_paragon_credential=x_paragon_credential,
-        x_paragon_use_raw_response=x_paragon_use_raw_response,
-    )
-
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
-
-    return _build_response(client=client, response=response)
-
-
-def sync(
-    project_id: str,
-    integration_type: str,
-    path: str,
-    *,
-    client: AuthenticatedClient | Client,
-    x_paragon_credential: str | Unset = UNSET,
-    x_paragon_use_raw_response: str | Unset = UNSET,
-) -> ErrorResponse | ProxyResponse | None:
-    """Proxy a DELETE request
-
-     Sends `DELETE {provider base}/{path}` with the user's credential.
-
-    Args:
-        project_id (str):
-        integration_type (str):
-        path (str):
-        x_paragon_credential (str | Unset):
-        x_paragon_use_raw_response (str | Unset):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        ErrorResponse | ProxyResponse
-    """
-
-    return sync_detailed(
-        project_id=project_id,
-        integration_type=integration_type,
-        path=path,
-        client=client,
-        x_paragon_credential=x_paragon_credential,
-        x_paragon_use_raw_response=x_paragon_use_raw_response,
-    ).parsed
-
-
-async def asyncio_detailed(
-    project_id: str,
-    integration_type: str,
-    path: str,
-    *,
-    client: AuthenticatedClient | Client,
-    x_paragon_credential: str | Unset = UNSET,
-    x_paragon_use_raw_response: str | Unset = UNSET,
-) -> Response[ErrorResponse | ProxyResponse]:
-    """Proxy a DELETE request
-
-     Sends `DELETE {provider base}/{path}` with the user's credential.
-
-    Args:
-        project_id (str):
-        integration_type (str):
-        path (str):
-        x_paragon_credential (str | Unset):
-        x_paragon_use_raw_response (str | Unset):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Response[ErrorResponse | ProxyResponse]
-    """
-
-    kwargs = _get_kwargs(
-        project_id=project_id,
-        integration_type=integration_type,
-        path=path,
-        x_paragon_credential=x_paragon_credential,
-        x_paragon_use_raw_response=x_paragon_use_raw_response,
-    )
-
-    response = await client.get_async_httpx_client().request(**kwargs)
-
-    return _build_response(client=client, response=response)
-
-
-async def asyncio(
-    project_id: str,
-    integration_type: str,
-    path: str,
-    *,
-    client: AuthenticatedClient | Client,
-    x_paragon_credential: str | Unset = UNSET,
-    x_paragon_use_raw_response: str | Unset = UNSET,
-) -> ErrorResponse | ProxyResponse | None:
-    """Proxy a DELETE request
-
-     Sends `DELETE {provider base}/{path}` with the user's credential.
-
-    Args:
-        project_id (str):
-        integration_type (str):
-        path (str):
-        x_paragon_credential (str | Unset):
-        x_paragon_use_raw_response (str | Unset):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        ErrorResponse | ProxyResponse
-    """
-
-    return (
-        await asyncio_detailed(
-            project_id=project_id,
-            integration_type=integration_type,
-            path=path,
-            client=client,
-            x_paragon_credential=x_paragon_credential,
-            x_paragon_use_raw_response=x_paragon_use_raw_response,
-        )
-    ).parsed
+    return None

@@ -4,39 +4,48 @@ from urllib.parse import quote
 
 import httpx
 
-from ... import errors
-from ...client import AuthenticatedClient, Client
 from ...models.authenticated_user import AuthenticatedUser
 from ...models.error_response import ErrorResponse
 from ...models.update_user_metadata_request import UpdateUserMetadataRequest
-from ...types import Response
+from ...operations import UPDATE_USER_METADATA as OPERATION
+from ...types import UNSET, Request
+
+__all__ = ("OPERATION", "build_request", "parse_response")
 
 
-def _get_kwargs(
+def build_request(
     project_id: str,
     *,
     body: UpdateUserMetadataRequest,
-) -> dict[str, Any]:
+) -> Request:
+    """Set user metadata
+
+    The request for ``OPERATION``: path parameters percent-encoded, unset query parameters and headers left out,
+    and a body as the JSON-ready ``to_dict()`` of its model.
+    """
     headers: dict[str, Any] = {}
 
-    _kwargs: dict[str, Any] = {
-        "method": "patch",
-        "url": "/projects/{project_id}/sdk/me".format(
-            project_id=quote(str(project_id), safe=""),
-        ),
-    }
-
+    _kwargs: dict[str, Any] = {}
     _kwargs["json"] = body.to_dict()
 
     headers["Content-Type"] = "application/json"
 
-    _kwargs["headers"] = headers
-    return _kwargs
+    return Request(
+        method=OPERATION.method,
+        url=OPERATION.path.format_map(
+            {
+                "projectId": quote(str(project_id), safe=""),
+            }
+        ),
+        headers=headers,
+        json=_kwargs.get("json", UNSET),
+    )
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> AuthenticatedUser | ErrorResponse | None:
+def parse_response(response: httpx.Response) -> AuthenticatedUser | ErrorResponse | None:
+    """The documented body for ``response.status_code``, parsed; None for an undocumented status or an error body
+    that is not the documented schema. A success body that is not its schema raises (KeyError, TypeError,
+    ValueError)."""
     if response.status_code == 200:
         response_200 = AuthenticatedUser.from_dict(response.json())
 
@@ -105,156 +114,4 @@ def _parse_response(
             # A proxy or CDN error page (HTML, empty) is not the documented schema: keep the status, drop the body.
             return None
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
-
-
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[AuthenticatedUser | ErrorResponse]:
-    return Response(
-        status_code=response.status_code,
-        content=response.content,
-        headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
-    )
-
-
-def sync_detailed(
-    project_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    body: UpdateUserMetadataRequest,
-) -> Response[AuthenticatedUser | ErrorResponse]:
-    """Set user metadata
-
-     Merges `meta` into the user's metadata. `Name` and `Email` are shown in the Paragon dashboard and
-    are
-    case-sensitive; other keys hold any JSON value. User Metadata is a plan feature. Returns the updated
-    user.
-
-    Args:
-        project_id (str):
-        body (UpdateUserMetadataRequest): Metadata to merge into the user's.
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Response[AuthenticatedUser | ErrorResponse]
-    """
-
-    kwargs = _get_kwargs(
-        project_id=project_id,
-        body=body,
-    )
-
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
-
-    return _build_response(client=client, response=response)
-
-
-def sync(
-    project_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    body: UpdateUserMetadataRequest,
-) -> AuthenticatedUser | ErrorResponse | None:
-    """Set user metadata
-
-     Merges `meta` into the user's metadata. `Name` and `Email` are shown in the Paragon dashboard and
-    are
-    case-sensitive; other keys hold any JSON value. User Metadata is a plan feature. Returns the updated
-    user.
-
-    Args:
-        project_id (str):
-        body (UpdateUserMetadataRequest): Metadata to merge into the user's.
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        AuthenticatedUser | ErrorResponse
-    """
-
-    return sync_detailed(
-        project_id=project_id,
-        client=client,
-        body=body,
-    ).parsed
-
-
-async def asyncio_detailed(
-    project_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    body: UpdateUserMetadataRequest,
-) -> Response[AuthenticatedUser | ErrorResponse]:
-    """Set user metadata
-
-     Merges `meta` into the user's metadata. `Name` and `Email` are shown in the Paragon dashboard and
-    are
-    case-sensitive; other keys hold any JSON value. User Metadata is a plan feature. Returns the updated
-    user.
-
-    Args:
-        project_id (str):
-        body (UpdateUserMetadataRequest): Metadata to merge into the user's.
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Response[AuthenticatedUser | ErrorResponse]
-    """
-
-    kwargs = _get_kwargs(
-        project_id=project_id,
-        body=body,
-    )
-
-    response = await client.get_async_httpx_client().request(**kwargs)
-
-    return _build_response(client=client, response=response)
-
-
-async def asyncio(
-    project_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    body: UpdateUserMetadataRequest,
-) -> AuthenticatedUser | ErrorResponse | None:
-    """Set user metadata
-
-     Merges `meta` into the user's metadata. `Name` and `Email` are shown in the Paragon dashboard and
-    are
-    case-sensitive; other keys hold any JSON value. User Metadata is a plan feature. Returns the updated
-    user.
-
-    Args:
-        project_id (str):
-        body (UpdateUserMetadataRequest): Metadata to merge into the user's.
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        AuthenticatedUser | ErrorResponse
-    """
-
-    return (
-        await asyncio_detailed(
-            project_id=project_id,
-            client=client,
-            body=body,
-        )
-    ).parsed
+    return None

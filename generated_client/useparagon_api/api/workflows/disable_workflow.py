@@ -4,20 +4,26 @@ from urllib.parse import quote
 
 import httpx
 
-from ... import errors
-from ...client import AuthenticatedClient, Client
 from ...models.acknowledgement import Acknowledgement
 from ...models.error_response import ErrorResponse
-from ...types import UNSET, Response, Unset
+from ...operations import DISABLE_WORKFLOW as OPERATION
+from ...types import UNSET, Request, Unset
+
+__all__ = ("OPERATION", "build_request", "parse_response")
 
 
-def _get_kwargs(
+def build_request(
     project_id: str,
     workflow_id: str,
     *,
     x_paragon_credential: str | Unset = UNSET,
     x_paragon_configuration_id: str | Unset = UNSET,
-) -> dict[str, Any]:
+) -> Request:
+    """Disable a workflow
+
+    The request for ``OPERATION``: path parameters percent-encoded, unset query parameters and headers left out,
+    and a body as the JSON-ready ``to_dict()`` of its model.
+    """
     headers: dict[str, Any] = {}
     if not isinstance(x_paragon_credential, Unset):
         headers["X-Paragon-Credential"] = x_paragon_credential
@@ -25,21 +31,25 @@ def _get_kwargs(
     if not isinstance(x_paragon_configuration_id, Unset):
         headers["X-Paragon-Configuration-Id"] = x_paragon_configuration_id
 
-    _kwargs: dict[str, Any] = {
-        "method": "delete",
-        "url": "/projects/{project_id}/sdk/workflows/{workflow_id}".format(
-            project_id=quote(str(project_id), safe=""),
-            workflow_id=quote(str(workflow_id), safe=""),
+    _kwargs: dict[str, Any] = {}
+
+    return Request(
+        method=OPERATION.method,
+        url=OPERATION.path.format_map(
+            {
+                "projectId": quote(str(project_id), safe=""),
+                "workflowId": quote(str(workflow_id), safe=""),
+            }
         ),
-    }
+        headers=headers,
+        json=_kwargs.get("json", UNSET),
+    )
 
-    _kwargs["headers"] = headers
-    return _kwargs
 
-
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Acknowledgement | Any | ErrorResponse | None:
+def parse_response(response: httpx.Response) -> Acknowledgement | Any | ErrorResponse | None:
+    """The documented body for ``response.status_code``, parsed; None for an undocumented status or an error body
+    that is not the documented schema. A success body that is not its schema raises (KeyError, TypeError,
+    ValueError)."""
     if response.status_code == 200:
         response_200 = Acknowledgement.from_dict(response.json())
 
@@ -112,168 +122,4 @@ def _parse_response(
             # A proxy or CDN error page (HTML, empty) is not the documented schema: keep the status, drop the body.
             return None
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
-
-
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Acknowledgement | Any | ErrorResponse]:
-    return Response(
-        status_code=response.status_code,
-        content=response.content,
-        headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
-    )
-
-
-def sync_detailed(
-    project_id: str,
-    workflow_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    x_paragon_credential: str | Unset = UNSET,
-    x_paragon_configuration_id: str | Unset = UNSET,
-) -> Response[Acknowledgement | Any | ErrorResponse]:
-    """Disable a workflow
-
-     Turns a workflow off for the user (or for one configuration, with the targeting headers).
-
-    Args:
-        project_id (str):
-        workflow_id (str):
-        x_paragon_credential (str | Unset):
-        x_paragon_configuration_id (str | Unset):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Response[Acknowledgement | Any | ErrorResponse]
-    """
-
-    kwargs = _get_kwargs(
-        project_id=project_id,
-        workflow_id=workflow_id,
-        x_paragon_credential=x_paragon_credential,
-        x_paragon_configuration_id=x_paragon_configuration_id,
-    )
-
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
-
-    return _build_response(client=client, response=response)
-
-
-def sync(
-    project_id: str,
-    workflow_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    x_paragon_credential: str | Unset = UNSET,
-    x_paragon_configuration_id: str | Unset = UNSET,
-) -> Acknowledgement | Any | ErrorResponse | None:
-    """Disable a workflow
-
-     Turns a workflow off for the user (or for one configuration, with the targeting headers).
-
-    Args:
-        project_id (str):
-        workflow_id (str):
-        x_paragon_credential (str | Unset):
-        x_paragon_configuration_id (str | Unset):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Acknowledgement | Any | ErrorResponse
-    """
-
-    return sync_detailed(
-        project_id=project_id,
-        workflow_id=workflow_id,
-        client=client,
-        x_paragon_credential=x_paragon_credential,
-        x_paragon_configuration_id=x_paragon_configuration_id,
-    ).parsed
-
-
-async def asyncio_detailed(
-    project_id: str,
-    workflow_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    x_paragon_credential: str | Unset = UNSET,
-    x_paragon_configuration_id: str | Unset = UNSET,
-) -> Response[Acknowledgement | Any | ErrorResponse]:
-    """Disable a workflow
-
-     Turns a workflow off for the user (or for one configuration, with the targeting headers).
-
-    Args:
-        project_id (str):
-        workflow_id (str):
-        x_paragon_credential (str | Unset):
-        x_paragon_configuration_id (str | Unset):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Response[Acknowledgement | Any | ErrorResponse]
-    """
-
-    kwargs = _get_kwargs(
-        project_id=project_id,
-        workflow_id=workflow_id,
-        x_paragon_credential=x_paragon_credential,
-        x_paragon_configuration_id=x_paragon_configuration_id,
-    )
-
-    response = await client.get_async_httpx_client().request(**kwargs)
-
-    return _build_response(client=client, response=response)
-
-
-async def asyncio(
-    project_id: str,
-    workflow_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    x_paragon_credential: str | Unset = UNSET,
-    x_paragon_configuration_id: str | Unset = UNSET,
-) -> Acknowledgement | Any | ErrorResponse | None:
-    """Disable a workflow
-
-     Turns a workflow off for the user (or for one configuration, with the targeting headers).
-
-    Args:
-        project_id (str):
-        workflow_id (str):
-        x_paragon_credential (str | Unset):
-        x_paragon_configuration_id (str | Unset):
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Acknowledgement | Any | ErrorResponse
-    """
-
-    return (
-        await asyncio_detailed(
-            project_id=project_id,
-            workflow_id=workflow_id,
-            client=client,
-            x_paragon_credential=x_paragon_credential,
-            x_paragon_configuration_id=x_paragon_configuration_id,
-        )
-    ).parsed
+    return None

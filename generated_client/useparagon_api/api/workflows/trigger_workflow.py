@@ -4,21 +4,27 @@ from urllib.parse import quote
 
 import httpx
 
-from ... import errors
-from ...client import AuthenticatedClient, Client
 from ...models.error_response import ErrorResponse
 from ...models.workflow_trigger_body import WorkflowTriggerBody
-from ...types import UNSET, Response, Unset
+from ...operations import TRIGGER_WORKFLOW as OPERATION
+from ...types import UNSET, Request, Unset
+
+__all__ = ("OPERATION", "build_request", "parse_response")
 
 
-def _get_kwargs(
+def build_request(
     project_id: str,
     workflow_id: str,
     *,
     body: WorkflowTriggerBody | Unset = UNSET,
     x_paragon_credential: str | Unset = UNSET,
     x_paragon_configuration_id: str | Unset = UNSET,
-) -> dict[str, Any]:
+) -> Request:
+    """Trigger a workflow
+
+    The request for ``OPERATION``: path parameters percent-encoded, unset query parameters and headers left out,
+    and a body as the JSON-ready ``to_dict()`` of its model.
+    """
     headers: dict[str, Any] = {}
     if not isinstance(x_paragon_credential, Unset):
         headers["X-Paragon-Credential"] = x_paragon_credential
@@ -26,24 +32,30 @@ def _get_kwargs(
     if not isinstance(x_paragon_configuration_id, Unset):
         headers["X-Paragon-Configuration-Id"] = x_paragon_configuration_id
 
-    _kwargs: dict[str, Any] = {
-        "method": "post",
-        "url": "/projects/{project_id}/sdk/triggers/{workflow_id}".format(
-            project_id=quote(str(project_id), safe=""),
-            workflow_id=quote(str(workflow_id), safe=""),
-        ),
-    }
+    _kwargs: dict[str, Any] = {}
 
     if not isinstance(body, Unset):
         _kwargs["json"] = body.to_dict()
 
     headers["Content-Type"] = "application/json"
 
-    _kwargs["headers"] = headers
-    return _kwargs
+    return Request(
+        method=OPERATION.method,
+        url=OPERATION.path.format_map(
+            {
+                "projectId": quote(str(project_id), safe=""),
+                "workflowId": quote(str(workflow_id), safe=""),
+            }
+        ),
+        headers=headers,
+        json=_kwargs.get("json", UNSET),
+    )
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | ErrorResponse | None:
+def parse_response(response: httpx.Response) -> Any | ErrorResponse | None:
+    """The documented body for ``response.status_code``, parsed; None for an undocumented status or an error body
+    that is not the documented schema. A success body that is not its schema raises (KeyError, TypeError,
+    ValueError)."""
     if response.status_code == 200:
         response_200 = response.json()
         return response_200
@@ -115,190 +127,4 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
             # A proxy or CDN error page (HTML, empty) is not the documented schema: keep the status, drop the body.
             return None
 
-    if client.raise_on_unexpected_status:
-        raise errors.UnexpectedStatus(response.status_code, response.content)
-    else:
-        return None
-
-
-def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any | ErrorResponse]:
-    return Response(
-        status_code=response.status_code,
-        content=response.content,
-        headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
-    )
-
-
-def sync_detailed(
-    project_id: str,
-    workflow_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    body: WorkflowTriggerBody | Unset = UNSET,
-    x_paragon_credential: str | Unset = UNSET,
-    x_paragon_configuration_id: str | Unset = UNSET,
-) -> Response[Any | ErrorResponse]:
-    """Trigger a workflow
-
-     Runs an enabled workflow that has a Request trigger. The JSON body becomes the trigger's body; query
-    parameters and custom headers are passed through to the workflow as well. A workflow with a Response
-    step
-    answers with that step's status and body (within 55 seconds); one without answers `202` at once.
-
-    Args:
-        project_id (str):
-        workflow_id (str):
-        x_paragon_credential (str | Unset):
-        x_paragon_configuration_id (str | Unset):
-        body (WorkflowTriggerBody | Unset): The Request trigger's body; any JSON object.
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Response[Any | ErrorResponse]
-    """
-
-    kwargs = _get_kwargs(
-        project_id=project_id,
-        workflow_id=workflow_id,
-        body=body,
-        x_paragon_credential=x_paragon_credential,
-        x_paragon_configuration_id=x_paragon_configuration_id,
-    )
-
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
-
-    return _build_response(client=client, response=response)
-
-
-def sync(
-    project_id: str,
-    workflow_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    body: WorkflowTriggerBody | Unset = UNSET,
-    x_paragon_credential: str | Unset = UNSET,
-    x_paragon_configuration_id: str | Unset = UNSET,
-) -> Any | ErrorResponse | None:
-    """Trigger a workflow
-
-     Runs an enabled workflow that has a Request trigger. The JSON body becomes the trigger's body; query
-    parameters and custom headers are passed through to the workflow as well. A workflow with a Response
-    step
-    answers with that step's status and body (within 55 seconds); one without answers `202` at once.
-
-    Args:
-        project_id (str):
-        workflow_id (str):
-        x_paragon_credential (str | Unset):
-        x_paragon_configuration_id (str | Unset):
-        body (WorkflowTriggerBody | Unset): The Request trigger's body; any JSON object.
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Any | ErrorResponse
-    """
-
-    return sync_detailed(
-        project_id=project_id,
-        workflow_id=workflow_id,
-        client=client,
-        body=body,
-        x_paragon_credential=x_paragon_credential,
-        x_paragon_configuration_id=x_paragon_configuration_id,
-    ).parsed
-
-
-async def asyncio_detailed(
-    project_id: str,
-    workflow_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    body: WorkflowTriggerBody | Unset = UNSET,
-    x_paragon_credential: str | Unset = UNSET,
-    x_paragon_configuration_id: str | Unset = UNSET,
-) -> Response[Any | ErrorResponse]:
-    """Trigger a workflow
-
-     Runs an enabled workflow that has a Request trigger. The JSON body becomes the trigger's body; query
-    parameters and custom headers are passed through to the workflow as well. A workflow with a Response
-    step
-    answers with that step's status and body (within 55 seconds); one without answers `202` at once.
-
-    Args:
-        project_id (str):
-        workflow_id (str):
-        x_paragon_credential (str | Unset):
-        x_paragon_configuration_id (str | Unset):
-        body (WorkflowTriggerBody | Unset): The Request trigger's body; any JSON object.
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Response[Any | ErrorResponse]
-    """
-
-    kwargs = _get_kwargs(
-        project_id=project_id,
-        workflow_id=workflow_id,
-        body=body,
-        x_paragon_credential=x_paragon_credential,
-        x_paragon_configuration_id=x_paragon_configuration_id,
-    )
-
-    response = await client.get_async_httpx_client().request(**kwargs)
-
-    return _build_response(client=client, response=response)
-
-
-async def asyncio(
-    project_id: str,
-    workflow_id: str,
-    *,
-    client: AuthenticatedClient | Client,
-    body: WorkflowTriggerBody | Unset = UNSET,
-    x_paragon_credential: str | Unset = UNSET,
-    x_paragon_configuration_id: str | Unset = UNSET,
-) -> Any | ErrorResponse | None:
-    """Trigger a workflow
-
-     Runs an enabled workflow that has a Request trigger. The JSON body becomes the trigger's body; query
-    parameters and custom headers are passed through to the workflow as well. A workflow with a Response
-    step
-    answers with that step's status and body (within 55 seconds); one without answers `202` at once.
-
-    Args:
-        project_id (str):
-        workflow_id (str):
-        x_paragon_credential (str | Unset):
-        x_paragon_configuration_id (str | Unset):
-        body (WorkflowTriggerBody | Unset): The Request trigger's body; any JSON object.
-
-    Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
-
-    Returns:
-        Any | ErrorResponse
-    """
-
-    return (
-        await asyncio_detailed(
-            project_id=project_id,
-            workflow_id=workflow_id,
-            client=client,
-            body=body,
-            x_paragon_credential=x_paragon_credential,
-            x_paragon_configuration_id=x_paragon_configuration_id,
-        )
-    ).parsed
+    return None

@@ -1,0 +1,126 @@
+"""``AsyncParagon``: the asyncio client, holding one connection pool per event loop and handing out user sessions.
+
+This module is the source of another:
+``python -m generator.unasync`` writes ``_client.py`` from ``_async_client.py``, and ``make check-generated``
+fails when they differ. Edit the async module, then run ``make generate``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from . import _web
+from ._async_session import AsyncUserSession
+from ._base_client import ParagonBase, SigningKeyArgument, _wrapped_key
+from ._constants import DEFAULT_LIMITS, DEFAULT_TOKEN_TTL
+from ._errors import ConfigurationError
+from ._events import AsyncCallback, AsyncEventHub, EventName
+from ._http import AsyncSender, SendSettings
+from ._pool import AsyncPool
+from ._retry import RetryPolicy
+from ._secret import Secret
+from ._types import NOT_GIVEN, NotGiven
+
+
+class AsyncParagon(ParagonBase):
+    """The asyncio client. One instance holds one connection pool per event loop; share it, and its sessions, freely.
+
+    Settings come from the arguments, else from ``PARAGON_PROJECT_ID``, ``PARAGON_SIGNING_KEY`` (PEM; a single
+    line with literal ``\\n`` works) or ``PARAGON_SIGNING_KEY_PATH``, and ``PARAGON_HOST`` (self-hosted Paragon).
+    An injected ``http_client`` keeps its transport (mocks, proxies, TLS settings), while this client's timeout,
+    retry policy and no-redirect rule still apply to every request.
+    """
+
+    def __init__(
+        self,
+        *,
+        project_id: str | None = None,
+        signing_key: SigningKeyArgument = None,
+        signing_key_path: str | os.PathLike[str] | None = None,
+        host: str | None = None,
+        api_url: str | None = None,
+        proxy_url: str | None = None,
+        actionkit_url: str | None = None,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        retry: RetryPolicy | None = None,
+        max_response_bytes: int | NotGiven | None = NOT_GIVEN,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        key = _wrapped_key(signing_key)
+        del signing_key  # so no frame of a configuration error below holds the PEM in a local
+        super().__init__(
+            project_id=project_id,
+            signing_key=key,
+            signing_key_path=signing_key_path,
+            host=host,
+            api_url=api_url,
+            proxy_url=proxy_url,
+            actionkit_url=actionkit_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            retry=retry,
+            max_response_bytes=max_response_bytes,
+            events=AsyncEventHub(),
+        )
+        if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
+            raise ConfigurationError(f"http_client must be an httpx.AsyncClient, got {type(http_client).__name__}")
+        self._pool = AsyncPool(http_client, DEFAULT_LIMITS)
+        self._is_copy = False
+        self._sender = self._sender_for(self._settings)
+
+    def authenticate(
+        self,
+        user_id: str | None = None,
+        *,
+        user_token: str | None = None,
+        ttl: int = DEFAULT_TOKEN_TTL,
+        permissions: Mapping[str, Any] | None = None,
+        **claims: Any,
+    ) -> AsyncUserSession:
+        """A session acting as one user: ``authenticate("user-123")`` signs (and renews) its token;
+        ``authenticate(user_token="eyJ...")`` uses a token signed elsewhere. No request is made here (so it is not
+        awaited, even on ``AsyncParagon``)."""
+        token = None if user_token is None else Secret(user_token)
+        del user_token  # so no frame of a UserTokenError holds the token in a local
+        return AsyncUserSession(
+            project_id=self.project_id,
+            sender=self._sender,
+            token=self._token_source(user_id, token, ttl, permissions, claims),
+            events=AsyncEventHub(),
+            client_events=self._events,
+            watchers=self._watchers,
+        )
+
+    def subscribe(self, event_name: EventName, callback: AsyncCallback) -> Callable[[], bool]:
+        """Call ``callback(event, session)`` for every user's state change made through this client.
+
+        ``AsyncParagon`` awaits a coroutine function; ``Paragon`` refuses one."""
+        return self._events.subscribe(event_name, callback)
+
+    # Verify an SDK event relayed by connect_page's page and fire this client's subscribers.
+    handle_relayed_event = _web.ahandle_relayed_event
+
+    def _sender_for(self, settings: SendSettings) -> AsyncSender:
+        return AsyncSender(settings, self._pool)
+
+    async def aclose(self) -> None:
+        """Close the connection pool (never an injected ``http_client``) and stop the watchers; later calls raise
+        ``ClientClosedError``. A copy from ``with_options`` shares the pool and leaves it open."""
+        if not self._is_copy:
+            for watcher in list(self._watchers):
+                await watcher.stop()
+            await self._pool.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        await self.aclose()

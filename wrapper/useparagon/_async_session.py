@@ -1,0 +1,385 @@
+"""``AsyncUserSession``: every SDK call, made as one Connected User (the ``sub`` of the user token).
+
+This module is the source of another:
+``python -m generator.unasync`` writes ``_session.py`` from ``_async_session.py``, and ``make check-generated``
+fails when they differ. Edit the async module, then run ``make generate``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+
+from . import _calls, _connect
+from ._base_session import SessionBase
+from ._connect import DEFAULT_CONNECT_TIMEOUT, DEFAULT_POLL_INTERVAL, ConnectLink, apause
+from ._errors import ConnectNotCompletedError
+from ._events import AsyncCallback, AsyncEventHub, EventName, adeliver
+from ._http import AsyncSender
+from ._stream import AsyncStreamContext, AsyncStreamedResponse
+from ._types import HTTPMethod, RawResponse
+from ._watch import DEFAULT_WATCH_INTERVAL, AsyncWatcher, Snapshot, check_interval, snapshot
+
+if TYPE_CHECKING:
+    from useparagon_api.models import (
+        ActionList,
+        AuthenticatedUser,
+        Credential,
+        Integration,
+        IntegrationMetadata,
+        UnauthenticatedUser,
+    )
+    from useparagon_api.wire import SdkEvent
+
+    from ._calls import Call
+
+T = TypeVar("T")
+
+
+class AsyncUserSession(SessionBase):
+    """Paragon's SDK calls for one user, from ``AsyncParagon.authenticate(...)``. Safe to share between tasks."""
+
+    __slots__ = ()
+
+    _events: AsyncEventHub
+    _sender: AsyncSender
+
+    async def _send(self, call: Call[T]) -> T:
+        return await self._sender.send(call, self._token.get())
+
+    async def _drive(self, flow: _calls.Flow[T]) -> T:
+        try:
+            call = next(flow)
+            while True:
+                call = flow.send(await self._send(call))
+        except StopIteration as finished:
+            return finished.value  # type: ignore[no-any-return]
+        finally:
+            flow.close()
+
+    async def _emit(self, event: SdkEvent) -> None:
+        await adeliver(self._hubs, event, self)
+
+    def subscribe(self, event_name: EventName, callback: AsyncCallback) -> Callable[[], bool]:
+        """Call ``callback(event, session)`` when this user's state changes through this client.
+
+        Returns a function that unsubscribes (it returns whether the callback was still subscribed).
+        ``AsyncParagon`` awaits a coroutine function; ``Paragon`` refuses one.
+        """
+        return self._events.subscribe(event_name, callback)
+
+    async def get_user(self) -> AuthenticatedUser | UnauthenticatedUser:
+        """``GET /sdk/me``: the user and their state per integration (check ``authenticated`` first)."""
+        return await self._send(_calls.get_user_call(self._project_id))
+
+    async def set_user_metadata(self, meta: Mapping[str, Any]) -> AuthenticatedUser:
+        """``PATCH /sdk/me``: merge ``meta`` into the user's metadata; returns the updated user."""
+        return await self._drive(_calls.set_user_metadata_flow(self._project_id, meta))
+
+    async def get_integration_metadata(self) -> list[IntegrationMetadata]:
+        """``GET /sdk/metadata``: name, brand color and icon of each active integration."""
+        return await self._send(_calls.get_integration_metadata_call(self._project_id))
+
+    async def get_integrations(self) -> list[Integration]:
+        """``GET /sdk/integrations``: the project's integrations with their portal config and workflows."""
+        return await self._send(_calls.get_integrations_call(self._project_id))
+
+    async def get_credentials(self) -> list[Credential]:
+        """``GET /sdk/credentials``: the accounts this user connected."""
+        return await self._send(_calls.get_credentials_call(self._project_id))
+
+    async def get_credential(self, credential_id: str) -> Credential:
+        """``GET /sdk/credentials/{credentialId}``: one of the user's credentials."""
+        return await self._send(_calls.get_credential_call(self._project_id, credential_id))
+
+    async def event(
+        self,
+        name: str,
+        payload: Mapping[str, Any],
+        *,
+        credential_id: str | None = None,
+        configuration_id: str | None = None,
+    ) -> None:
+        """``POST /sdk/events/trigger``: send an App Event; every workflow it triggers runs for this user."""
+        await self._send(_calls.event_call(self._project_id, name, payload, credential_id, configuration_id))
+
+    async def workflow(
+        self,
+        workflow_id: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        query: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        credential_id: str | None = None,
+        configuration_id: str | None = None,
+    ) -> Any:
+        """``POST /sdk/triggers/{workflowId}``: run a Request-triggered workflow.
+
+        Returns the workflow's custom response (parsed JSON), or None when it answers 202 (no Response step).
+        """
+        return await self._send(
+            _calls.workflow_call(
+                self._project_id,
+                workflow_id,
+                body=body,
+                query=query,
+                headers=headers,
+                credential_id=credential_id,
+                configuration_id=configuration_id,
+            )
+        )
+
+    @overload
+    async def request(
+        self,
+        integration: str,
+        path: str,
+        *,
+        method: HTTPMethod = ...,
+        body: Any = ...,
+        params: Mapping[str, Any] | None = ...,
+        headers: Mapping[str, str] | None = ...,
+        credential_id: str | None = ...,
+        raw: Literal[False] = ...,
+    ) -> Any: ...
+
+    @overload
+    async def request(
+        self,
+        integration: str,
+        path: str,
+        *,
+        method: HTTPMethod = ...,
+        body: Any = ...,
+        params: Mapping[str, Any] | None = ...,
+        headers: Mapping[str, str] | None = ...,
+        credential_id: str | None = ...,
+        raw: Literal[True],
+    ) -> RawResponse: ...
+
+    async def request(
+        self,
+        integration: str,
+        path: str,
+        *,
+        method: HTTPMethod = "GET",
+        body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        credential_id: str | None = None,
+        raw: bool = False,
+    ) -> Any:
+        """Call a third-party API through Paragon's Proxy API, with this user's connected account.
+
+        Returns the provider's JSON (Paragon's ``{"output": ...}`` unwrapped), or with ``raw=True`` a
+        ``RawResponse`` with the provider's status, headers and bytes.
+        """
+        return await self._send(
+            _calls.proxy_call(
+                self._project_id,
+                integration,
+                path,
+                method=method,
+                body=body,
+                params=params,
+                headers=headers,
+                credential_id=credential_id,
+                raw=raw,
+            )
+        )
+
+    def stream(
+        self,
+        integration: str,
+        path: str,
+        *,
+        method: HTTPMethod = "GET",
+        body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        credential_id: str | None = None,
+    ) -> AsyncStreamContext:
+        """A large download through the Proxy API, read as it arrives instead of into one buffer.
+
+        ``with user.stream("googledrive", "files/ID", params={"alt": "media"}) as download:`` then
+        ``for chunk in download.iter_bytes(): ...``. No ``max_response_bytes`` cap applies; the timeout and total
+        deadline do. Input is checked now; the request is sent when the ``with`` block is entered.
+        """
+        call = _calls.proxy_call(
+            self._project_id,
+            integration,
+            path,
+            method=method,
+            body=body,
+            params=params,
+            headers=headers,
+            credential_id=credential_id,
+            raw=True,
+            stream=True,
+        )
+        return AsyncStreamContext(lambda: self._open_stream(call))
+
+    async def _open_stream(self, call: Call[Any]) -> AsyncStreamedResponse:
+        return await self._sender.open_stream(call, self._token.get())
+
+    async def uninstall_integration(self, integration: str, *, credential_id: str | None = None) -> None:
+        """Disconnect ``integration`` (e.g. ``"salesforce"``) for this user; fires ``onIntegrationUninstall``."""
+        event = await self._drive(_calls.uninstall_integration_flow(self._project_id, integration, credential_id))
+        await self._emit(event)
+
+    async def enable_workflow(
+        self, workflow_id: str, *, credential_id: str | None = None, configuration_id: str | None = None
+    ) -> None:
+        """``POST /sdk/workflows/{workflowId}``: turn a workflow on for this user; fires ``onWorkflowChange``."""
+        await self._set_workflow_state(workflow_id, True, credential_id, configuration_id)
+
+    async def disable_workflow(
+        self, workflow_id: str, *, credential_id: str | None = None, configuration_id: str | None = None
+    ) -> None:
+        """``DELETE /sdk/workflows/{workflowId}``: turn a workflow off for this user; fires ``onWorkflowChange``."""
+        await self._set_workflow_state(workflow_id, False, credential_id, configuration_id)
+
+    async def _set_workflow_state(
+        self, workflow_id: str, enabled: bool, credential_id: str | None, configuration_id: str | None
+    ) -> None:
+        with_event = any(hub.listening("onWorkflowChange") for hub in self._hubs)
+        event = await self._drive(
+            _calls.set_workflow_state_flow(
+                self._project_id,
+                workflow_id,
+                enabled=enabled,
+                credential_id=credential_id,
+                configuration_id=configuration_id,
+                with_event=with_event,
+            )
+        )
+        if event is not None:
+            await self._emit(event)
+
+    async def list_actions(
+        self,
+        *,
+        integrations: list[str] | None = None,
+        categories: list[str] | None = None,
+        limit_to_available: bool = True,
+    ) -> ActionList:
+        """ActionKit ``GET /projects/{projectId}/actions``: the actions this user can run, per integration."""
+        return await self._send(
+            _calls.list_actions_call(
+                self._project_id,
+                integrations=integrations,
+                categories=categories,
+                limit_to_available=limit_to_available,
+            )
+        )
+
+    async def run_action(
+        self, action: str, parameters: Mapping[str, Any] | None = None, *, credential_id: str | None = None
+    ) -> Any:
+        """ActionKit ``POST /projects/{projectId}/actions``: run ``action`` as this user; returns its output."""
+        return await self._send(_calls.run_action_call(self._project_id, action, parameters, credential_id))
+
+    # -- Connecting integrations (the REST calls behind the JS SDK's installIntegration, completeInstall, connect) --
+
+    async def install_integration(
+        self,
+        integration: str,
+        *,
+        credentials: Mapping[str, Any] | None = None,
+        install_options: Mapping[str, Any] | None = None,
+        allow_multiple: bool = False,
+    ) -> Credential:
+        """Connect an integration that takes values your backend can send (API keys, basic auth, client
+        credentials): ``POST /sdk/credentials``. Returns the new credential; fires ``onIntegrationInstall``.
+
+        Raises ``IntegrationAlreadyInstalledError`` if the user already connected it (unless ``allow_multiple``),
+        and ``OAuthRequiredError`` for an integration that needs the provider's consent page (``start_connect``).
+        """
+        credential, event = await self._drive(
+            _connect.install_integration_flow(
+                self._project_id, integration, credentials, install_options, allow_multiple
+            )
+        )
+        if event is not None:
+            await self._emit(event)
+        return credential
+
+    async def complete_install(
+        self,
+        integration: str,
+        authorization_code: str,
+        *,
+        redirect_url: str | None = None,
+        integration_options: Mapping[str, Any] | None = None,
+    ) -> Credential:
+        """Finish an OAuth install that started at the provider's marketplace: exchange the authorization code your
+        redirect URL received for a credential (``POST /sdk/credentials``); fires ``onIntegrationInstall``."""
+        credential, event = await self._drive(
+            _connect.complete_install_flow(
+                self._project_id, integration, authorization_code, redirect_url, integration_options
+            )
+        )
+        if event is not None:
+            await self._emit(event)
+        return credential
+
+    async def start_connect(
+        self,
+        integration: str,
+        *,
+        redirect_url: str | None = None,
+        install_options: Mapping[str, Any] | None = None,
+    ) -> ConnectLink:
+        """Start connecting an OAuth integration: returns a ``ConnectLink`` whose ``url`` (the provider's consent
+        page) your app sends the user's browser to; then ``wait_for_connection(link)``. After consent the provider
+        redirects to ``redirect_url`` (or Paragon's own page)."""
+        return await self._drive(
+            _connect.start_connect_flow(self._project_id, integration, redirect_url, install_options)
+        )
+
+    async def wait_for_connection(
+        self,
+        link: ConnectLink,
+        *,
+        timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        interval: float = DEFAULT_POLL_INTERVAL,
+        cancel: asyncio.Event | None = None,
+    ) -> Credential:
+        """Poll until the user approved the link's consent page (as the JS SDK does: every second, three minutes by
+        default); return the credential and fire ``onIntegrationInstall``. Raises ``ConnectNotCompletedError`` when
+        ``timeout`` passes or ``cancel`` is set first."""
+        link, timeout, interval = _connect.check_link(link, timeout, interval)
+        deadline = time.monotonic() + timeout
+        while True:
+            credential_id = _connect.connected_credential_id(
+                await self._send(_connect.oauth_session_call(self._project_id, link))
+            )
+            if credential_id is not None:
+                break
+            wait = min(interval, deadline - time.monotonic())
+            if wait <= 0 or await apause(cancel, wait):
+                raise ConnectNotCompletedError(
+                    _connect.not_completed_message(link, timeout), integration=link.integration
+                )
+        credential = await self._send(_calls.get_credential_call(self._project_id, credential_id))
+        await self._send(_connect.forget_oauth_session_call(self._project_id, link))
+        event = _connect.link_event(link, credential)
+        if event is not None:
+            await self._emit(event)
+        return credential
+
+    async def watch(self, *, interval: float = DEFAULT_WATCH_INTERVAL) -> AsyncWatcher:
+        """Fire ``onIntegrationInstall``, ``onIntegrationUninstall`` and ``onWorkflowChange`` for changes made
+        elsewhere (the Connect Portal, the dashboard): a daemon thread polls this user's state every ``interval``
+        seconds. The baseline is read before this returns. ``stop()`` it, or close the client."""
+        checked = check_interval(interval)
+        watcher = await AsyncWatcher.start(self._watch_poll, self._emit, checked)
+        self._watchers.add(watcher)
+        return watcher
+
+    async def _watch_poll(self) -> Snapshot:
+        integrations = await self._send(_calls.get_integrations_call(self._project_id))
+        user = await self._send(_calls.get_user_call(self._project_id))
+        return snapshot(integrations, user)
