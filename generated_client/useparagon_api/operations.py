@@ -154,6 +154,14 @@ DELETE_OAUTH_SESSION: Final = Operation(
     tag="Connect",
     module="useparagon_api.api.connect.delete_oauth_session",
 )
+GET_OAUTH_NONCE_PAGE: Final = Operation(
+    id="getOauthNoncePage",
+    method="GET",
+    path="/projects/{projectId}/sdk/actions/oauth-nonce",
+    service="api",
+    tag="Connect",
+    module="useparagon_api.api.connect.get_oauth_nonce_page",
+)
 BUILD_OAUTH_URL: Final = Operation(
     id="buildOauthUrl",
     method="GET",
@@ -280,6 +288,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
     COMPLETE_CREDENTIAL_SETUP,
     GET_OAUTH_SESSION,
     DELETE_OAUTH_SESSION,
+    GET_OAUTH_NONCE_PAGE,
     BUILD_OAUTH_URL,
     ENABLE_WORKFLOW,
     DISABLE_WORKFLOW,
@@ -315,6 +324,7 @@ __all__ = [
     "COMPLETE_CREDENTIAL_SETUP",
     "GET_OAUTH_SESSION",
     "DELETE_OAUTH_SESSION",
+    "GET_OAUTH_NONCE_PAGE",
     "BUILD_OAUTH_URL",
     "ENABLE_WORKFLOW",
     "DISABLE_WORKFLOW",

@@ -12,6 +12,7 @@ import pytest
 from useparagon.testing import FakeParagon, FakeWorkflow, Install, RequestRecord
 from useparagon.testing._api import OPERATIONS as API_OPERATIONS
 from useparagon.testing._connect import OPERATIONS as CONNECT_OPERATIONS
+from useparagon.testing._connect import PAGES as CONNECT_PAGES
 from useparagon.testing._routes import ROUTES
 from useparagon_api.models.credential import Credential
 from useparagon_api.models.o_auth_url import OAuthUrl
@@ -592,9 +593,11 @@ def test_a_truncated_install_answer_still_installs(api: Api) -> None:
 
 
 def test_every_route_has_a_handler() -> None:
-    """Each routed operationId is answered by ``_api`` or ``_connect``, and by one of them only."""
-    assert not set(API_OPERATIONS) & set(CONNECT_OPERATIONS)
-    assert {op.id for op in ROUTES} == set(API_OPERATIONS) | set(CONNECT_OPERATIONS)
+    """Each routed operationId is answered by ``_api`` or ``_connect`` (an API call or a browser's page), and by one
+    of them only."""
+    handled = [*API_OPERATIONS, *CONNECT_OPERATIONS, *CONNECT_PAGES]
+    assert len(handled) == len(set(handled))
+    assert {op.id for op in ROUTES} == set(handled)
 
 
 def test_clear_logs_forgets_installs_but_not_credentials(fake: FakeParagon) -> None:

@@ -44,7 +44,7 @@ from __future__ import annotations
 import copy
 import html
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -53,7 +53,7 @@ import httpx
 from . import _render as render
 from ._api import DONE, Context, _bool_query, _object, _string
 from ._defaults import DEFAULT_INTEGRATIONS
-from ._http import ApiError, Outcome, invalid, json_outcome
+from ._http import ApiError, Outcome, error_outcome, invalid, json_outcome
 from ._model import AuthorizationCode, Credential, Install, Integration, OAuthAttempt, User, now_iso, stable_id
 from ._state import Project
 
@@ -300,7 +300,7 @@ OPERATIONS: dict[str, tuple[Callable[[Context], Outcome], bool]] = {
 
 
 def page(project: Project, method: str, path: str, query: str) -> Outcome | None:
-    """The consent page or the JS SDK's oauth-nonce page for a GET of ``path`` (no query), else ``None``."""
+    """The consent page for a GET of ``path`` (no query), else ``None``."""
     if method != "GET":
         return None
     path = path.rstrip("/")
@@ -308,9 +308,22 @@ def page(project: Project, method: str, path: str, query: str) -> Outcome | None
     if path == CONSENT_PATH:
         with project.lock:
             return _consent(project, params)
-    if path == f"/projects/{project.id}/sdk/actions/oauth-nonce":
-        return _html(200, "Connecting…", "<p>Connecting…</p>", _NONCE_SCRIPT)
     return None
+
+
+def oauth_nonce_page(project: Project, params: Mapping[str, str], query: httpx.QueryParams) -> Outcome:
+    # Errors are JSON, as the spec documents for every operation; only the page itself is HTML.
+    if params["projectId"] != project.id:
+        return error_outcome(404, "Project not found.")
+    if "action" not in query or "integrationId" not in query:
+        return error_outcome(400, "action and integrationId are required.")
+    return _html(200, "Connecting…", "<p>Connecting…</p>", _NONCE_SCRIPT)
+
+
+# Pages of the spec a browser opens (no bearer token): operationId → page.
+PAGES: dict[str, Callable[[Project, Mapping[str, str], httpx.QueryParams], Outcome]] = {
+    "getOauthNoncePage": oauth_nonce_page
+}
 
 
 def _consent(project: Project, params: httpx.QueryParams) -> Outcome:

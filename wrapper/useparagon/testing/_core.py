@@ -55,6 +55,10 @@ class Core:
                 or error_outcome(404, f"Cannot {method} {path[:_PATH_PREVIEW]}")
             )
             return self._finish(outcome, request, method, path, None)
+        page = _connect.PAGES.get(found.operation_id)
+        if page is not None:
+            outcome = page(self.project, found.params, httpx.QueryParams(query))
+            return self._finish(outcome, request, method, path, found.operation_id)
         plan = self.faults.take(found.operation_id)
         if plan.terminal is not None and plan.terminal.kind != "truncated_json":
             outcome = _fault_outcome(plan.terminal)

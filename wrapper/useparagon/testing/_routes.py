@@ -28,12 +28,11 @@ def resolve_route_key(key: str) -> frozenset[str]:
     if key in OPERATION_IDS:
         return frozenset({key})
     method, _, template = key.partition(" ")
-    found = frozenset({_BY_ROUTE[route]}) if (route := f"{method.upper()} {template.strip()}") in _BY_ROUTE else None
-    if not found:
-        raise ValueError(
-            f"unknown route {key!r}: use an operationId such as 'getUser' or 'GET /projects/{{projectId}}/sdk/me'"
-        )
-    return found
+    found = _BY_ROUTE.get(f"{method.upper()} {template.strip()}")
+    if found is None:
+        example = ROUTES[0]
+        raise ValueError(f"unknown route {key!r}: use an operationId such as {example.id!r} or {example.route!r}")
+    return frozenset({found})
 
 
 def _segments(template: str) -> list[str]:
