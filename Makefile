@@ -18,7 +18,7 @@ NPX := npx --no-install
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: venv node chromium test test-versions generate check-generated lint lint-spec lint-py typecheck pytest demo bench clean
+.PHONY: venv node chromium test test-versions generate check-generated lint lint-spec lint-py typecheck pytest demo bench bench-import mutation clean
 
 # Re-run whenever pyproject.toml changes, so a changed pin reaches every existing checkout.
 $(VENV_STAMP): pyproject.toml
@@ -97,6 +97,13 @@ test-versions: $(foreach v,$(EXTRA_PYTHONS),.venv-$(v)/.installed) $(NODE_STAMP)
 
 bench: $(VENV_STAMP)
 	$(PY) benchmarks/overhead.py
+
+bench-import: $(VENV_STAMP)
+	$(PY) benchmarks/import_time.py
+
+# Not part of `make test` (minutes per module): mutmut, pinned in requirements-mutation.txt, in .venv-mutation.
+mutation: $(VENV_STAMP)
+	$(PY) benchmarks/mutation.py
 
 clean:
 	rm -rf $(VENV) $(foreach v,$(EXTRA_PYTHONS),.venv-$(v)) node_modules dist build .mypy_cache .ruff_cache .pytest_cache .hypothesis

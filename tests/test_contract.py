@@ -30,21 +30,21 @@ def _docstrings(tree: ast.Module) -> set[int]:
     return found
 
 
-def _strings(tree: ast.Module) -> Iterator[ast.Constant]:
+def _strings(tree: ast.Module) -> Iterator[tuple[int, str]]:
     skip = _docstrings(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in skip:
-            yield node
+            yield node.lineno, node.value
 
 
 def _route_literals(path: Path) -> list[str]:
     tree = _tree(path)
     templates = {operation.path for operation in OPERATIONS}
     return [
-        f"{path.name}:{node.lineno}: {node.value!r}"
-        for node in _strings(tree)
+        f"{path.name}:{line}: {text!r}"
+        for line, text in _strings(tree)
         # Help texts may say "(GET /sdk/me)"; a path to send or route starts at /projects/ (or /v2/projects/).
-        if "/projects/" in node.value or node.value in templates
+        if "/projects/" in text or text in templates
     ]
 
 

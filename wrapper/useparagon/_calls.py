@@ -12,6 +12,7 @@ Only the generated contract is used: ``useparagon_api.operations`` and each oper
 from __future__ import annotations
 
 import functools
+import importlib
 from collections.abc import Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeAlias, TypeVar
 
@@ -112,6 +113,15 @@ def call_for(operation: Operation, request: Request, parse: Callable[[httpx.Resp
         headers=headers or None,
         content=content,
     )
+
+
+def operation_call(operation: Operation, returns: type[T], /, *args: Any, **kwargs: Any) -> Call[T]:
+    """The ``Call`` for any operation whose success body is one ``returns`` instance, from the generated table: the
+    operation's module (imported now, on first use) builds the request and parses the answer. ``args`` and
+    ``kwargs`` go to its ``build_request``, so validate caller input before passing it."""
+    module = importlib.import_module(operation.module)
+    request: Request = module.build_request(*args, **kwargs)
+    return call_for(operation, request, parsed(module.parse_response, returns))
 
 
 def parsed(operation: Callable[[httpx.Response], object], *types: type[Any]) -> Callable[[httpx.Response], Any]:
@@ -261,11 +271,10 @@ def get_credentials_call(project_id: str) -> Call[list[Credential]]:
 
 
 def get_credential_call(project_id: str, credential_id: object) -> Call[Credential]:
-    from useparagon_api.api.credentials import get_credential
     from useparagon_api.models import Credential
+    from useparagon_api.operations import GET_CREDENTIAL
 
-    request = get_credential.build_request(project_id, validate_id(credential_id, name="credential_id"))
-    return call_for(get_credential.OPERATION, request, parsed(get_credential.parse_response, Credential))
+    return operation_call(GET_CREDENTIAL, Credential, project_id, validate_id(credential_id, name="credential_id"))
 
 
 def find_integration(integrations: list[Integration], integration_type: str) -> Integration:
