@@ -26,8 +26,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from urllib.parse import urlsplit
 
-from useparagon_api.wire import SdkEvent
-
 from ._config import _HOST
 from ._constants import (
     DEFAULT_PAGE_TITLE,
@@ -45,6 +43,8 @@ from ._secret import Secret
 from ._validation import encode_json_body, show_input, validate_headers, validate_integration_type
 
 if TYPE_CHECKING:
+    from useparagon_api.wire import SdkEvent
+
     from ._async_client import AsyncParagon
     from ._client import Paragon
     from ._signing import TokenSigner
@@ -340,7 +340,7 @@ def _accept(paragon: Paragon | AsyncParagon, sealed: _Sealed, expected_user_id: 
     event = _event(relayed.type, relayed.event)
     if not isinstance(event, dict):
         raise event[0](event[1]) from None
-    return cast(SdkEvent, event), relayed.token
+    return cast("SdkEvent", event), relayed.token
 
 
 def _parse(sealed: _Sealed) -> _Relayed | _Problem:
