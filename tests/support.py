@@ -1,13 +1,14 @@
-"""Test support shared by the wrapper's tests: constants and the sync/async harness."""
+"""Test support shared by the wrapper's tests: constants, the session-method list and the sync/async harness."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar, overload
 
 import httpx
+import pytest
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from useparagon import AsyncParagon, AsyncUserSession, Paragon, UserSession
 
@@ -16,13 +17,34 @@ API = "https://api.useparagon.com"
 PROXY = "https://proxy.useparagon.com"
 ACTIONKIT = "https://actionkit.useparagon.com"
 
+T = TypeVar("T")
 Handler = Callable[[httpx.Request], httpx.Response]
+Session = UserSession | AsyncUserSession
+# One session call with its arguments, for tables of cases: ``lambda s: s.request("slack", "auth.test")``. mypy checks
+# the method name and arguments against both session classes; ``Harness.run`` completes what it returns.
+SessionCall = Callable[[Session], object]
+
+# Every public method of a session (the async session has the same names; test_public_api checks that).
+SESSION_METHODS: frozenset[str] = frozenset(
+    name for name, value in vars(UserSession).items() if not name.startswith("_") and inspect.isfunction(value)
+)
+
+
+def case(call: SessionCall, id: str) -> Any:
+    """``pytest.param(call, id=id)`` for a parametrized session call; typed, so mypy checks the lambda's body."""
+    return pytest.param(call, id=id)
+
+
+def unchecked(value: object) -> Any:
+    """A deliberately ill-typed argument (a hostile or mistaken caller): mypy lets it through, the client must not."""
+    return value
 
 
 class Harness:
     """One client, sync or async, over ``httpx.MockTransport``: the same test body drives both flavours.
 
-    ``call("get_user")`` calls the session's method and, for the async client, runs the coroutine to completion;
+    ``run(harness.session.get_user())`` calls the session method directly (so mypy checks the name and arguments for
+    both flavours) and, for the async client, runs the coroutine to completion on this harness's event loop;
     ``requests`` records every request that reached the transport (so "0 requests" is checkable).
     """
 
@@ -41,21 +63,26 @@ class Harness:
         else:
             self.http = httpx.AsyncClient(transport=transport)
             self.client = AsyncParagon(http_client=self.http, **options)
-        self.session: UserSession | AsyncUserSession = self.client.authenticate("user-123")
+        self.session: Session = self.client.authenticate("user-123")
 
     def _record(self, request: httpx.Request) -> httpx.Response:
         request.read()
         self.requests.append(request)
         return self._handler(request)
 
+    @overload
+    def run(self, value: Awaitable[T]) -> T: ...
+    @overload
+    def run(self, value: T) -> T: ...
     def run(self, value: Any) -> Any:
         """``value`` itself, or the result of awaiting it on this harness's event loop."""
         if inspect.isawaitable(value):
-            assert self._loop is not None
+            assert self._loop is not None, "an awaitable from a sync harness"
             return self._loop.run_until_complete(value)
         return value
 
     def call(self, method: str, /, *args: Any, **kwargs: Any) -> Any:
+        """Untyped dispatch by name; kept only for tests/test_retries.py until it calls ``run(session.x())``."""
         return self.run(getattr(self.session, method)(*args, **kwargs))
 
     def close(self) -> None:
@@ -66,6 +93,13 @@ class Harness:
             http.close()
         if self._loop is not None:
             self._loop.close()
+
+
+class MakeHarness(Protocol):
+    """The ``make_harness`` fixture (tests/conftest.py): ``make_harness(handler, **Paragon options)``, closed at
+    teardown, once per flavour (the ``flavor`` fixture is parametrized over "sync" and "async")."""
+
+    def __call__(self, handler: Handler, /, **options: Any) -> Harness: ...
 
 
 def json_response(status: int, body: Any, **headers: str) -> httpx.Response:

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from useparagon import (
     AsyncParagon,
+    AsyncUserSession,
     BadRequestError,
     ConnectLink,
     ConnectNotCompletedError,
@@ -27,7 +28,7 @@ from useparagon import (
     OAuthRequiredError,
 )
 
-from tests.support import API, PROJECT_ID, Harness, json_response
+from tests.support import API, PROJECT_ID, Harness, MakeHarness, SessionCall, case, json_response, unchecked
 
 INTEGRATIONS = [
     {"id": "int-pd", "type": "pipedrive", "isActive": True, "configs": [], "workflows": [], "hasCredential": False,
@@ -67,13 +68,13 @@ def _events(harness: Harness) -> list[Any]:
 # -- install_integration ----------------------------------------------------------------------------------------
 
 
-def test_install_integration_sends_what_the_js_sdk_sends(make_harness: Callable[..., Harness]) -> None:
+def test_install_integration_sends_what_the_js_sdk_sends(make_harness: MakeHarness) -> None:
     """GET /sdk/integrations, then POST /sdk/credentials with {integrationId, config, payload, installOptions}, the
     payload holding the user's values and skipPostOAuthInputs as the SDK's setPreOptions sends it."""
     harness = make_harness(paragon)
     fired = _events(harness)
-    credential = harness.call(
-        "install_integration", "pipedrive", credentials={"apiKey": "pd_live_1"}, install_options={"a": 1}
+    credential = harness.run(
+        harness.session.install_integration("pipedrive", credentials={"apiKey": "pd_live_1"}, install_options={"a": 1})
     )
     assert isinstance(credential, Credential)
     assert credential.id == "cred-new"
@@ -100,71 +101,69 @@ def test_install_integration_sends_what_the_js_sdk_sends(make_harness: Callable[
     ]
 
 
-def test_an_oauth_integration_points_to_start_connect(make_harness: Callable[..., Harness]) -> None:
+def test_an_oauth_integration_points_to_start_connect(make_harness: MakeHarness) -> None:
     """HubSpot needs the provider's consent page: OAuthRequiredError naming start_connect, and no POST."""
     harness = make_harness(paragon)
     with pytest.raises(OAuthRequiredError, match="start_connect") as caught:
-        harness.call("install_integration", "hubspot", credentials={"apiKey": "x"})
+        harness.run(harness.session.install_integration("hubspot", credentials={"apiKey": "x"}))
     assert caught.value.integration == "hubspot"
     assert [request.method for request in harness.requests] == ["GET"]
 
 
-def test_an_installed_integration_is_refused_unless_allow_multiple(make_harness: Callable[..., Harness]) -> None:
+def test_an_installed_integration_is_refused_unless_allow_multiple(make_harness: MakeHarness) -> None:
     """As the JS SDK: 'already installed' unless allow_multiple=True, which connects another account."""
     connected = [{**entry, "hasCredential": True} for entry in INTEGRATIONS]
     harness = make_harness(lambda request: paragon(request, connected))
     with pytest.raises(IntegrationAlreadyInstalledError, match="allow_multiple=True"):
-        harness.call("install_integration", "pipedrive", credentials={"apiKey": "x"})
+        harness.run(harness.session.install_integration("pipedrive", credentials={"apiKey": "x"}))
     assert [request.method for request in harness.requests] == ["GET"]
-    harness.call("install_integration", "pipedrive", credentials={"apiKey": "x"}, allow_multiple=True)
+    harness.run(harness.session.install_integration("pipedrive", credentials={"apiKey": "x"}, allow_multiple=True))
     assert [request.method for request in harness.requests] == ["GET", "GET", "POST"]
 
 
-def test_an_unknown_integration_is_a_lookup_error(make_harness: Callable[..., Harness]) -> None:
+def test_an_unknown_integration_is_a_lookup_error(make_harness: MakeHarness) -> None:
     """An integration the project does not have: IntegrationNotInstalledError listing the ones it has."""
     harness = make_harness(paragon)
     with pytest.raises(IntegrationNotInstalledError, match="hubspot, pipedrive, salesforce"):
-        harness.call("install_integration", "zendesk", credentials={})
+        harness.run(harness.session.install_integration("zendesk", credentials={}))
 
 
 @pytest.mark.parametrize(
-    ("method", "args", "kwargs"),
+    "call",
     [
-        ("install_integration", ("pipedrive",), {"credentials": ["apiKey"]}),
-        ("install_integration", ("pipedrive",), {"credentials": {"apiKey": float("nan")}}),
-        ("install_integration", ("pipedrive",), {"credentials": {1: "x"}}),
-        ("install_integration", ("pipe drive",), {}),
-        ("install_integration", ("pipedrive",), {"install_options": "x"}),
-        ("install_integration", ("pipedrive",), {"allow_multiple": "yes"}),
-        ("complete_install", ("pipedrive", ""), {}),
-        ("complete_install", ("pipedrive", "code\r\nX-Evil: 1"), {}),
-        ("complete_install", ("pipedrive", 42), {}),
-        ("complete_install", ("pipedrive", "code"), {"redirect_url": "javascript:alert(1)"}),
-        ("complete_install", ("pipedrive", "code"), {"redirect_url": "/relative"}),
-        ("start_connect", ("hubspot",), {"redirect_url": "ftp://example.com"}),
-        ("start_connect", ("hubspot",), {"install_options": {"x": float("inf")}}),
-        ("start_connect", ("../hubspot",), {}),
+        case(lambda s: s.install_integration("pipedrive", credentials=unchecked(["apiKey"])), id="list"),
+        case(lambda s: s.install_integration("pipedrive", credentials={"apiKey": float("nan")}), id="nan"),
+        case(lambda s: s.install_integration("pipedrive", credentials=unchecked({1: "x"})), id="int-key"),
+        case(lambda s: s.install_integration("pipe drive"), id="space"),
+        case(lambda s: s.install_integration("pipedrive", install_options=unchecked("x")), id="options"),
+        case(lambda s: s.install_integration("pipedrive", allow_multiple=unchecked("yes")), id="multiple"),
+        case(lambda s: s.complete_install("pipedrive", ""), id="empty-code"),
+        case(lambda s: s.complete_install("pipedrive", "code\r\nX-Evil: 1"), id="crlf-code"),
+        case(lambda s: s.complete_install("pipedrive", unchecked(42)), id="int-code"),
+        case(lambda s: s.complete_install("pipedrive", "code", redirect_url="javascript:alert(1)"), id="js"),
+        case(lambda s: s.complete_install("pipedrive", "code", redirect_url="/relative"), id="relative"),
+        case(lambda s: s.start_connect("hubspot", redirect_url="ftp://example.com"), id="ftp"),
+        case(lambda s: s.start_connect("hubspot", install_options={"x": float("inf")}), id="inf"),
+        case(lambda s: s.start_connect("../hubspot"), id="dotdot"),
     ],
 )
-def test_bad_input_is_refused_before_any_request(
-    make_harness: Callable[..., Harness], method: str, args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> None:
+def test_bad_input_is_refused_before_any_request(make_harness: MakeHarness, call: SessionCall) -> None:
     """Every argument is checked first: InvalidRequestError and 0 requests."""
     harness = make_harness(paragon)
     with pytest.raises(InvalidRequestError):
-        harness.call(method, *args, **kwargs)
+        harness.run(call(harness.session))
     assert harness.requests == []
 
 
 # -- complete_install -------------------------------------------------------------------------------------------
 
 
-def test_complete_install_exchanges_the_code(make_harness: Callable[..., Harness]) -> None:
+def test_complete_install_exchanges_the_code(make_harness: MakeHarness) -> None:
     """POST /sdk/credentials {code, integrationId, redirectUrl, integrationOptions}, as completeInstall sends it."""
     harness = make_harness(paragon)
     fired = _events(harness)
-    credential = harness.call(
-        "complete_install", "pipedrive", "4/0AX4code", redirect_url="https://app.example.com/oauth/done"
+    credential = harness.run(
+        harness.session.complete_install("pipedrive", "4/0AX4code", redirect_url="https://app.example.com/oauth/done")
     )
     assert credential.id == "cred-new"
     assert _body(harness.requests[1]) == {
@@ -179,13 +178,13 @@ def test_complete_install_exchanges_the_code(make_harness: Callable[..., Harness
 # -- start_connect and wait_for_connection ----------------------------------------------------------------------
 
 
-def test_start_connect_asks_for_the_providers_url(make_harness: Callable[..., Harness]) -> None:
+def test_start_connect_asks_for_the_providers_url(make_harness: MakeHarness) -> None:
     """GET /v2/projects/{p}/sdk/actions/build-oauth with the SDK's query (JSON texts, a random session key) but not
     its ``userToken``: the token goes in the Authorization header only, never in a URL that logs print; the link
     carries the provider's URL and shows only its host in a repr."""
     harness = make_harness(paragon)
-    link = harness.call(
-        "start_connect", "hubspot", redirect_url="https://app.example.com/done", install_options={"x": 1}
+    link = harness.run(
+        harness.session.start_connect("hubspot", redirect_url="https://app.example.com/done", install_options={"x": 1})
     )
     assert isinstance(link, ConnectLink)
     _lookup, build = harness.requests
@@ -209,15 +208,15 @@ def test_start_connect_asks_for_the_providers_url(make_harness: Callable[..., Ha
 
 
 def test_start_connect_of_an_api_key_integration_points_to_install_integration(
-    make_harness: Callable[..., Harness],
+    make_harness: MakeHarness,
 ) -> None:
     """Pipedrive takes values, not a consent page: the error says to use install_integration."""
     harness = make_harness(paragon)
     with pytest.raises(OAuthRequiredError, match="install_integration"):
-        harness.call("start_connect", "pipedrive")
+        harness.run(harness.session.start_connect("pipedrive"))
 
 
-def test_a_failed_start_connect_never_shows_the_token(make_harness: Callable[..., Harness]) -> None:
+def test_a_failed_start_connect_never_shows_the_token(make_harness: MakeHarness) -> None:
     """A failed build-oauth names the route, never the query or the token."""
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -227,7 +226,7 @@ def test_a_failed_start_connect_never_shows_the_token(make_harness: Callable[...
 
     harness = make_harness(handler)
     with pytest.raises(BadRequestError) as caught:
-        harness.call("start_connect", "hubspot")
+        harness.run(harness.session.start_connect("hubspot"))
     token = harness.requests[-1].headers["authorization"].removeprefix("Bearer ")
     assert "build-oauth returned 400" in str(caught.value)
     assert token not in str(caught.value)
@@ -260,12 +259,12 @@ def _polled(pending: int) -> Callable[[httpx.Request], httpx.Response]:
     return handler
 
 
-def test_wait_for_connection_polls_until_approved(make_harness: Callable[..., Harness]) -> None:
+def test_wait_for_connection_polls_until_approved(make_harness: MakeHarness) -> None:
     """GET session-id until it names a credential, GET that credential, DELETE the session (pollForCredential's
     order), then onIntegrationInstall."""
     harness = make_harness(_polled(pending=2))
     fired = _events(harness)
-    credential = harness.call("wait_for_connection", _link(), interval=0.01, timeout=30)
+    credential = harness.run(harness.session.wait_for_connection(_link(), interval=0.01, timeout=30))
     assert credential.id == "cred-hs"
     assert [(request.method, request.url.path.rsplit("/", 1)[-1]) for request in harness.requests] == [
         ("GET", "k-1"),
@@ -284,12 +283,12 @@ def test_wait_for_connection_polls_until_approved(make_harness: Callable[..., Ha
     ]
 
 
-def test_wait_for_connection_times_out_with_a_typed_error(make_harness: Callable[..., Harness]) -> None:
+def test_wait_for_connection_times_out_with_a_typed_error(make_harness: MakeHarness) -> None:
     """A user who never approves: ConnectNotCompletedError (a TimeoutError) after ``timeout``; the session is kept
     for a later wait, so nothing is deleted."""
     harness = make_harness(_polled(pending=10**6))
     with pytest.raises(ConnectNotCompletedError) as caught:
-        harness.call("wait_for_connection", _link(), interval=0.02, timeout=0.2)
+        harness.run(harness.session.wait_for_connection(_link(), interval=0.02, timeout=0.2))
     assert isinstance(caught.value, TimeoutError)
     assert caught.value.integration == "hubspot"
     # At least the first poll; at most about timeout / interval of them (a loaded machine may manage fewer).
@@ -297,14 +296,23 @@ def test_wait_for_connection_times_out_with_a_typed_error(make_harness: Callable
     assert {request.method for request in harness.requests} == {"GET"}
 
 
-def test_wait_for_connection_stops_when_cancelled(make_harness: Callable[..., Harness]) -> None:
+def test_wait_for_connection_stops_when_cancelled(make_harness: MakeHarness) -> None:
     """A set ``cancel`` event (a threading.Event for Paragon, an asyncio.Event for AsyncParagon) ends the wait after
     the current poll."""
     harness = make_harness(_polled(pending=10**6))
-    cancel = asyncio.Event() if harness.flavor == "async" else threading.Event()
-    cancel.set()
+    session = harness.session
+
+    def wait() -> Credential:
+        if isinstance(session, AsyncUserSession):
+            cancelled = asyncio.Event()
+            cancelled.set()
+            return harness.run(session.wait_for_connection(_link(), interval=5, timeout=60, cancel=cancelled))
+        cancel = threading.Event()
+        cancel.set()
+        return session.wait_for_connection(_link(), interval=5, timeout=60, cancel=cancel)
+
     with pytest.raises(ConnectNotCompletedError):
-        harness.call("wait_for_connection", _link(), interval=5, timeout=60, cancel=cancel)
+        wait()
     assert len(harness.requests) == 1
 
 
@@ -313,12 +321,12 @@ def test_wait_for_connection_stops_when_cancelled(make_harness: Callable[..., Ha
     [("https://consent.example/x", {}), (None, {"timeout": 0}), (None, {"interval": -1}), (None, {"timeout": True})],
 )
 def test_wait_for_connection_checks_its_arguments(
-    make_harness: Callable[..., Harness], link: Any, options: dict[str, Any]
+    make_harness: MakeHarness, link: Any, options: dict[str, Any]
 ) -> None:
     """Only a ConnectLink, and positive bounded numbers: InvalidRequestError before any request."""
     harness = make_harness(_polled(pending=0))
     with pytest.raises(InvalidRequestError):
-        harness.call("wait_for_connection", _link() if link is None else link, **options)
+        harness.run(harness.session.wait_for_connection(_link() if link is None else link, **options))
     assert harness.requests == []
 
 
@@ -349,7 +357,7 @@ class ChangingParagon:
         raise AssertionError(f"unexpected {request.method} {request.url}")
 
 
-def test_watch_fires_events_for_changes_made_elsewhere(make_harness: Callable[..., Harness]) -> None:
+def test_watch_fires_events_for_changes_made_elsewhere(make_harness: MakeHarness) -> None:
     """The baseline is read by watch() itself; later polls turn differences into install, uninstall and workflow
     events for the session's and the client's subscribers; stop() ends the polling."""
     state = ChangingParagon()
@@ -357,7 +365,7 @@ def test_watch_fires_events_for_changes_made_elsewhere(make_harness: Callable[..
     seen: list[Any] = []
     for name in ("onIntegrationInstall", "onIntegrationUninstall", "onWorkflowChange"):
         harness.client.subscribe(name, lambda event, _user: seen.append(event))
-    watcher = harness.call("watch", interval=3600)
+    watcher = harness.run(harness.session.watch(interval=3600))
     assert len(harness.requests) == 2
     assert harness.run(watcher.poll_once()) == []
     state.connected = {"hubspot"}
@@ -382,10 +390,10 @@ def test_watch_fires_events_for_changes_made_elsewhere(make_harness: Callable[..
     assert not watcher.running
 
 
-def test_closing_the_client_stops_its_watchers(make_harness: Callable[..., Harness]) -> None:
+def test_closing_the_client_stops_its_watchers(make_harness: MakeHarness) -> None:
     """close()/aclose() stops every watcher its sessions started."""
     harness = make_harness(ChangingParagon())
-    watcher = harness.call("watch", interval=3600)
+    watcher = harness.run(harness.session.watch(interval=3600))
     assert watcher.running
     client = harness.client
     if isinstance(client, AsyncParagon):
@@ -396,9 +404,9 @@ def test_closing_the_client_stops_its_watchers(make_harness: Callable[..., Harne
 
 
 @pytest.mark.parametrize("interval", [0, 0.5, float("nan"), "30", True])
-def test_watch_checks_its_interval(make_harness: Callable[..., Harness], interval: Any) -> None:
+def test_watch_checks_its_interval(make_harness: MakeHarness, interval: Any) -> None:
     """At least 1 s between polls (each is two requests), a real number: InvalidRequestError, nothing sent."""
     harness = make_harness(ChangingParagon())
     with pytest.raises(InvalidRequestError):
-        harness.call("watch", interval=interval)
+        harness.run(harness.session.watch(interval=interval))
     assert harness.requests == []

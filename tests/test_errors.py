@@ -42,7 +42,7 @@ from useparagon import (
 )
 from useparagon._errors import status_error_class
 
-from tests.support import PROJECT_ID, Handler, Harness, json_response
+from tests.support import PROJECT_ID, Handler, Harness, MakeHarness, SessionCall, json_response
 
 GET_USER_ROUTE = "GET /projects/{projectId}/sdk/me"
 REQUEST_ID = "req-7f3a9c"
@@ -146,13 +146,11 @@ def assert_clean_message(message: str, harness: Harness) -> None:
 
 @pytest.mark.parametrize("kind", BODY_KINDS.values(), ids=BODY_KINDS.keys())
 @pytest.mark.parametrize("status", EXPECTED_CLASS.keys())
-def test_status_and_body_map_to_a_typed_error(
-    make_harness: Callable[..., Harness], status: int, kind: BodyKind
-) -> None:
+def test_status_and_body_map_to_a_typed_error(make_harness: MakeHarness, status: int, kind: BodyKind) -> None:
     """Exact class, status_code, body, request_id and code; a message naming the route and status, bounded."""
     harness = make_harness(_status_handler(status, kind), max_retries=0)
     with pytest.raises(APIStatusError) as caught:
-        harness.call("get_user")
+        harness.run(harness.session.get_user())
     error = caught.value
     assert type(error) is EXPECTED_CLASS[status]
     assert status_error_class(status) is EXPECTED_CLASS[status]
@@ -184,14 +182,14 @@ def test_huge_bodies_are_kept_whole_on_the_error() -> None:
 
 @pytest.mark.parametrize("retries", [0, 2])
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
-def test_redirects_are_not_followed(make_harness: Callable[..., Harness], status: int, retries: int) -> None:
+def test_redirects_are_not_followed(make_harness: MakeHarness, status: int, retries: int) -> None:
     """A redirect is an APIStatusError after exactly one request: the token never follows a Location header."""
     harness = make_harness(
         lambda _r: httpx.Response(status, headers={"location": "https://attacker.example/collect"}),
         max_retries=retries,
     )
     with pytest.raises(APIStatusError) as caught:
-        harness.call("request", "slack", "chat.postMessage", method="POST", body={"text": "x"})
+        harness.run(harness.session.request("slack", "chat.postMessage", method="POST", body={"text": "x"}))
     assert type(caught.value) is APIStatusError
     assert caught.value.status_code == status
     assert [request.url.host for request in harness.requests] == ["proxy.useparagon.com"]
@@ -210,36 +208,36 @@ REQUEST_ID_HEADERS: list[tuple[dict[str, str], str | None]] = [
 
 @pytest.mark.parametrize(("headers", "expected"), REQUEST_ID_HEADERS, ids=[str(row[0]) for row in REQUEST_ID_HEADERS])
 def test_request_id_comes_from_the_response_headers(
-    make_harness: Callable[..., Harness], headers: dict[str, str], expected: str | None
+    make_harness: MakeHarness, headers: dict[str, str], expected: str | None
 ) -> None:
     """The request id is read from the usual headers, in order; none means None (and no "[request id" text)."""
     harness = make_harness(lambda _r: json_response(404, {"message": "Not Found"}, **headers))
     with pytest.raises(NotFoundError) as caught:
-        harness.call("get_user")
+        harness.run(harness.session.get_user())
     assert caught.value.request_id == expected
     assert ("[request id" in str(caught.value)) is (expected is not None)
 
 
-def test_request_id_with_line_breaks_stays_on_one_line(make_harness: Callable[..., Harness]) -> None:
+def test_request_id_with_line_breaks_stays_on_one_line(make_harness: MakeHarness) -> None:
     """A hostile request id header cannot inject a log line through the message."""
     harness = make_harness(lambda _r: httpx.Response(500, headers=[(b"x-request-id", b"abc\tdef  ghi")]), max_retries=0)
     with pytest.raises(InternalServerError) as caught:
-        harness.call("get_user")
+        harness.run(harness.session.get_user())
     assert caught.value.request_id == "abc def ghi"
     assert "\t" not in str(caught.value)
 
 
-def test_body_with_crlf_cannot_forge_log_lines(make_harness: Callable[..., Harness]) -> None:
+def test_body_with_crlf_cannot_forge_log_lines(make_harness: MakeHarness) -> None:
     """CR/LF in a server's message are flattened: the message stays one line."""
     body = {"message": "bad input\r\n2025-01-01 INFO useparagon: forged line\n\rmore"}
     harness = make_harness(lambda _r: json_response(400, body))
     with pytest.raises(BadRequestError) as caught:
-        harness.call("get_user")
+        harness.run(harness.session.get_user())
     assert "bad input 2025-01-01 INFO useparagon: forged line more" in str(caught.value)
     assert_clean_message(str(caught.value), harness)
 
 
-def test_an_echoed_token_and_query_never_reach_the_message(make_harness: Callable[..., Harness]) -> None:
+def test_an_echoed_token_and_query_never_reach_the_message(make_harness: MakeHarness) -> None:
     """A server echoing the Authorization header gets it redacted; the query string is never part of the message."""
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -247,7 +245,7 @@ def test_an_echoed_token_and_query_never_reach_the_message(make_harness: Callabl
 
     harness = make_harness(handler)
     with pytest.raises(AuthenticationError) as caught:
-        harness.call("request", "salesforce", "query", params={"q": "canary-query-value"})
+        harness.run(harness.session.request("salesforce", "query", params={"q": "canary-query-value"}))
     (request,) = harness.requests
     assert request.url.query == SECRET_QUERY.encode()
     message = str(caught.value)
@@ -288,12 +286,12 @@ INTEGRATION_ERRORS: list[tuple[str, int, Any, type[APIStatusError], bool]] = [
     ids=[r[0] for r in INTEGRATION_ERRORS],
 )
 def test_proxy_errors_tell_the_provider_from_paragon(
-    make_harness: Callable[..., Harness], status: int, body: Any, cls: type[APIStatusError], relayed: bool
+    make_harness: MakeHarness, status: int, body: Any, cls: type[APIStatusError], relayed: bool
 ) -> None:
     """Only ``meta.isIntegrationError: true`` marks a third-party failure, and only then does the message say so."""
     harness = make_harness(lambda _r: json_response(status, body), max_retries=0)
     with pytest.raises(APIStatusError) as caught:
-        harness.call("request", "slack", "chat.postMessage", method="POST", body={"text": "hi"})
+        harness.run(harness.session.request("slack", "chat.postMessage", method="POST", body={"text": "hi"}))
     assert type(caught.value) is cls
     assert caught.value.is_integration_error is relayed
     assert ("third-party" in str(caught.value)) is relayed
@@ -304,76 +302,72 @@ def test_proxy_errors_tell_the_provider_from_paragon(
 
 
 class Mismatch(NamedTuple):
-    call: str
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
+    call: SessionCall
     content: bytes
     route: str
 
 
 ME = GET_USER_ROUTE
 MISMATCHES: dict[str, Mismatch] = {
-    "get_user html": Mismatch("get_user", (), {}, b"<html><body>Welcome</body></html>", ME),
-    "get_user []": Mismatch("get_user", (), {}, b"[]", ME),
-    "get_user null": Mismatch("get_user", (), {}, b"null", ME),
-    "get_user authenticated 'yes'": Mismatch("get_user", (), {}, b'{"authenticated": "yes"}', ME),
-    "get_user without userId": Mismatch("get_user", (), {}, b'{"authenticated": true, "integrations": {}}', ME),
+    "get_user html": Mismatch(lambda s: s.get_user(), b"<html><body>Welcome</body></html>", ME),
+    "get_user []": Mismatch(lambda s: s.get_user(), b"[]", ME),
+    "get_user null": Mismatch(lambda s: s.get_user(), b"null", ME),
+    "get_user authenticated 'yes'": Mismatch(lambda s: s.get_user(), b'{"authenticated": "yes"}', ME),
+    "get_user without userId": Mismatch(lambda s: s.get_user(), b'{"authenticated": true, "integrations": {}}', ME),
     "get_user integrations a string": Mismatch(
-        "get_user", (), {}, b'{"authenticated": true, "userId": "u", "integrations": "slack"}', ME
+        lambda s: s.get_user(), b'{"authenticated": true, "userId": "u", "integrations": "slack"}', ME
     ),
     "get_user integration state not an object": Mismatch(
-        "get_user", (), {}, b'{"authenticated": true, "userId": "u", "integrations": {"slack": 3}}', ME
+        lambda s: s.get_user(), b'{"authenticated": true, "userId": "u", "integrations": {"slack": 3}}', ME
     ),
-    "get_user truncated": Mismatch("get_user", (), {}, b'{"authenticated": true, "userId": "us', ME),
-    "get_user bad utf-8": Mismatch("get_user", (), {}, b'{"authenticated": true, "userId": "\xff\xfe"}', ME),
+    "get_user truncated": Mismatch(lambda s: s.get_user(), b'{"authenticated": true, "userId": "us', ME),
+    "get_user bad utf-8": Mismatch(lambda s: s.get_user(), b'{"authenticated": true, "userId": "\xff\xfe"}', ME),
     "get_integrations item without id": Mismatch(
-        "get_integrations",
-        (),
-        {},
+        lambda s: s.get_integrations(),
         b'[{"type": "slack", "isActive": true, "configs": [], "workflows": []}]',
         "GET /projects/{projectId}/sdk/integrations",
     ),
     "get_integrations an object": Mismatch(
-        "get_integrations", (), {}, b'{"integrations": []}', "GET /projects/{projectId}/sdk/integrations"
+        lambda s: s.get_integrations(), b'{"integrations": []}', "GET /projects/{projectId}/sdk/integrations"
     ),
     "get_credentials item without id": Mismatch(
-        "get_credentials", (), {}, b'[{"status": "VALID"}]', "GET /projects/{projectId}/sdk/credentials"
+        lambda s: s.get_credentials(), b'[{"status": "VALID"}]', "GET /projects/{projectId}/sdk/credentials"
     ),
     "get_credentials strings": Mismatch(
-        "get_credentials", (), {}, b'["a", "b"]', "GET /projects/{projectId}/sdk/credentials"
+        lambda s: s.get_credentials(), b'["a", "b"]', "GET /projects/{projectId}/sdk/credentials"
     ),
     "get_credential a list": Mismatch(
-        "get_credential", ("cred-1",), {}, b"[]", "GET /projects/{projectId}/sdk/credentials/{credentialId}"
+        lambda s: s.get_credential("cred-1"), b"[]", "GET /projects/{projectId}/sdk/credentials/{credentialId}"
     ),
     "get_integration_metadata item without name": Mismatch(
-        "get_integration_metadata", (), {}, b'[{"type": "slack"}]', "GET /projects/{projectId}/sdk/metadata"
+        lambda s: s.get_integration_metadata(), b'[{"type": "slack"}]', "GET /projects/{projectId}/sdk/metadata"
     ),
     "get_integration_metadata empty body": Mismatch(
-        "get_integration_metadata", (), {}, b"", "GET /projects/{projectId}/sdk/metadata"
+        lambda s: s.get_integration_metadata(), b"", "GET /projects/{projectId}/sdk/metadata"
     ),
-    "list_actions html": Mismatch("list_actions", (), {}, b"<!doctype html>", "GET /projects/{projectId}/actions"),
+    "list_actions html": Mismatch(lambda s: s.list_actions(), b"<!doctype html>", "GET /projects/{projectId}/actions"),
     "list_actions without actions": Mismatch(
-        "list_actions", (), {}, b'{"errors": []}', "GET /projects/{projectId}/actions"
+        lambda s: s.list_actions(), b'{"errors": []}', "GET /projects/{projectId}/actions"
     ),
-    "run_action truncated": Mismatch("run_action", ("A",), {}, b'{"ok": tr', "POST /projects/{projectId}/actions"),
-    "workflow text": Mismatch("workflow", ("wf-1",), {}, b"OK", "POST /projects/{projectId}/sdk/triggers/{workflowId}"),
+    "run_action truncated": Mismatch(lambda s: s.run_action("A"), b'{"ok": tr', "POST /projects/{projectId}/actions"),
+    "workflow text": Mismatch(
+        lambda s: s.workflow("wf-1"), b"OK", "POST /projects/{projectId}/sdk/triggers/{workflowId}"
+    ),
     "request html": Mismatch(
-        "request",
-        ("slack", "a"),
-        {},
+        lambda s: s.request("slack", "a"),
         b"<html>login</html>",
         "GET /projects/{projectId}/sdk/proxy/{integrationType}/{path}",
     ),
     "request without output": Mismatch(
-        "request", ("slack", "a"), {}, b'{"data": 1}', "GET /projects/{projectId}/sdk/proxy/{integrationType}/{path}"
+        lambda s: s.request("slack", "a"),
+        b'{"data": 1}',
+        "GET /projects/{projectId}/sdk/proxy/{integrationType}/{path}",
     ),
     "request a list": Mismatch(
-        "request", ("slack", "a"), {}, b"[1]", "GET /projects/{projectId}/sdk/proxy/{integrationType}/{path}"
+        lambda s: s.request("slack", "a"), b"[1]", "GET /projects/{projectId}/sdk/proxy/{integrationType}/{path}"
     ),
     "uninstall lookup without ids": Mismatch(
-        "uninstall_integration",
-        ("salesforce",),
-        {},
+        lambda s: s.uninstall_integration("salesforce"),
         b'[{"type": "salesforce", "isActive": true, "configs": [], "workflows": []}]',
         "GET /projects/{projectId}/sdk/integrations",
     ),
@@ -381,11 +375,11 @@ MISMATCHES: dict[str, Mismatch] = {
 
 
 @pytest.mark.parametrize("case", MISMATCHES.values(), ids=MISMATCHES.keys())
-def test_success_responses_that_do_not_match_the_spec(make_harness: Callable[..., Harness], case: Mismatch) -> None:
+def test_success_responses_that_do_not_match_the_spec(make_harness: MakeHarness, case: Mismatch) -> None:
     """APIResponseValidationError after one request: never KeyError, JSONDecodeError, TypeError, a half-built model."""
     harness = make_harness(lambda _r: httpx.Response(200, content=case.content))
     with pytest.raises(APIError) as caught:
-        harness.call(case.call, *case.args, **case.kwargs)
+        harness.run(case.call(harness.session))
     error = caught.value
     assert type(error) is APIResponseValidationError
     assert error.status_code == 200
@@ -398,11 +392,11 @@ def test_success_responses_that_do_not_match_the_spec(make_harness: Callable[...
     assert len(harness.requests) == 1
 
 
-def test_undecodable_content_encoding_is_a_typed_error(make_harness: Callable[..., Harness]) -> None:
+def test_undecodable_content_encoding_is_a_typed_error(make_harness: MakeHarness) -> None:
     """A body that claims gzip but is not: APIConnectionError, with httpx's DecodingError as the cause."""
     harness = make_harness(lambda _r: httpx.Response(200, content=b"not gzip", headers={"content-encoding": "gzip"}))
     with pytest.raises(APIConnectionError) as caught:
-        harness.call("get_user")
+        harness.run(harness.session.get_user())
     assert isinstance(caught.value.__cause__, httpx.DecodingError)
     assert len(harness.requests) == 1
 
@@ -418,15 +412,13 @@ def test_undecodable_content_encoding_is_a_typed_error(make_harness: Callable[..
     ],
     ids=["gzip+padding", "two gzip members", "gzip+junk", "zlib deflate", "raw deflate"],
 )
-def test_compressed_bodies_decode_as_httpx_would(
-    make_harness: Callable[..., Harness], body: bytes, encoding: str
-) -> None:
+def test_compressed_bodies_decode_as_httpx_would(make_harness: MakeHarness, body: bytes, encoding: str) -> None:
     """The bounded decoder reads what httpx reads: several gzip members, trailing padding or junk after the
     last one (ignored), zlib-wrapped and raw deflate."""
     harness = make_harness(
         lambda _r: httpx.Response(200, headers={"content-encoding": encoding}, stream=httpx.ByteStream(body))
     )
-    assert harness.call("request", "salesforce", "query") == {"ok": True}
+    assert harness.run(harness.session.request("salesforce", "query")) == {"ok": True}
 
 
 # -- Transport errors ------------------------------------------------------------------------------------------------
@@ -449,7 +441,7 @@ TRANSPORT_ERRORS: list[tuple[type[httpx.TransportError], str, type[APIConnection
     ("raised", "text", "expected"), TRANSPORT_ERRORS, ids=[f"{r[0].__name__}-{r[1][:12]}" for r in TRANSPORT_ERRORS]
 )
 def test_transport_errors_become_connection_errors(
-    make_harness: Callable[..., Harness],
+    make_harness: MakeHarness,
     raised: type[httpx.TransportError],
     text: str,
     expected: type[APIConnectionError],
@@ -467,7 +459,7 @@ def test_transport_errors_become_connection_errors(
 
     harness = make_harness(handler, max_retries=0)
     with pytest.raises(APIConnectionError) as caught:
-        harness.call("request", "salesforce", "query", params={"q": "canary-query-value"})
+        harness.run(harness.session.request("salesforce", "query", params={"q": "canary-query-value"}))
     error = caught.value
     assert type(error) is expected
     assert error.__cause__ is thrown[0]

@@ -1,4 +1,4 @@
-"""The ``useparagon`` logger: ``PARAGON_LOG`` set-up, and records that carry metadata only (issue 3 §7).
+"""The ``useparagon`` logger: ``PARAGON_LOG`` set-up, and records that carry metadata only.
 
 Records name the method, the route template, the status, the attempt, the elapsed time and the request id; never
 an id from the path, the proxied path, a query string, a header or a body.
@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
 from useparagon import RetryPolicy
 from useparagon._logging import logger as paragon_logger
 
-from tests.support import PROJECT_ID, Harness, json_response
+from tests.support import PROJECT_ID, MakeHarness, SessionCall, json_response
 
 FAST_RETRIES = RetryPolicy(initial_delay=0.0)
 ME_ROUTE = "GET /projects/{projectId}/sdk/me"
@@ -74,7 +74,7 @@ def test_the_logger_is_named_useparagon() -> None:
     [("debug", logging.DEBUG), ("info", logging.INFO), ("DEBUG", logging.DEBUG), (" Info\n", logging.INFO)],
 )
 def test_paragon_log_adds_one_stderr_handler_and_sets_the_level(
-    value: str, level: int, monkeypatch: pytest.MonkeyPatch, make_harness: Callable[..., Harness]
+    value: str, level: int, monkeypatch: pytest.MonkeyPatch, make_harness: MakeHarness
 ) -> None:
     """``PARAGON_LOG=info|debug`` (any case, surrounding blanks ignored) gives the logger exactly one stderr
     handler, however many clients are built, and sets its level."""
@@ -90,7 +90,7 @@ def test_paragon_log_adds_one_stderr_handler_and_sets_the_level(
 
 @pytest.mark.parametrize("value", [None, "", "warning", "verbose", "1", "true"])
 def test_without_paragon_log_the_logger_is_left_alone(
-    value: str | None, monkeypatch: pytest.MonkeyPatch, make_harness: Callable[..., Harness]
+    value: str | None, monkeypatch: pytest.MonkeyPatch, make_harness: MakeHarness
 ) -> None:
     """Unset, empty or unknown ``PARAGON_LOG``: no handler is added and the level is not touched."""
     if value is None:
@@ -98,12 +98,12 @@ def test_without_paragon_log_the_logger_is_left_alone(
     else:
         monkeypatch.setenv("PARAGON_LOG", value)
     harness = make_harness(_user)
-    harness.call("get_user")
+    harness.run(harness.session.get_user())
     assert paragon_logger.handlers == []
     assert paragon_logger.level == logging.NOTSET
 
 
-def test_an_application_handler_is_kept(monkeypatch: pytest.MonkeyPatch, make_harness: Callable[..., Harness]) -> None:
+def test_an_application_handler_is_kept(monkeypatch: pytest.MonkeyPatch, make_harness: MakeHarness) -> None:
     """When the application already gave the logger a handler, ``PARAGON_LOG`` sets the level but adds none."""
     own = logging.NullHandler()
     paragon_logger.addHandler(own)
@@ -114,12 +114,12 @@ def test_an_application_handler_is_kept(monkeypatch: pytest.MonkeyPatch, make_ha
 
 
 def test_the_handler_writes_one_line_per_record_to_stderr(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], make_harness: Callable[..., Harness]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], make_harness: MakeHarness
 ) -> None:
     """The added handler prints ``[time useparagon LEVEL] message`` lines to stderr, nothing to stdout."""
     monkeypatch.setenv("PARAGON_LOG", "debug")
     harness = make_harness(_user)
-    harness.call("get_user")
+    harness.run(harness.session.get_user())
     captured = capsys.readouterr()
     assert captured.out == ""
     (line,) = captured.err.splitlines()
@@ -135,12 +135,12 @@ def test_the_handler_writes_one_line_per_record_to_stderr(
 
 
 def test_a_response_is_logged_at_debug_with_metadata(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, make_harness: Callable[..., Harness]
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, make_harness: MakeHarness
 ) -> None:
     """One DEBUG record per response: route template, status, elapsed, attempt and the x-request-id."""
     monkeypatch.setenv("PARAGON_LOG", "debug")
     harness = make_harness(_user)
-    harness.call("get_user")
+    harness.run(harness.session.get_user())
     (record,) = _ours(caplog)
     assert record.levelno == logging.DEBUG
     assert record.exc_info is None
@@ -151,12 +151,12 @@ def test_a_response_is_logged_at_debug_with_metadata(
 
 
 def test_a_missing_request_id_is_logged_as_none(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, make_harness: Callable[..., Harness]
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, make_harness: MakeHarness
 ) -> None:
     """Without a request id header the record says so rather than dropping the field."""
     monkeypatch.setenv("PARAGON_LOG", "debug")
     harness = make_harness(lambda request: json_response(200, []))
-    harness.call("get_credentials")
+    harness.run(harness.session.get_credentials())
     _assert_records(
         caplog,
         [
@@ -169,13 +169,13 @@ def test_a_missing_request_id_is_logged_as_none(
 
 
 def test_a_hostile_request_id_cannot_split_the_log_line(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, make_harness: Callable[..., Harness]
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, make_harness: MakeHarness
 ) -> None:
     """A request id with CR/LF (from a broken proxy or a hostile server) is flattened and bounded."""
     monkeypatch.setenv("PARAGON_LOG", "debug")
     forged = "req-1\r\n[2026-01-01 00:00:00,000 useparagon INFO] forged " + "x" * 300
     harness = make_harness(lambda request: httpx.Response(200, json=[], headers=[(b"x-request-id", forged.encode())]))
-    harness.call("get_credentials")
+    harness.run(harness.session.get_credentials())
     (record,) = _ours(caplog)
     message = record.getMessage()
     assert "\r" not in message
@@ -185,7 +185,7 @@ def test_a_hostile_request_id_cannot_split_the_log_line(
 
 
 def test_proxy_records_carry_no_ids_path_query_headers_or_body(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, make_harness: Callable[..., Harness]
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, make_harness: MakeHarness
 ) -> None:
     """A proxied POST is logged by its route template: not the project id, the integration, the third-party path,
     the query string, an extra header nor the body."""
@@ -216,26 +216,25 @@ def test_proxy_records_carry_no_ids_path_query_headers_or_body(
     assert "?" not in texts
 
 
-@pytest.mark.parametrize(
-    ("method", "args", "route"),
-    [
-        ("workflow", ("wf-SECRET-ID-1",), "POST /projects/{projectId}/sdk/triggers/{workflowId}"),
-        ("disable_workflow", ("wf-SECRET-ID-1",), "DELETE /projects/{projectId}/sdk/workflows/{workflowId}"),
-        ("get_credential", ("cred-SECRET-ID-1",), "GET /projects/{projectId}/sdk/credentials/{credentialId}"),
-    ],
-)
+CALLS_WITH_IDS: list[tuple[SessionCall, str]] = [
+    (lambda s: s.workflow("wf-SECRET-ID-1"), "POST /projects/{projectId}/sdk/triggers/{workflowId}"),
+    (lambda s: s.disable_workflow("wf-SECRET-ID-1"), "DELETE /projects/{projectId}/sdk/workflows/{workflowId}"),
+    (lambda s: s.get_credential("cred-SECRET-ID-1"), "GET /projects/{projectId}/sdk/credentials/{credentialId}"),
+]
+
+
+@pytest.mark.parametrize(("call", "route"), CALLS_WITH_IDS, ids=["workflow", "disable_workflow", "get_credential"])
 def test_ids_in_the_path_are_not_logged(
-    method: str,
-    args: tuple[str, ...],
+    call: SessionCall,
     route: str,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
-    make_harness: Callable[..., Harness],
+    make_harness: MakeHarness,
 ) -> None:
     """Workflow and credential ids stay out of the record: it shows the route template."""
     monkeypatch.setenv("PARAGON_LOG", "debug")
     harness = make_harness(lambda request: json_response(200, {"id": "cred-SECRET-ID-1"}))
-    harness.call(method, *args)
+    harness.run(call(harness.session))
     (record,) = _ours(caplog)
     assert record.getMessage().startswith(f"{route} -> 200 in ")
     assert "SECRET-ID" not in record.getMessage() + repr(record.args)
@@ -243,7 +242,7 @@ def test_ids_in_the_path_are_not_logged(
 
 
 def test_retries_are_logged_at_info_with_the_delay(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, make_harness: Callable[..., Harness]
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, make_harness: MakeHarness
 ) -> None:
     """503 with ``retry-after-ms: 20`` then 200: DEBUG for each response with its attempt number, and between
     them one INFO record naming the route, the wait, the reason and the retry number."""
@@ -252,7 +251,7 @@ def test_retries_are_logged_at_info_with_the_delay(
         [json_response(503, {"message": "busy"}, **{"retry-after-ms": "20"}), _user(httpx.Request("GET", "/"))]
     )
     harness = make_harness(lambda request: next(responses))
-    harness.call("get_user")
+    harness.run(harness.session.get_user())
     _assert_records(
         caplog,
         [
@@ -265,13 +264,13 @@ def test_retries_are_logged_at_info_with_the_delay(
 
 
 def test_the_elapsed_time_of_a_retried_attempt_excludes_the_wait(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, make_harness: Callable[..., Harness]
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, make_harness: MakeHarness
 ) -> None:
     """After a 100 ms Retry-After the second attempt's elapsed time is its own, not the wait's."""
     monkeypatch.setenv("PARAGON_LOG", "debug")
     responses = iter([json_response(429, {}, **{"retry-after-ms": "100"}), _user(httpx.Request("GET", "/"))])
     harness = make_harness(lambda request: next(responses))
-    harness.call("get_user")
+    harness.run(harness.session.get_user())
     last = _ours(caplog)[-1].getMessage()
     elapsed = re.search(r"in (\d+\.\d) ms", last)
     assert elapsed is not None
@@ -279,7 +278,7 @@ def test_the_elapsed_time_of_a_retried_attempt_excludes_the_wait(
 
 
 def test_connection_errors_are_retried_with_an_info_record(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, make_harness: Callable[..., Harness]
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, make_harness: MakeHarness
 ) -> None:
     """A connection error has no response (so no DEBUG record); each retry is one INFO record with the error kind."""
     monkeypatch.setenv("PARAGON_LOG", "debug")
@@ -291,7 +290,7 @@ def test_connection_errors_are_retried_with_an_info_record(
         return _user(request)
 
     harness = make_harness(handler, retry=FAST_RETRIES)
-    harness.call("get_user")
+    harness.run(harness.session.get_user())
     _assert_records(
         caplog,
         [
@@ -303,13 +302,13 @@ def test_connection_errors_are_retried_with_an_info_record(
 
 
 def test_paragon_log_info_shows_retries_but_not_responses(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, make_harness: Callable[..., Harness]
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, make_harness: MakeHarness
 ) -> None:
     """At INFO the per-response DEBUG records are filtered out by the logger's level; the retry is kept."""
     monkeypatch.setenv("PARAGON_LOG", "info")
     responses = iter([json_response(503, {}, **{"retry-after-ms": "1"}), _user(httpx.Request("GET", "/"))])
     harness = make_harness(lambda request: next(responses))
-    harness.call("get_user")
+    harness.run(harness.session.get_user())
     _assert_records(
         caplog, [(logging.INFO, r"retrying GET /projects/\{projectId\}/sdk/me in 0\.00 s after status 503 \(retry 1\)")]
     )
@@ -320,7 +319,7 @@ def test_paragon_log_info_shows_retries_but_not_responses(
 
 
 def test_a_raising_callback_is_logged_with_its_traceback_and_the_call_succeeds(
-    caplog: pytest.LogCaptureFixture, make_harness: Callable[..., Harness]
+    caplog: pytest.LogCaptureFixture, make_harness: MakeHarness
 ) -> None:
     """A subscriber that raises: one ERROR record with ``exc_info`` of that exception; the uninstall still
     returns normally, after both requests."""
@@ -334,7 +333,7 @@ def test_a_raising_callback_is_logged_with_its_traceback_and_the_call_succeeds(
         raise failure
 
     harness.client.subscribe("onIntegrationUninstall", callback)
-    assert harness.call("uninstall_integration", "salesforce") is None
+    assert harness.run(harness.session.uninstall_integration("salesforce")) is None
     assert [request.method for request in harness.requests] == ["GET", "DELETE"]
     (record,) = [record for record in _ours(caplog) if record.levelno >= logging.WARNING]
     assert record.levelno == logging.ERROR

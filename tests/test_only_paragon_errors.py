@@ -14,8 +14,6 @@ import gzip
 import inspect
 import json
 import zlib
-from collections.abc import Callable
-from typing import Any
 
 import httpx
 import pytest
@@ -24,42 +22,43 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from useparagon import (
     AsyncParagon,
-    AsyncUserSession,
+    AsyncStreamContext,
     AsyncWatcher,
     ConnectLink,
     Paragon,
     ParagonError,
     RetryPolicy,
+    StreamContext,
     UserSession,
     Watcher,
 )
 
-from tests.support import PROJECT_ID
+from tests.support import PROJECT_ID, SESSION_METHODS, SessionCall
 
 LINK = ConnectLink(url="https://consent.example/x", integration="hubspot", integration_id="int-3", session_key="k-1")
-# Every public call of a session, as (name, arguments): the stream is entered and read to the end, a watcher stopped.
-CALLS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
-    ("get_user", (), {}),
-    ("set_user_metadata", ({"Email": "a@b.co"},), {}),
-    ("get_integration_metadata", (), {}),
-    ("get_integrations", (), {}),
-    ("get_credentials", (), {}),
-    ("get_credential", ("cred-1",), {}),
-    ("event", ("Contact Created", {"email": "a@b.co"}), {}),
-    ("workflow", ("wf-1",), {"body": {"a": 1}}),
-    ("request", ("salesforce", "sobjects/Contact"), {}),
-    ("request", ("salesforce", "sobjects/Contact"), {"method": "POST", "body": {"a": 1}, "raw": True}),
-    ("uninstall_integration", ("salesforce",), {}),
-    ("enable_workflow", ("wf-1",), {}),
-    ("disable_workflow", ("wf-1",), {}),
-    ("list_actions", (), {}),
-    ("run_action", ("SALESFORCE_CREATE_RECORD", {"a": 1}), {}),
-    ("stream", ("box", "files/1/content"), {}),
-    ("install_integration", ("pipedrive",), {"credentials": {"apiKey": "k"}}),
-    ("complete_install", ("pipedrive", "code-1"), {}),
-    ("start_connect", ("hubspot",), {}),
-    ("wait_for_connection", (LINK,), {"timeout": 0.001, "interval": 0.001}),
-    ("watch", (), {"interval": 3600}),
+# Every public call of a session, named after its method: the stream is entered and read to the end, a watcher stopped.
+CALLS: list[tuple[str, SessionCall]] = [
+    ("get_user", lambda s: s.get_user()),
+    ("set_user_metadata", lambda s: s.set_user_metadata({"Email": "a@b.co"})),
+    ("get_integration_metadata", lambda s: s.get_integration_metadata()),
+    ("get_integrations", lambda s: s.get_integrations()),
+    ("get_credentials", lambda s: s.get_credentials()),
+    ("get_credential", lambda s: s.get_credential("cred-1")),
+    ("event", lambda s: s.event("Contact Created", {"email": "a@b.co"})),
+    ("workflow", lambda s: s.workflow("wf-1", body={"a": 1})),
+    ("request", lambda s: s.request("salesforce", "sobjects/Contact")),
+    ("request", lambda s: s.request("salesforce", "sobjects/Contact", method="POST", body={"a": 1}, raw=True)),
+    ("uninstall_integration", lambda s: s.uninstall_integration("salesforce")),
+    ("enable_workflow", lambda s: s.enable_workflow("wf-1")),
+    ("disable_workflow", lambda s: s.disable_workflow("wf-1")),
+    ("list_actions", lambda s: s.list_actions()),
+    ("run_action", lambda s: s.run_action("SALESFORCE_CREATE_RECORD", {"a": 1})),
+    ("stream", lambda s: s.stream("box", "files/1/content")),
+    ("install_integration", lambda s: s.install_integration("pipedrive", credentials={"apiKey": "k"})),
+    ("complete_install", lambda s: s.complete_install("pipedrive", "code-1")),
+    ("start_connect", lambda s: s.start_connect("hubspot")),
+    ("wait_for_connection", lambda s: s.wait_for_connection(LINK, timeout=0.001, interval=0.001)),
+    ("watch", lambda s: s.watch(interval=3600)),
 ]
 
 JSON_VALUES = st.recursive(
@@ -140,36 +139,22 @@ def answers(draw: st.DrawFn) -> Answer:
 POLICY = RetryPolicy(max_retries=1, initial_delay=0.0, max_retry_after=0.0)
 
 
-def _run_every_call(session: UserSession | AsyncUserSession, run: Callable[[Any], Any]) -> None:
-    for name, args, kwargs in CALLS:
+def _run_every_call(session: UserSession) -> None:
+    for _, call in CALLS:
         try:
-            if name == "stream":
-                _read_stream(session, args, run)
-            else:
-                result = run(getattr(session, name)(*args, **kwargs))
-                if isinstance(result, Watcher):
-                    result.stop()
+            result = call(session)
+            if isinstance(result, StreamContext):
+                with result as download:
+                    download.read()
+            elif isinstance(result, Watcher):
+                result.stop()
         except ParagonError:
             pass
 
 
-def _read_stream(session: UserSession | AsyncUserSession, args: tuple[Any, ...], run: Callable[[Any], Any]) -> None:
-    if isinstance(session, UserSession):
-        with session.stream(*args) as download:
-            download.read()
-        return
-
-    async def read() -> None:
-        assert isinstance(session, AsyncUserSession)
-        async with session.stream(*args) as download:
-            await download.read()
-
-    run(read())
-
-
 @pytest.fixture(scope="module")
-def key() -> rsa.RSAPrivateKey:
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def key(rsa_key: rsa.RSAPrivateKey) -> rsa.RSAPrivateKey:
+    return rsa_key
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -182,7 +167,7 @@ def test_every_sync_call_raises_only_paragon_errors(key: rsa.RSAPrivateKey, answ
         retry=POLICY,
         http_client=httpx.Client(transport=httpx.MockTransport(lambda _request: _copy(answer))),
     )
-    _run_every_call(client.authenticate("user-1"), lambda value: value)
+    _run_every_call(client.authenticate("user-1"))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -194,17 +179,16 @@ def test_every_async_call_raises_only_paragon_errors(key: rsa.RSAPrivateKey, ans
         async with httpx.AsyncClient(transport=httpx.MockTransport(lambda _request: _copy(answer))) as http:
             client = AsyncParagon(project_id=PROJECT_ID, signing_key=key, retry=POLICY, http_client=http)
             session = client.authenticate("user-1")
-            for name, args, kwargs in CALLS:
+            for _, call in CALLS:
                 try:
-                    if name == "stream":
-                        async with session.stream(*args) as download:
+                    result = call(session)
+                    if inspect.isawaitable(result):
+                        result = await result
+                    if isinstance(result, AsyncStreamContext):
+                        async with result as download:
                             await download.read()
-                    else:
-                        result = getattr(session, name)(*args, **kwargs)
-                        if inspect.isawaitable(result):
-                            result = await result
-                        if isinstance(result, AsyncWatcher):
-                            await result.stop()
+                    elif isinstance(result, AsyncWatcher):
+                        await result.stop()
                 except ParagonError:
                     pass
 
@@ -220,8 +204,7 @@ def _copy(answer: Answer) -> httpx.Response:
 
 def test_the_property_covers_every_session_call() -> None:
     """Adding a session method without adding it here fails (the property would silently skip it)."""
-    public = {name for name in dir(UserSession) if not name.startswith("_") and callable(getattr(UserSession, name))}
-    assert public - {"subscribe"} == {name for name, _, _ in CALLS}
+    assert SESSION_METHODS - {"subscribe"} == {name for name, _ in CALLS}
 
 
 @pytest.mark.parametrize("depth", [999, 100_000])

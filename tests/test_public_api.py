@@ -1,4 +1,4 @@
-"""The public surface: ``__all__`` is sorted and complete, and the async client mirrors the sync one exactly."""
+"""The public surface: ``__all__`` resolves and is complete, and the async client mirrors the sync one exactly."""
 
 from __future__ import annotations
 
@@ -11,27 +11,13 @@ import pytest
 import useparagon
 from useparagon import AsyncParagon, AsyncUserSession, Paragon, UserSession
 
+from tests.support import SESSION_METHODS
+
 # Parameters whose annotation names the flavour's own type (an httpx.Client vs an httpx.AsyncClient, a callback
 # that may be a coroutine function): the name, kind and default must still match.
 FLAVOURED_ANNOTATIONS = {("__init__", "http_client"), ("subscribe", "callback"), ("wait_for_connection", "cancel")}
 # The one deliberate naming difference: closing is a coroutine, so it is aclose() (httpx and asyncio's spelling).
 RENAMED = {"close": "aclose", "__enter__": "__aenter__", "__exit__": "__aexit__"}
-
-
-def _isort_key(name: str) -> tuple[int, str]:
-    """RUF022's isort-style order: SCREAMING_CASE, then CamelCase, then everything else, each case-sensitively."""
-    if len(name) > 1 and name.isupper():
-        return (0, name)
-    if name[:1].isupper():
-        return (1, name)
-    return (2, name)
-
-
-def test_all_is_sorted_without_duplicates() -> None:
-    """``__all__`` is in RUF022's isort-style order (what ruff keeps it in) and lists each name once."""
-    names = list(useparagon.__all__)
-    assert len(names) == len(set(names))
-    assert names == sorted(names, key=_isort_key)
 
 
 def test_every_name_in_all_resolves() -> None:
@@ -83,14 +69,9 @@ def test_session_classes_have_the_same_public_members() -> None:
 
 # subscribe and stream are plain methods on both sessions (stream returns a context manager for `with`/`async with`).
 NOT_AWAITED = frozenset({"subscribe", "stream"})
-SESSION_METHODS = sorted(
-    name
-    for name, value in _public_members(UserSession).items()
-    if inspect.isfunction(value) and name not in NOT_AWAITED
-)
 
 
-@pytest.mark.parametrize("name", SESSION_METHODS)
+@pytest.mark.parametrize("name", sorted(SESSION_METHODS - NOT_AWAITED))
 def test_each_session_method_has_an_async_twin(name: str) -> None:
     """Same parameters (names, kinds, defaults, annotations) and return annotation; the async one is a coroutine."""
     sync_method = getattr(UserSession, name)
@@ -114,31 +95,6 @@ def test_stream_has_an_async_twin_that_is_not_awaited() -> None:
     _compare_signatures("stream", UserSession.stream, AsyncUserSession.stream)
     assert inspect.signature(UserSession.stream).return_annotation == "StreamContext"
     assert inspect.signature(AsyncUserSession.stream).return_annotation == "AsyncStreamContext"
-
-
-def test_session_method_table_is_complete() -> None:
-    """Every SDK call of issue 3 is a session method (so the parametrization above cannot silently shrink)."""
-    assert set(SESSION_METHODS) == {
-        "get_user",
-        "set_user_metadata",
-        "get_integration_metadata",
-        "get_integrations",
-        "get_credentials",
-        "get_credential",
-        "event",
-        "workflow",
-        "request",
-        "uninstall_integration",
-        "enable_workflow",
-        "disable_workflow",
-        "list_actions",
-        "run_action",
-        "install_integration",
-        "complete_install",
-        "start_connect",
-        "wait_for_connection",
-        "watch",
-    }
 
 
 def test_subscribe_is_synchronous_on_both_sessions_and_clients() -> None:

@@ -29,7 +29,18 @@ from useparagon import (
 from useparagon_api.models import LegacyCredentialConfig, ProviderData, UserMeta
 from useparagon_api.types import Unset
 
-from tests.support import ACTIONKIT, API, PROJECT_ID, PROXY, Handler, Harness, json_response
+from tests.support import (
+    ACTIONKIT,
+    API,
+    PROJECT_ID,
+    PROXY,
+    SESSION_METHODS,
+    Handler,
+    MakeHarness,
+    SessionCall,
+    json_response,
+    unchecked,
+)
 
 P = f"/projects/{PROJECT_ID}"
 AUDIENCE = f"useparagon.com/{PROJECT_ID}"
@@ -234,9 +245,7 @@ def always(status: int, body: Any = None, *, content: bytes | None = None, **hea
 
 
 class Sent(NamedTuple):
-    call: str
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
+    call: SessionCall
     reply: Handler
     method: str
     url: str
@@ -251,162 +260,158 @@ def _is_none(value: Any) -> bool:
 
 SENT: dict[str, Sent] = {
     "get_user": Sent(
-        "get_user", (), {}, always(200, SEED_USER), "GET", f"{API}{P}/sdk/me", GET_HEADERS, b"",
+        lambda s: s.get_user(), always(200, SEED_USER), "GET", f"{API}{P}/sdk/me", GET_HEADERS, b"",
         lambda r: isinstance(r, AuthenticatedUser),
     ),
     "set_user_metadata (seed)": Sent(
-        "set_user_metadata", (SEED_METADATA_UPDATE,), {}, always(200, SEED_USER), "PATCH", f"{API}{P}/sdk/me",
+        lambda s: s.set_user_metadata(SEED_METADATA_UPDATE), always(200, SEED_USER), "PATCH", f"{API}{P}/sdk/me",
         JSON_HEADERS, compact({"meta": SEED_METADATA_UPDATE}), lambda r: isinstance(r, AuthenticatedUser),
     ),
     "get_integration_metadata": Sent(
-        "get_integration_metadata", (), {}, always(200, SEED_METADATA), "GET", f"{API}{P}/sdk/metadata",
+        lambda s: s.get_integration_metadata(), always(200, SEED_METADATA), "GET", f"{API}{P}/sdk/metadata",
         GET_HEADERS, b"", lambda r: [m.type_ for m in r] == ["salesforce", "hubspot", "slack"],
     ),
     "get_integrations": Sent(
-        "get_integrations", (), {}, always(200, SEED_INTEGRATIONS), "GET", f"{API}{P}/sdk/integrations",
+        lambda s: s.get_integrations(), always(200, SEED_INTEGRATIONS), "GET", f"{API}{P}/sdk/integrations",
         GET_HEADERS, b"", lambda r: [i.id for i in r] == [SLACK_ID],
     ),
     "get_credentials": Sent(
-        "get_credentials", (), {}, always(200, SEED_CREDENTIALS), "GET", f"{API}{P}/sdk/credentials",
+        lambda s: s.get_credentials(), always(200, SEED_CREDENTIALS), "GET", f"{API}{P}/sdk/credentials",
         GET_HEADERS, b"", lambda r: [c.id for c in r] == [CREDENTIAL_ID],
     ),
     "get_credential": Sent(
-        "get_credential", (CREDENTIAL_ID,), {}, always(200, SEED_CREDENTIALS[0]), "GET",
+        lambda s: s.get_credential(CREDENTIAL_ID), always(200, SEED_CREDENTIALS[0]), "GET",
         f"{API}{P}/sdk/credentials/{CREDENTIAL_ID}", GET_HEADERS, b"",
         lambda r: isinstance(r, Credential) and r.id == CREDENTIAL_ID,
     ),
     "event (seed)": Sent(
-        "event", ("Contact Created", SEED_EVENT_PAYLOAD), {}, always(200, {}), "POST",
+        lambda s: s.event("Contact Created", SEED_EVENT_PAYLOAD), always(200, {}), "POST",
         f"{API}{P}/sdk/events/trigger", JSON_HEADERS,
         b'{"name":"Contact Created","payload":{"name":"Brandon","email":"brandon@example.com"}}', _is_none,
     ),
     "event targeting a credential and configuration": Sent(
-        "event", ("Deal Won", {"amount": 1200.5, "tags": ["a", "é"]}),
-        {"credential_id": "cred-1", "configuration_id": "conf-1"}, always(201), "POST",
+        lambda s: s.event(
+            "Deal Won", {"amount": 1200.5, "tags": ["a", "é"]}, credential_id="cred-1", configuration_id="conf-1"
+        ),
+        always(201), "POST",
         f"{API}{P}/sdk/events/trigger",
         {**JSON_HEADERS, "x-paragon-credential": "cred-1", "x-paragon-configuration-id": "conf-1"},
         compact({"name": "Deal Won", "payload": {"amount": 1200.5, "tags": ["a", "é"]}}), _is_none,
     ),
     "workflow (seed)": Sent(
-        "workflow", (WORKFLOW_ID,), {"body": SEED_WORKFLOW_BODY}, always(200, {"leadId": 7}), "POST",
+        lambda s: s.workflow(WORKFLOW_ID, body=SEED_WORKFLOW_BODY), always(200, {"leadId": 7}), "POST",
         f"{API}{P}/sdk/triggers/{WORKFLOW_ID}", JSON_HEADERS, compact(SEED_WORKFLOW_BODY),
         lambda r: r == {"leadId": 7},
     ),
     "workflow without a body sends {}": Sent(
-        "workflow", (WORKFLOW_ID,), {}, always(202), "POST", f"{API}{P}/sdk/triggers/{WORKFLOW_ID}",
+        lambda s: s.workflow(WORKFLOW_ID), always(202), "POST", f"{API}{P}/sdk/triggers/{WORKFLOW_ID}",
         JSON_HEADERS, b"{}", _is_none,
     ),
     "workflow with query, headers and targeting": Sent(
-        "workflow", (WORKFLOW_ID,),
-        {
-            "body": {"n": 1},
-            "query": {"source": "crm", "dry": True, "page": 2},
-            "headers": {"X-Trace": "t-1"},
-            "credential_id": "cred-1",
-            "configuration_id": "conf-1",
-        },
+        lambda s: s.workflow(
+            WORKFLOW_ID, body={"n": 1}, query={"source": "crm", "dry": True, "page": 2}, headers={"X-Trace": "t-1"},
+            credential_id="cred-1", configuration_id="conf-1",
+        ),
         always(200, ["ok"]), "POST", f"{API}{P}/sdk/triggers/{WORKFLOW_ID}?source=crm&dry=true&page=2",
         {**JSON_HEADERS, "x-trace": "t-1", "x-paragon-credential": "cred-1", "x-paragon-configuration-id": "conf-1"},
         b'{"n":1}', lambda r: r == ["ok"],
     ),
     "request POST (seed)": Sent(
-        "request", ("slack", "chat.postMessage"), {"method": "POST", "body": SEED_SLACK_MESSAGE},
+        lambda s: s.request("slack", "chat.postMessage", method="POST", body=SEED_SLACK_MESSAGE),
         always(200, {"output": {"ok": True}}), "POST", f"{PROXY}{P}/sdk/proxy/slack/chat.postMessage",
         JSON_HEADERS, compact(SEED_SLACK_MESSAGE), lambda r: r == {"ok": True},
     ),
     "request with a leading slash (the JS SDK's form)": Sent(
-        "request", ("slack", "/chat.postMessage"), {"method": "POST", "body": SEED_SLACK_MESSAGE},
+        lambda s: s.request("slack", "/chat.postMessage", method="POST", body=SEED_SLACK_MESSAGE),
         always(200, {"output": {"ok": True}}), "POST", f"{PROXY}{P}/sdk/proxy/slack/chat.postMessage",
         JSON_HEADERS, compact(SEED_SLACK_MESSAGE), lambda r: r == {"ok": True},
     ),
     "request GET with params, headers and a credential": Sent(
-        "request", ("salesforce", "services/data/v59.0/query"),
-        {"params": {"q": "SELECT Id FROM Contact", "limit": 5}, "headers": {"X-Api-Version": "2"},
-         "credential_id": "cred-9"},
+        lambda s: s.request(
+            "salesforce", "services/data/v59.0/query", params={"q": "SELECT Id FROM Contact", "limit": 5},
+            headers={"X-Api-Version": "2"}, credential_id="cred-9",
+        ),
         always(200, {"output": {"records": []}}), "GET",
         f"{PROXY}{P}/sdk/proxy/salesforce/services/data/v59.0/query?q=SELECT+Id+FROM+Contact&limit=5",
         {**GET_HEADERS, "x-api-version": "2", "x-paragon-credential": "cred-9"}, b"",
         lambda r: r == {"records": []},
     ),
     "request PUT": Sent(
-        "request", ("hubspot", "crm/v3/objects/contacts/42"), {"method": "PUT", "body": {"properties": {"a": 1}}},
+        lambda s: s.request("hubspot", "crm/v3/objects/contacts/42", method="PUT", body={"properties": {"a": 1}}),
         always(200, {"output": {"id": "42"}}), "PUT", f"{PROXY}{P}/sdk/proxy/hubspot/crm/v3/objects/contacts/42",
         JSON_HEADERS, b'{"properties":{"a":1}}', lambda r: r == {"id": "42"},
     ),
     "request PATCH with a list body": Sent(
-        "request", ("hubspot", "batch"), {"method": "patch", "body": [1, "two", None]},
+        lambda s: s.request("hubspot", "batch", method=unchecked("patch"), body=[1, "two", None]),
         always(200, {"output": None}), "PATCH", f"{PROXY}{P}/sdk/proxy/hubspot/batch", JSON_HEADERS,
         b'[1,"two",null]', _is_none,
     ),
     "request DELETE": Sent(
-        "request", ("hubspot", "crm/v3/objects/contacts/42"), {"method": "DELETE"}, always(204), "DELETE",
+        lambda s: s.request("hubspot", "crm/v3/objects/contacts/42", method="DELETE"), always(204), "DELETE",
         f"{PROXY}{P}/sdk/proxy/hubspot/crm/v3/objects/contacts/42", GET_HEADERS, b"", _is_none,
     ),
     "request POST with a binary body": Sent(
-        "request", ("googledrive", "upload/drive/v3/files"), {"method": "POST", "body": PNG},
+        lambda s: s.request("googledrive", "upload/drive/v3/files", method="POST", body=PNG),
         always(200, {"output": {"id": "f1"}}), "POST", f"{PROXY}{P}/sdk/proxy/googledrive/upload/drive/v3/files",
         {"accept": "application/json", "content-type": "application/octet-stream"}, PNG,
         lambda r: r == {"id": "f1"},
     ),
     "request POST with a binary body and its own content type": Sent(
-        "request", ("googledrive", "upload"), {"method": "POST", "body": PNG, "headers": {"Content-Type": "image/png"}},
+        lambda s: s.request("googledrive", "upload", method="POST", body=PNG, headers={"Content-Type": "image/png"}),
         always(200, {"output": {"id": "f2"}}), "POST", f"{PROXY}{P}/sdk/proxy/googledrive/upload",
         {"accept": "application/json", "content-type": "image/png"}, PNG, lambda r: r == {"id": "f2"},
     ),
     "request raw": Sent(
-        "request", ("googledrive", "files/f1"), {"params": {"alt": "media"}, "raw": True},
+        lambda s: s.request("googledrive", "files/f1", params={"alt": "media"}, raw=True),
         always(200, content=PNG, **{"content-type": "image/png"}), "GET",
         f"{PROXY}{P}/sdk/proxy/googledrive/files/f1?alt=media",
         {**GET_HEADERS, "x-paragon-use-raw-response": "1"}, b"",
         lambda r: isinstance(r, RawResponse) and r.content == PNG,
     ),
     "enable_workflow": Sent(
-        "enable_workflow", (WORKFLOW_ID,), {}, always(200, {}), "POST", f"{API}{P}/sdk/workflows/{WORKFLOW_ID}",
+        lambda s: s.enable_workflow(WORKFLOW_ID), always(200, {}), "POST", f"{API}{P}/sdk/workflows/{WORKFLOW_ID}",
         GET_HEADERS, b"", _is_none,
     ),
     "disable_workflow": Sent(
-        "disable_workflow", (WORKFLOW_ID,), {}, always(200, {}), "DELETE", f"{API}{P}/sdk/workflows/{WORKFLOW_ID}",
+        lambda s: s.disable_workflow(WORKFLOW_ID), always(200, {}), "DELETE", f"{API}{P}/sdk/workflows/{WORKFLOW_ID}",
         GET_HEADERS, b"", _is_none,
     ),
     "disable_workflow targeting a credential and configuration": Sent(
-        "disable_workflow", (WORKFLOW_ID,), {"credential_id": "cred-1", "configuration_id": "conf-1"},
+        lambda s: s.disable_workflow(WORKFLOW_ID, credential_id="cred-1", configuration_id="conf-1"),
         always(204), "DELETE", f"{API}{P}/sdk/workflows/{WORKFLOW_ID}",
         {**GET_HEADERS, "x-paragon-credential": "cred-1", "x-paragon-configuration-id": "conf-1"}, b"", _is_none,
     ),
     "list_actions": Sent(
-        "list_actions", (), {}, always(200, {"actions": {}, "errors": []}), "GET",
+        lambda s: s.list_actions(), always(200, {"actions": {}, "errors": []}), "GET",
         f"{ACTIONKIT}{P}/actions?format=json_schema&limit_to_available=true&reload_fields=false", GET_HEADERS,
         b"", lambda r: isinstance(r, ActionList),
     ),
     "list_actions filtered": Sent(
-        "list_actions", (),
-        {"integrations": ["slack", "hubspot"], "categories": ["crm"], "limit_to_available": False},
+        lambda s: s.list_actions(integrations=["slack", "hubspot"], categories=["crm"], limit_to_available=False),
         always(200, {"actions": {"slack": []}}), "GET",
         f"{ACTIONKIT}{P}/actions?format=json_schema&limit_to_available=false&reload_fields=false"
         "&integrations=slack%2Chubspot&categories=crm",
         GET_HEADERS, b"", lambda r: isinstance(r, ActionList),
     ),
     "run_action": Sent(
-        "run_action", ("SLACK_SEND_MESSAGE", {"channel": "C1", "message": "hi"}), {"credential_id": "cred-2"},
+        lambda s: s.run_action("SLACK_SEND_MESSAGE", {"channel": "C1", "message": "hi"}, credential_id="cred-2"),
         always(200, {"ok": True, "ts": "1.2"}), "POST", f"{ACTIONKIT}{P}/actions",
         {**JSON_HEADERS, "x-paragon-credential": "cred-2"},
         b'{"action":"SLACK_SEND_MESSAGE","parameters":{"channel":"C1","message":"hi"}}',
         lambda r: r == {"ok": True, "ts": "1.2"},
     ),
     "run_action without parameters": Sent(
-        "run_action", ("HUBSPOT_GET_CONTACTS",), {}, always(200, []), "POST", f"{ACTIONKIT}{P}/actions",
+        lambda s: s.run_action("HUBSPOT_GET_CONTACTS"), always(200, []), "POST", f"{ACTIONKIT}{P}/actions",
         JSON_HEADERS, b'{"action":"HUBSPOT_GET_CONTACTS","parameters":{}}', lambda r: r == [],
     ),
 }  # fmt: skip
 
 
 @pytest.mark.parametrize("case", SENT.values(), ids=SENT.keys())
-def test_each_call_sends_exactly_one_request(
-    make_harness: Callable[..., Harness], rsa_key: rsa.RSAPrivateKey, case: Sent
-) -> None:
+def test_each_call_sends_exactly_one_request(make_harness: MakeHarness, rsa_key: rsa.RSAPrivateKey, case: Sent) -> None:
     """Method, full URL (host per service), headers, body bytes and the user's bearer token, then the result."""
     harness = make_harness(case.reply)
-    result = harness.call(case.call, *case.args, **case.kwargs)
+    result = harness.run(case.call(harness.session))
     (request,) = harness.requests
     assert_request(request, rsa_key, method=case.method, url=case.url, headers=case.headers, body=case.body)
     assert case.result(result), result
@@ -414,21 +419,19 @@ def test_each_call_sends_exactly_one_request(
 
 def test_every_session_method_is_in_the_request_table() -> None:
     """The table covers every public call of a session (uninstall_integration has its own two-request tests, stream
-    its own in test_streaming.py, the connect calls theirs in test_connect.py)."""
-    from useparagon import UserSession
-
-    public = {name for name in dir(UserSession) if not name.startswith("_")}
+    its own in test_streaming.py, the connect calls theirs in test_connect.py); each case is named after its call."""
     connect = {"install_integration", "complete_install", "start_connect", "wait_for_connection", "watch"}
-    covered = {case.call for case in SENT.values()} | {"uninstall_integration", "subscribe", "stream"} | connect
-    assert public - {"user_id", "project_id"} == covered
+    covered = {name.split()[0] for name in SENT} | {"uninstall_integration", "subscribe", "stream"} | connect
+    assert covered == SESSION_METHODS
 
 
 # -- Typed results from the seed's examples --------------------------------------------------------------------------
 
 
-def test_get_user_parses_the_seed_example(make_harness: Callable[..., Harness]) -> None:
+def test_get_user_parses_the_seed_example(make_harness: MakeHarness) -> None:
     """The seed's getUser response becomes an AuthenticatedUser with typed integration states."""
-    user = make_harness(always(200, SEED_USER)).call("get_user")
+    harness = make_harness(always(200, SEED_USER))
+    user = harness.run(harness.session.get_user())
     assert isinstance(user, AuthenticatedUser)
     assert user.authenticated is True
     assert user.user_id == "user-123"
@@ -444,20 +447,23 @@ def test_get_user_parses_the_seed_example(make_harness: Callable[..., Harness]) 
     assert set(user.integrations.additional_keys) == {"salesforce", "shopify"}
 
 
-def test_get_user_unauthenticated_shape(make_harness: Callable[..., Harness]) -> None:
+def test_get_user_unauthenticated_shape(make_harness: MakeHarness) -> None:
     """The seed's ``{authenticated: false}`` becomes an UnauthenticatedUser, not an error."""
-    user = make_harness(always(200, {"authenticated": False})).call("get_user")
+    harness = make_harness(always(200, {"authenticated": False}))
+    user = harness.run(harness.session.get_user())
     assert isinstance(user, UnauthenticatedUser)
     assert user.authenticated is False
 
 
-def test_unknown_enum_values_and_fields_survive(make_harness: Callable[..., Harness]) -> None:
+def test_unknown_enum_values_and_fields_survive(make_harness: MakeHarness) -> None:
     """A credentialStatus Paragon adds later stays a plain str; unknown keys stay readable on every level."""
     body = json.loads(json.dumps(SEED_USER))
     body["integrations"]["salesforce"]["credentialStatus"] = "EXPIRED"
     body["integrations"]["salesforce"]["rateLimit"] = {"remaining": 3}
     body["featureFlags"] = ["beta"]
-    user = make_harness(always(200, body)).call("get_user")
+    harness = make_harness(always(200, body))
+    user = harness.run(harness.session.get_user())
+    assert isinstance(user, AuthenticatedUser)
     state = user.integrations["salesforce"]
     assert state.credential_status == "EXPIRED"
     assert not isinstance(state.credential_status, CredentialStatus)
@@ -465,17 +471,19 @@ def test_unknown_enum_values_and_fields_survive(make_harness: Callable[..., Harn
     assert user["featureFlags"] == ["beta"]
 
 
-def test_unknown_credential_status_survives_on_credentials(make_harness: Callable[..., Harness]) -> None:
+def test_unknown_credential_status_survives_on_credentials(make_harness: MakeHarness) -> None:
     """The credentials list keeps an unknown status and unknown fields rather than failing validation."""
     body = [{**SEED_CREDENTIALS[0], "status": "EXPIRED", "region": "eu"}]
-    (credential,) = make_harness(always(200, body)).call("get_credentials")
+    harness = make_harness(always(200, body))
+    (credential,) = harness.run(harness.session.get_credentials())
     assert credential.status == "EXPIRED"
     assert credential["region"] == "eu"
 
 
-def test_get_integration_metadata_parses_the_seed_example(make_harness: Callable[..., Harness]) -> None:
+def test_get_integration_metadata_parses_the_seed_example(make_harness: MakeHarness) -> None:
     """Each metadata entry is typed: type, name, brand color, icon."""
-    metadata = make_harness(always(200, SEED_METADATA)).call("get_integration_metadata")
+    harness = make_harness(always(200, SEED_METADATA))
+    metadata = harness.run(harness.session.get_integration_metadata())
     assert all(isinstance(entry, IntegrationMetadata) for entry in metadata)
     assert [(m.type_, m.name, m.brand_color) for m in metadata] == [
         ("salesforce", "Salesforce", "#057ACF"),
@@ -485,9 +493,10 @@ def test_get_integration_metadata_parses_the_seed_example(make_harness: Callable
     assert metadata[2].icon == "https://cdn.useparagon.com/2.35.0/dashboard/public/integrations/slack.svg"
 
 
-def test_get_integrations_parses_the_seed_example(make_harness: Callable[..., Harness]) -> None:
+def test_get_integrations_parses_the_seed_example(make_harness: MakeHarness) -> None:
     """The seed's integrations list: id, type, configs, workflows, hasCredential."""
-    (slack,) = make_harness(always(200, SEED_INTEGRATIONS)).call("get_integrations")
+    harness = make_harness(always(200, SEED_INTEGRATIONS))
+    (slack,) = harness.run(harness.session.get_integrations())
     assert isinstance(slack, Integration)
     assert (slack.id, slack.type_, slack.is_active, slack.has_credential) == (SLACK_ID, "slack", True, True)
     assert [workflow.id for workflow in slack.workflows] == [SLACK_WORKFLOW_ID]
@@ -496,9 +505,10 @@ def test_get_integrations_parses_the_seed_example(make_harness: Callable[..., Ha
     assert slack.name == "Slack"
 
 
-def test_get_credentials_parses_the_seed_example(make_harness: Callable[..., Harness]) -> None:
+def test_get_credentials_parses_the_seed_example(make_harness: MakeHarness) -> None:
     """The seed's credentials list: ids, dates and the legacy configuredWorkflows settings."""
-    (credential,) = make_harness(always(200, SEED_CREDENTIALS)).call("get_credentials")
+    harness = make_harness(always(200, SEED_CREDENTIALS))
+    (credential,) = harness.run(harness.session.get_credentials())
     assert isinstance(credential, Credential)
     assert credential.id == CREDENTIAL_ID
     assert credential.provider_id == "50150244515"
@@ -527,11 +537,11 @@ WORKFLOW_RESULTS: list[tuple[str, Handler, Any]] = [
     ("reply", "expected"), [row[1:] for row in WORKFLOW_RESULTS], ids=[r[0] for r in WORKFLOW_RESULTS]
 )
 def test_workflow_returns_the_json_for_200_and_none_for_202(
-    make_harness: Callable[..., Harness], reply: Handler, expected: Any
+    make_harness: MakeHarness, reply: Handler, expected: Any
 ) -> None:
     """A Request-triggered workflow's custom response comes back parsed; 202 (no Response step) is None."""
     harness = make_harness(reply)
-    assert harness.call("workflow", WORKFLOW_ID, body={"a": 1}) == expected
+    assert harness.run(harness.session.workflow(WORKFLOW_ID, body={"a": 1})) == expected
     assert len(harness.requests) == 1
 
 
@@ -549,20 +559,20 @@ META_NORMALISATION: list[tuple[dict[str, Any], dict[str, Any]]] = [
 
 @pytest.mark.parametrize(("meta", "sent"), META_NORMALISATION, ids=[ascii(row[0]) for row in META_NORMALISATION])
 def test_set_user_metadata_normalises_name_and_email_keys(
-    make_harness: Callable[..., Harness], meta: dict[str, Any], sent: dict[str, Any]
+    make_harness: MakeHarness, meta: dict[str, Any], sent: dict[str, Any]
 ) -> None:
     """Name/Email keys are case-insensitive and trimmed, like the JS SDK; other keys only trimmed."""
     harness = make_harness(always(200, SEED_USER))
-    harness.call("set_user_metadata", meta)
+    harness.run(harness.session.set_user_metadata(meta))
     (request,) = harness.requests
     assert request.content == compact({"meta": sent})
 
 
-def test_set_user_metadata_returns_the_user_from_the_patch_body(make_harness: Callable[..., Harness]) -> None:
+def test_set_user_metadata_returns_the_user_from_the_patch_body(make_harness: MakeHarness) -> None:
     """When PATCH answers with the user, that is the result and no second request is made."""
     updated = {**SEED_USER, "meta": {"Email": "sean@example.com"}}
     harness = make_harness(always(200, updated))
-    user = harness.call("set_user_metadata", {"email": "sean@example.com"})
+    user = harness.run(harness.session.set_user_metadata({"email": "sean@example.com"}))
     assert isinstance(user, AuthenticatedUser)
     assert isinstance(user.meta, UserMeta)
     assert user.meta.email == "sean@example.com"
@@ -585,14 +595,14 @@ PATCH_BODIES_THAT_ARE_NOT_A_USER: list[tuple[str, Callable[[], httpx.Response]]]
     ids=[row[0] for row in PATCH_BODIES_THAT_ARE_NOT_A_USER],
 )
 def test_set_user_metadata_falls_back_to_get_user(
-    make_harness: Callable[..., Harness], rsa_key: rsa.RSAPrivateKey, patch_reply: Callable[[], httpx.Response]
+    make_harness: MakeHarness, rsa_key: rsa.RSAPrivateKey, patch_reply: Callable[[], httpx.Response]
 ) -> None:
     """A PATCH body that is not a user makes the client re-read the user: exactly PATCH then GET /sdk/me."""
     fresh = {**SEED_USER, "meta": {"Name": "Sean V"}}
     harness = make_harness(
         routes({("PATCH", "/sdk/me"): patch_reply, ("GET", "/sdk/me"): lambda: json_response(200, fresh)})
     )
-    user = harness.call("set_user_metadata", {"name": "Sean V"})
+    user = harness.run(harness.session.set_user_metadata({"name": "Sean V"}))
     assert isinstance(user, AuthenticatedUser)
     assert isinstance(user.meta, UserMeta)
     assert user.meta.name == "Sean V"
@@ -604,7 +614,7 @@ def test_set_user_metadata_falls_back_to_get_user(
 
 
 def test_set_user_metadata_fallback_to_an_unauthenticated_user_is_a_validation_error(
-    make_harness: Callable[..., Harness],
+    make_harness: MakeHarness,
 ) -> None:
     """If the re-read user is unauthenticated, the call fails with a typed APIResponseValidationError."""
     harness = make_harness(
@@ -616,7 +626,7 @@ def test_set_user_metadata_fallback_to_an_unauthenticated_user_is_a_validation_e
         )
     )
     with pytest.raises(APIResponseValidationError) as caught:
-        harness.call("set_user_metadata", {"Name": "x"})
+        harness.run(harness.session.set_user_metadata({"Name": "x"}))
     assert caught.value.route == "GET /projects/{projectId}/sdk/me"
     assert caught.value.body == {"authenticated": False}
     assert len(harness.requests) == 2
@@ -639,7 +649,7 @@ def _integrations(*entries: tuple[str, str, bool | None]) -> list[dict[str, Any]
 
 @pytest.mark.parametrize("has_credential", [True, None], ids=["hasCredential true", "hasCredential absent"])
 def test_uninstall_integration_looks_the_id_up_then_deletes_it(
-    make_harness: Callable[..., Harness], rsa_key: rsa.RSAPrivateKey, has_credential: bool | None
+    make_harness: MakeHarness, rsa_key: rsa.RSAPrivateKey, has_credential: bool | None
 ) -> None:
     """The seed's two steps: GET /sdk/integrations, then DELETE /sdk/integrations/<id of that type>."""
     listed = _integrations((SLACK_ID, "slack", True), (SALESFORCE_ID, "salesforce", has_credential))
@@ -651,7 +661,7 @@ def test_uninstall_integration_looks_the_id_up_then_deletes_it(
             }
         )
     )
-    assert harness.call("uninstall_integration", "salesforce") is None
+    assert harness.run(harness.session.uninstall_integration("salesforce")) is None
     get, delete = harness.requests
     assert_request(get, rsa_key, method="GET", url=f"{API}{P}/sdk/integrations", headers=GET_HEADERS, body=b"")
     assert_request(
@@ -664,7 +674,7 @@ def test_uninstall_integration_looks_the_id_up_then_deletes_it(
     )
 
 
-def test_uninstall_integration_targets_a_credential(make_harness: Callable[..., Harness]) -> None:
+def test_uninstall_integration_targets_a_credential(make_harness: MakeHarness) -> None:
     """``credential_id`` goes on the DELETE as X-Paragon-Credential (not on the lookup)."""
     listed = _integrations((SALESFORCE_ID, "salesforce", True))
     harness = make_harness(
@@ -675,7 +685,7 @@ def test_uninstall_integration_targets_a_credential(make_harness: Callable[..., 
             }
         )
     )
-    harness.call("uninstall_integration", "salesforce", credential_id="cred-7")
+    harness.run(harness.session.uninstall_integration("salesforce", credential_id="cred-7"))
     get, delete = harness.requests
     assert "x-paragon-credential" not in get.headers
     assert delete.headers["x-paragon-credential"] == "cred-7"
@@ -690,24 +700,23 @@ NOT_INSTALLED: list[tuple[str, list[dict[str, Any]], str]] = [
 
 @pytest.mark.parametrize(("listed", "says"), [row[1:] for row in NOT_INSTALLED], ids=[row[0] for row in NOT_INSTALLED])
 def test_uninstall_integration_not_installed(
-    make_harness: Callable[..., Harness], listed: list[dict[str, Any]], says: str
+    make_harness: MakeHarness, listed: list[dict[str, Any]], says: str
 ) -> None:
     """IntegrationNotInstalledError (a LookupError) after exactly one request: nothing is deleted."""
     harness = make_harness(always(200, listed))
     with pytest.raises(IntegrationNotInstalledError) as caught:
-        harness.call("uninstall_integration", "salesforce")
+        harness.run(harness.session.uninstall_integration("salesforce"))
     assert isinstance(caught.value, LookupError)
     assert caught.value.integration == "salesforce"
     assert says in str(caught.value)
     assert [(r.method, r.url.path) for r in harness.requests] == [("GET", f"{P}/sdk/integrations")]
 
 
-@pytest.mark.parametrize("call", ["enable_workflow", "disable_workflow"])
+@pytest.mark.parametrize("verb", ["POST", "DELETE"], ids=["enable_workflow", "disable_workflow"])
 def test_workflow_state_change_with_a_listener_looks_up_the_integration_first(
-    make_harness: Callable[..., Harness], call: str
+    make_harness: MakeHarness, verb: str
 ) -> None:
     """With an onWorkflowChange subscriber the client reads the integrations first, to name the integration."""
-    verb = "POST" if call == "enable_workflow" else "DELETE"
     harness = make_harness(
         routes(
             {
@@ -718,7 +727,9 @@ def test_workflow_state_change_with_a_listener_looks_up_the_integration_first(
     )
     seen: list[Any] = []
     harness.session.subscribe("onWorkflowChange", lambda event, _user: seen.append(event))
-    harness.call(call, SLACK_WORKFLOW_ID)
+    session = harness.session
+    change = session.enable_workflow if verb == "POST" else session.disable_workflow
+    harness.run(change(SLACK_WORKFLOW_ID))
     assert [(r.method, r.url.path) for r in harness.requests] == [
         ("GET", f"{P}/sdk/integrations"),
         (verb, f"{P}/sdk/workflows/{SLACK_WORKFLOW_ID}"),
@@ -741,11 +752,11 @@ RAW_RESPONSES: list[tuple[str, int, bytes, dict[str, str]]] = [
     ("status", "content", "headers"), [row[1:] for row in RAW_RESPONSES], ids=[row[0] for row in RAW_RESPONSES]
 )
 def test_raw_request_returns_status_headers_and_bytes(
-    make_harness: Callable[..., Harness], status: int, content: bytes, headers: dict[str, str]
+    make_harness: MakeHarness, status: int, content: bytes, headers: dict[str, str]
 ) -> None:
     """``raw=True`` hands back the provider's status, headers and exact bytes, whatever the body is."""
     harness = make_harness(always(status, content=content, **headers))
-    result = harness.call("request", "googledrive", "files/f1", raw=True)
+    result = harness.run(harness.session.request("googledrive", "files/f1", raw=True))
     assert isinstance(result, RawResponse)
     assert result.status_code == status
     assert result.content == content
@@ -754,14 +765,14 @@ def test_raw_request_returns_status_headers_and_bytes(
     assert harness.requests[0].headers["x-paragon-use-raw-response"] == "1"
 
 
-def test_raw_response_text_and_json_helpers(make_harness: Callable[..., Harness]) -> None:
+def test_raw_response_text_and_json_helpers(make_harness: MakeHarness) -> None:
     """RawResponse decodes text with the response's charset and parses JSON on request."""
     harness = make_harness(
         always(200, content="é,ü".encode("latin-1"), **{"content-type": "text/csv; charset=latin-1"})
     )
-    assert harness.call("request", "x", "a", raw=True).text == "é,ü"
+    assert harness.run(harness.session.request("x", "a", raw=True)).text == "é,ü"
     harness = make_harness(always(200, content=b'{"a": [1]}'))
-    assert harness.call("request", "x", "a", raw=True).json() == {"a": [1]}
+    assert harness.run(harness.session.request("x", "a", raw=True)).json() == {"a": [1]}
 
 
 PROXY_OUTPUTS: list[tuple[str, Handler, Any]] = [
@@ -776,25 +787,26 @@ PROXY_OUTPUTS: list[tuple[str, Handler, Any]] = [
 @pytest.mark.parametrize(
     ("reply", "expected"), [row[1:] for row in PROXY_OUTPUTS], ids=[row[0] for row in PROXY_OUTPUTS]
 )
-def test_request_unwraps_the_output(make_harness: Callable[..., Harness], reply: Handler, expected: Any) -> None:
+def test_request_unwraps_the_output(make_harness: MakeHarness, reply: Handler, expected: Any) -> None:
     """The proxy's ``{"output": ...}`` envelope is removed; an empty body is None."""
-    assert make_harness(reply).call("request", "slack", "conversations.list") == expected
+    harness = make_harness(reply)
+    assert harness.run(harness.session.request("slack", "conversations.list")) == expected
 
 
 # -- Hosts -----------------------------------------------------------------------------------------------------------
 
-HOST_CALLS: list[tuple[str, tuple[Any, ...], Handler, str, str]] = [
-    ("get_user", (), always(200, SEED_USER), "api", f"{P}/sdk/me"),
+HOST_CALLS: list[tuple[str, SessionCall, Handler, str, str]] = [
+    ("get_user", lambda s: s.get_user(), always(200, SEED_USER), "api", f"{P}/sdk/me"),
     (
         "request",
-        ("slack", "chat.postMessage"),
+        lambda s: s.request("slack", "chat.postMessage"),
         always(200, {"output": {}}),
         "proxy",
         f"{P}/sdk/proxy/slack/chat.postMessage",
     ),
-    ("list_actions", (), always(200, {"actions": {}}), "actionkit", f"{P}/actions"),
-    ("run_action", ("A",), always(200, {}), "actionkit", f"{P}/actions"),
-    ("event", ("E", {}), always(200, {}), "api", f"{P}/sdk/events/trigger"),
+    ("list_actions", lambda s: s.list_actions(), always(200, {"actions": {}}), "actionkit", f"{P}/actions"),
+    ("run_action", lambda s: s.run_action("A"), always(200, {}), "actionkit", f"{P}/actions"),
+    ("event", lambda s: s.event("E", {}), always(200, {}), "api", f"{P}/sdk/events/trigger"),
 ]
 HOST_SETUPS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "cloud": ({}, {"api": API, "proxy": PROXY, "actionkit": ACTIONKIT}),
@@ -839,13 +851,12 @@ HOST_SETUPS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
 
 @pytest.mark.parametrize("setup", HOST_SETUPS.values(), ids=HOST_SETUPS.keys())
 @pytest.mark.parametrize(
-    ("call", "args", "reply", "service", "path"), HOST_CALLS, ids=[f"{row[0]}" for row in HOST_CALLS]
+    ("call", "reply", "service", "path"), [row[1:] for row in HOST_CALLS], ids=[row[0] for row in HOST_CALLS]
 )
 def test_each_service_goes_to_its_host(
-    make_harness: Callable[..., Harness],
+    make_harness: MakeHarness,
     setup: tuple[dict[str, str], dict[str, str]],
-    call: str,
-    args: tuple[Any, ...],
+    call: SessionCall,
     reply: Handler,
     service: str,
     path: str,
@@ -853,7 +864,7 @@ def test_each_service_goes_to_its_host(
     """api/proxy/actionkit calls go to the cloud hosts, the zeus./worker-proxy./actionkit. hosts, or overrides."""
     options, bases = setup
     harness = make_harness(reply, **options)
-    harness.call(call, *args)
+    harness.run(call(harness.session))
     (request,) = harness.requests
     assert str(request.url).split("?")[0] == bases[service] + path
 
@@ -861,9 +872,7 @@ def test_each_service_goes_to_its_host(
 # -- Tokens ----------------------------------------------------------------------------------------------------------
 
 
-def test_the_token_is_minted_once_across_many_calls(
-    make_harness: Callable[..., Harness], rsa_key: rsa.RSAPrivateKey
-) -> None:
+def test_the_token_is_minted_once_across_many_calls(make_harness: MakeHarness, rsa_key: rsa.RSAPrivateKey) -> None:
     """Ten calls to three services carry the identical token: sub=user-123, aud, one hour plus the clock skew."""
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -875,10 +884,10 @@ def test_the_token_is_minted_once_across_many_calls(
 
     harness = make_harness(handler)
     for _ in range(3):
-        harness.call("get_user")
-        harness.call("request", "slack", "auth.test")
-        harness.call("list_actions")
-    harness.call("set_user_metadata", {"a": 1})
+        harness.run(harness.session.get_user())
+        harness.run(harness.session.request("slack", "auth.test"))
+        harness.run(harness.session.list_actions())
+    harness.run(harness.session.set_user_metadata({"a": 1}))
     tokens = {bearer(request) for request in harness.requests}
     assert len(harness.requests) == 10
     assert len(tokens) == 1
@@ -889,7 +898,7 @@ def test_the_token_is_minted_once_across_many_calls(
 
 
 def test_authenticate_with_a_user_token_sends_it_verbatim(
-    make_harness: Callable[..., Harness], rsa_key: rsa.RSAPrivateKey
+    make_harness: MakeHarness, rsa_key: rsa.RSAPrivateKey
 ) -> None:
     """A token signed elsewhere goes out exactly as given, to every service."""
     token = jwt.encode(
@@ -910,11 +919,11 @@ def test_authenticate_with_a_user_token_sends_it_verbatim(
 
 
 def test_sessions_of_different_users_carry_their_own_tokens(
-    make_harness: Callable[..., Harness], rsa_key: rsa.RSAPrivateKey
+    make_harness: MakeHarness, rsa_key: rsa.RSAPrivateKey
 ) -> None:
     """Two sessions on one client sign for their own ``sub``."""
     harness = make_harness(always(200, SEED_USER))
     other = harness.client.authenticate("user-456")
-    harness.call("get_user")
+    harness.run(harness.session.get_user())
     harness.run(other.get_user())
     assert [claims(request, rsa_key)["sub"] for request in harness.requests] == ["user-123", "user-456"]

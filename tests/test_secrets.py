@@ -1,4 +1,4 @@
-"""The secret canary (reliability.md §8 B.6, modelled on openai's tests/test_debug_logging.py).
+"""The secret canary.
 
 The signing key, every user token the client minted or was given, and secrets a caller put in a proxy query value,
 a header and a body are seeded through every path a call can take: success, 400, 401 with the server echoing the
@@ -36,9 +36,9 @@ from useparagon._logging import logger as paragon_logger
 from useparagon._signing import TokenSigner, load_signing_key
 from useparagon._tokens import GivenToken, MintedToken
 
-from tests.support import PROJECT_ID, Harness, json_response
+from tests.support import PROJECT_ID, Harness, MakeHarness, json_response
 
-# A base64 run this long taken from the key or a token signature is treated as a leak (reliability.md §8 B.16).
+# A base64 run this long taken from the key or a token signature is treated as a leak.
 WINDOW = 16
 QUERY_SECRET = "QUERY-CANARY-7f3a9c"
 HEADER_SECRET = "HEADER-CANARY-51be02"
@@ -277,7 +277,7 @@ def test_the_canary_finds_each_secret(rsa_pem: str, rsa_key: rsa.RSAPrivateKey) 
 @pytest.mark.usefixtures("debug_logging")
 def test_no_secret_leaks_on_any_path(
     scenario: str,
-    make_harness: Callable[..., Harness],
+    make_harness: MakeHarness,
     rsa_pem: str,
     rsa_key: rsa.RSAPrivateKey,
     caplog: pytest.LogCaptureFixture,
@@ -334,7 +334,7 @@ def test_no_secret_leaks_on_any_path(
 
 @pytest.mark.usefixtures("debug_logging")
 def test_reprs_after_the_token_is_minted_show_no_secret(
-    make_harness: Callable[..., Harness], rsa_pem: str, caplog: pytest.LogCaptureFixture
+    make_harness: MakeHarness, rsa_pem: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A signer and a token source that have signed (so hold a cached token) and a raw response: no secret in
     their reprs; the key is held by the signer, not shown."""
@@ -342,7 +342,7 @@ def test_reprs_after_the_token_is_minted_show_no_secret(
     source = MintedToken(signer, "user-123")
     token = source.get().reveal()
     harness = make_harness(lambda request: httpx.Response(200, content=b"%PDF-1.7 " + token.encode()))
-    raw = harness.call("request", "gdrive", "files/1/download", raw=True)
+    raw = harness.run(harness.session.request("gdrive", "files/1/download", raw=True))
     assert raw.content.endswith(token.encode())
     canary = Canary(rsa_pem)
     canary.add_token(token)
@@ -374,7 +374,7 @@ REJECTED_WITH_SECRETS: list[tuple[str, dict[str, Any]]] = [
 def test_rejected_caller_secrets_are_not_echoed(
     case: str,
     kwargs: dict[str, Any],
-    make_harness: Callable[..., Harness],
+    make_harness: MakeHarness,
     rsa_pem: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -1,4 +1,4 @@
-"""Loading the signing key and signing user tokens (reliability.md §8 D)."""
+"""Loading the signing key and signing user tokens."""
 
 from __future__ import annotations
 

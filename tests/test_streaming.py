@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -25,7 +24,7 @@ from useparagon import (
 )
 
 from tests.rawserver import Connection, Request, raw_server
-from tests.support import PROJECT_ID, PROXY, Harness
+from tests.support import PROJECT_ID, PROXY, Harness, MakeHarness, SessionCall, case, unchecked
 
 DOWNLOAD = bytes(range(256)) * 4096  # 1 MiB
 
@@ -52,7 +51,7 @@ def _download(harness: Harness, *args: Any, **kwargs: Any) -> tuple[int, httpx.H
     return result
 
 
-def test_the_exact_request_of_a_stream(make_harness: Callable[..., Harness]) -> None:
+def test_the_exact_request_of_a_stream(make_harness: MakeHarness) -> None:
     """GET on the proxy URL, with the raw-response header, the query, the credential header and the user's token."""
     harness = make_harness(_file)
     status, headers, pieces = _download(
@@ -69,7 +68,7 @@ def test_the_exact_request_of_a_stream(make_harness: Callable[..., Harness]) -> 
     assert max(len(piece) for piece in pieces) <= 64 * 1024
 
 
-def test_a_compressed_download_arrives_decoded_in_bounded_pieces(make_harness: Callable[..., Harness]) -> None:
+def test_a_compressed_download_arrives_decoded_in_bounded_pieces(make_harness: MakeHarness) -> None:
     """gzip is undone piece by piece: 8 MiB of zeros (8 KiB on the wire) come out as pieces of at most 64 KiB."""
     zeros = bytes(8 * 1024 * 1024)
     harness = make_harness(
@@ -83,7 +82,7 @@ def test_a_compressed_download_arrives_decoded_in_bounded_pieces(make_harness: C
     assert max(len(piece) for piece in pieces) <= 64 * 1024
 
 
-def test_a_failed_download_raises_before_anything_is_handed_over(make_harness: Callable[..., Harness]) -> None:
+def test_a_failed_download_raises_before_anything_is_handed_over(make_harness: MakeHarness) -> None:
     """The provider's 404 is a NotFoundError with its body, raised on entering the block."""
     harness = make_harness(lambda _r: httpx.Response(404, json={"message": "no such file"}))
     with pytest.raises(NotFoundError, match="no such file") as caught:
@@ -92,7 +91,7 @@ def test_a_failed_download_raises_before_anything_is_handed_over(make_harness: C
     assert len(harness.requests) == 1
 
 
-def test_a_download_is_retried_until_its_body_starts(make_harness: Callable[..., Harness]) -> None:
+def test_a_download_is_retried_until_its_body_starts(make_harness: MakeHarness) -> None:
     """A GET stream is retried like any GET (503 then 200): the caller only ever sees the good response."""
     answers = [httpx.Response(503, json={"message": "busy"}), _file(httpx.Request("GET", PROXY))]
     harness = make_harness(lambda _r: answers.pop(0), retry=_instant_retries())
@@ -101,7 +100,7 @@ def test_a_download_is_retried_until_its_body_starts(make_harness: Callable[...,
     assert len(harness.requests) == 2
 
 
-def test_a_streamed_write_is_never_retried(make_harness: Callable[..., Harness]) -> None:
+def test_a_streamed_write_is_never_retried(make_harness: MakeHarness) -> None:
     """A POST stream (an export that creates a job, say) answered 503 with Retry-After is sent once."""
     harness = make_harness(
         lambda _r: httpx.Response(503, json={"message": "busy"}, headers={"retry-after": "0.001"}),
@@ -113,22 +112,20 @@ def test_a_streamed_write_is_never_retried(make_harness: Callable[..., Harness])
 
 
 @pytest.mark.parametrize(
-    ("args", "kwargs"),
+    "call",
     [
-        (("box", "../admin"), {}),
-        (("box", ""), {}),
-        (("box", "files/1"), {"method": "TRACE"}),
-        (("box", "files/1"), {"body": {"a": 1}}),
-        (("b ox", "files/1"), {}),
+        case(lambda s: s.stream("box", "../admin"), id="dotdot"),
+        case(lambda s: s.stream("box", ""), id="empty"),
+        case(lambda s: s.stream("box", "files/1", method=unchecked("TRACE")), id="trace"),
+        case(lambda s: s.stream("box", "files/1", body={"a": 1}), id="get-with-body"),
+        case(lambda s: s.stream("b ox", "files/1"), id="space"),
     ],
 )
-def test_bad_input_is_refused_when_stream_is_called(
-    make_harness: Callable[..., Harness], args: tuple[Any, ...], kwargs: dict[str, Any]
-) -> None:
+def test_bad_input_is_refused_when_stream_is_called(make_harness: MakeHarness, call: SessionCall) -> None:
     """Input is checked by ``stream(...)`` itself, before the ``with`` block and before any I/O."""
     harness = make_harness(_file)
     with pytest.raises(InvalidRequestError):
-        harness.session.stream(*args, **kwargs)
+        call(harness.session)
     assert harness.requests == []
 
 

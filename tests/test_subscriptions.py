@@ -1,4 +1,4 @@
-"""Subscriptions (issue 3 §6): ``subscribe(event_name, callback)`` on the client (every user) and on a session.
+"""Subscriptions: ``subscribe(event_name, callback)`` on the client (every user) and on a session.
 
 The client's own state changes fire them: ``uninstall_integration`` fires ``onIntegrationUninstall``,
 ``enable_workflow``/``disable_workflow`` fire ``onWorkflowChange`` (looking the workflow's integration up only when
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -24,7 +24,7 @@ from useparagon import (
     ParagonError,
 )
 
-from tests.support import PROJECT_ID, Harness, json_response
+from tests.support import PROJECT_ID, Harness, MakeHarness, json_response
 
 BASE = f"https://api.useparagon.com/projects/{PROJECT_ID}/sdk"
 VALID_NAMES = "onIntegrationInstall, onIntegrationUninstall, onWorkflowChange, onPortalOpen, onPortalClose"
@@ -70,41 +70,22 @@ def _sent(harness: Harness) -> list[tuple[str, str]]:
     return [(request.method, str(request.url)) for request in harness.requests]
 
 
-@pytest.fixture
-def harness_of(rsa_pem: str) -> Iterator[Callable[..., Harness]]:
-    """Build a harness of one given flavour (for behaviour only one client has), closed at teardown."""
-    made: list[Harness] = []
-
-    def make(flavor: str, handler: Callable[[httpx.Request], httpx.Response], **options: Any) -> Harness:
-        harness = Harness(flavor, handler, rsa_pem, **options)
-        made.append(harness)
-        return harness
-
-    yield make
-    for harness in made:
-        harness.close()
-
-
 # ---------------------------------------------------------------------------------------------------------------------
 # subscribe() and unsubscribe
 
 
-def test_the_five_event_names() -> None:
-    """The seed's five events, in the JS SDK's order."""
-    assert EVENT_NAMES == (
-        "onIntegrationInstall",
-        "onIntegrationUninstall",
-        "onWorkflowChange",
-        "onPortalOpen",
-        "onPortalClose",
-    )
+def test_each_of_the_five_event_names_can_be_subscribed(make_harness: MakeHarness) -> None:
+    """The JS SDK's five events, the ones the refusal message lists, are all accepted by client and session."""
+    harness = make_harness(_paragon)
+    assert ", ".join(EVENT_NAMES) == VALID_NAMES
+    for name in EVENT_NAMES:
+        for subscriber in (harness.client, harness.session):
+            assert subscriber.subscribe(name, lambda event, user: None)() is True  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("target", ["client", "session"])
 @pytest.mark.parametrize("name", ["onIntegrationUninstalled", "onintegrationuninstall", "", "integrationUninstall", 1])
-def test_an_unknown_event_name_lists_the_valid_ones(
-    target: str, name: object, make_harness: Callable[..., Harness]
-) -> None:
+def test_an_unknown_event_name_lists_the_valid_ones(target: str, name: object, make_harness: MakeHarness) -> None:
     """InvalidRequestError (a ValueError) naming the bad event and all five valid ones; nothing is subscribed."""
     harness = make_harness(_paragon)
     subscriber = harness.client if target == "client" else harness.session
@@ -116,7 +97,7 @@ def test_an_unknown_event_name_lists_the_valid_ones(
 
 @pytest.mark.parametrize("target", ["client", "session"])
 @pytest.mark.parametrize("callback", [None, "print", 42])
-def test_a_callback_must_be_callable(target: str, callback: object, make_harness: Callable[..., Harness]) -> None:
+def test_a_callback_must_be_callable(target: str, callback: object, make_harness: MakeHarness) -> None:
     """A non-callable callback is refused when subscribing, not when the event fires."""
     harness = make_harness(_paragon)
     subscriber = harness.client if target == "client" else harness.session
@@ -125,33 +106,31 @@ def test_a_callback_must_be_callable(target: str, callback: object, make_harness
 
 
 @pytest.mark.parametrize("target", ["client", "session"])
-def test_unsubscribe_returns_true_once_and_stops_the_callback(
-    target: str, make_harness: Callable[..., Harness]
-) -> None:
+def test_unsubscribe_returns_true_once_and_stops_the_callback(target: str, make_harness: MakeHarness) -> None:
     """The returned function unsubscribes: True the first time, False after; the callback no longer fires."""
     harness = make_harness(_paragon)
     recorder = Recorder()
     subscriber = harness.client if target == "client" else harness.session
     unsubscribe = subscriber.subscribe("onIntegrationUninstall", recorder.callback("a"))
-    harness.call("uninstall_integration", "salesforce")
+    harness.run(harness.session.uninstall_integration("salesforce"))
     assert unsubscribe() is True
     assert unsubscribe() is False
-    harness.call("uninstall_integration", "salesforce")
+    harness.run(harness.session.uninstall_integration("salesforce"))
     assert recorder.labels == ["a"]
     assert len(harness.requests) == 4
 
 
-def test_the_same_callback_twice_fires_twice_until_each_is_unsubscribed(make_harness: Callable[..., Harness]) -> None:
+def test_the_same_callback_twice_fires_twice_until_each_is_unsubscribed(make_harness: MakeHarness) -> None:
     """Subscribing one function twice makes two subscriptions; each unsubscribe removes one."""
     harness = make_harness(_paragon)
     recorder = Recorder()
     callback = recorder.callback("a")
     first = harness.session.subscribe("onIntegrationUninstall", callback)
     harness.session.subscribe("onIntegrationUninstall", callback)
-    harness.call("uninstall_integration", "salesforce")
+    harness.run(harness.session.uninstall_integration("salesforce"))
     assert recorder.labels == ["a", "a"]
     assert first() is True
-    harness.call("uninstall_integration", "salesforce")
+    harness.run(harness.session.uninstall_integration("salesforce"))
     assert recorder.labels == ["a", "a", "a"]
 
 
@@ -160,21 +139,21 @@ def test_the_same_callback_twice_fires_twice_until_each_is_unsubscribed(make_har
 
 
 @pytest.mark.parametrize("target", ["client", "session"])
-def test_uninstall_fires_on_integration_uninstall(target: str, make_harness: Callable[..., Harness]) -> None:
+def test_uninstall_fires_on_integration_uninstall(target: str, make_harness: MakeHarness) -> None:
     """After GET /sdk/integrations and DELETE /sdk/integrations/int-1, the callback gets the typed event and the
     session that made the call."""
     harness = make_harness(_paragon)
     recorder = Recorder()
     subscriber = harness.client if target == "client" else harness.session
     subscriber.subscribe("onIntegrationUninstall", recorder.callback("a"))
-    assert harness.call("uninstall_integration", "salesforce") is None
+    assert harness.run(harness.session.uninstall_integration("salesforce")) is None
     assert _sent(harness) == [("GET", f"{BASE}/integrations"), ("DELETE", f"{BASE}/integrations/int-1")]
     ((_, event, user),) = recorder.calls
     assert event == UNINSTALLED
     assert user is harness.session
 
 
-def test_other_events_do_not_fire_on_uninstall(make_harness: Callable[..., Harness]) -> None:
+def test_other_events_do_not_fire_on_uninstall(make_harness: MakeHarness) -> None:
     """Subscribers of the four other events are not called by an uninstall."""
     harness = make_harness(_paragon)
     recorder = Recorder()
@@ -182,11 +161,11 @@ def test_other_events_do_not_fire_on_uninstall(make_harness: Callable[..., Harne
         if name != "onIntegrationUninstall":
             harness.client.subscribe(name, recorder.callback(name))  # type: ignore[arg-type]
             harness.session.subscribe(name, recorder.callback(name))  # type: ignore[arg-type]
-    harness.call("uninstall_integration", "salesforce")
+    harness.run(harness.session.uninstall_integration("salesforce"))
     assert recorder.calls == []
 
 
-def test_another_users_session_subscribers_do_not_fire(make_harness: Callable[..., Harness]) -> None:
+def test_another_users_session_subscribers_do_not_fire(make_harness: MakeHarness) -> None:
     """A session's subscribers hear only that session's changes; the client's hear every user's, each with the
     session that acted."""
     harness = make_harness(_paragon)
@@ -194,7 +173,7 @@ def test_another_users_session_subscribers_do_not_fire(make_harness: Callable[..
     recorder = Recorder()
     other.subscribe("onIntegrationUninstall", recorder.callback("other user"))
     harness.client.subscribe("onIntegrationUninstall", recorder.callback("client"))
-    harness.call("uninstall_integration", "salesforce")
+    harness.run(harness.session.uninstall_integration("salesforce"))
     assert recorder.labels == ["client"]
     assert recorder.calls[0][2] is harness.session
     harness.run(other.uninstall_integration("salesforce"))
@@ -203,7 +182,7 @@ def test_another_users_session_subscribers_do_not_fire(make_harness: Callable[..
     assert recorder.calls[2][2] is other
 
 
-def test_a_client_copy_shares_subscriptions(make_harness: Callable[..., Harness]) -> None:
+def test_a_client_copy_shares_subscriptions(make_harness: MakeHarness) -> None:
     """``with_options`` returns a client sharing subscriptions both ways."""
     harness = make_harness(_paragon)
     clone = harness.client.with_options(max_retries=0)
@@ -211,7 +190,7 @@ def test_a_client_copy_shares_subscriptions(make_harness: Callable[..., Harness]
     harness.client.subscribe("onIntegrationUninstall", recorder.callback("original"))
     clone.subscribe("onIntegrationUninstall", recorder.callback("clone"))
     harness.run(clone.authenticate("user-123").uninstall_integration("salesforce"))
-    harness.call("uninstall_integration", "salesforce")
+    harness.run(harness.session.uninstall_integration("salesforce"))
     assert recorder.labels == ["original", "clone", "original", "clone"]
 
 
@@ -240,7 +219,7 @@ def test_a_failed_uninstall_fires_nothing(
     integration: str,
     error: type[ParagonError],
     requests: int,
-    make_harness: Callable[..., Harness],
+    make_harness: MakeHarness,
 ) -> None:
     """When the uninstall does not happen, no subscriber (client or session) hears of it."""
     harness = make_harness(handler, max_retries=0)
@@ -248,7 +227,7 @@ def test_a_failed_uninstall_fires_nothing(
     harness.client.subscribe("onIntegrationUninstall", recorder.callback("client"))
     harness.session.subscribe("onIntegrationUninstall", recorder.callback("session"))
     with pytest.raises(error):
-        harness.call("uninstall_integration", integration)
+        harness.run(harness.session.uninstall_integration(integration))
     assert len(harness.requests) == requests
     assert recorder.calls == []
 
@@ -257,11 +236,9 @@ def test_a_failed_uninstall_fires_nothing(
 # onWorkflowChange
 
 
-@pytest.mark.parametrize(
-    ("method", "verb", "enabled"), [("disable_workflow", "DELETE", False), ("enable_workflow", "POST", True)]
-)
+@pytest.mark.parametrize(("verb", "enabled"), [("DELETE", False), ("POST", True)], ids=["disable", "enable"])
 def test_workflow_changes_make_one_request_when_nobody_listens(
-    method: str, verb: str, enabled: bool, make_harness: Callable[..., Harness]
+    verb: str, enabled: bool, make_harness: MakeHarness
 ) -> None:
     """Without an onWorkflowChange subscriber (subscribers of other events, or of another session, do not
     count) the integration is not looked up: exactly one request."""
@@ -269,16 +246,16 @@ def test_workflow_changes_make_one_request_when_nobody_listens(
     harness.client.subscribe("onIntegrationUninstall", lambda event, user: None)
     harness.session.subscribe("onPortalOpen", lambda event, user: None)
     harness.client.authenticate("user-456").subscribe("onWorkflowChange", lambda event, user: None)
-    assert harness.call(method, "wf-1") is None
+    session = harness.session
+    change = session.enable_workflow if enabled else session.disable_workflow
+    assert harness.run(change("wf-1")) is None
     assert _sent(harness) == [(verb, f"{BASE}/workflows/wf-1")]
 
 
 @pytest.mark.parametrize("target", ["client", "session"])
-@pytest.mark.parametrize(
-    ("method", "verb", "enabled"), [("disable_workflow", "DELETE", False), ("enable_workflow", "POST", True)]
-)
+@pytest.mark.parametrize(("verb", "enabled"), [("DELETE", False), ("POST", True)], ids=["disable", "enable"])
 def test_workflow_changes_fire_on_workflow_change_with_the_integration_id(
-    target: str, method: str, verb: str, enabled: bool, make_harness: Callable[..., Harness]
+    target: str, verb: str, enabled: bool, make_harness: MakeHarness
 ) -> None:
     """With a subscriber: GET /sdk/integrations (to find the workflow's integration), then the change; the event
     carries the integration id, the workflow id and the new state."""
@@ -286,7 +263,8 @@ def test_workflow_changes_fire_on_workflow_change_with_the_integration_id(
     recorder = Recorder()
     subscriber = harness.client if target == "client" else harness.session
     subscriber.subscribe("onWorkflowChange", recorder.callback("a"))
-    harness.call(method, "wf-3")
+    session = harness.session
+    harness.run(session.enable_workflow("wf-3") if enabled else session.disable_workflow("wf-3"))
     assert _sent(harness) == [("GET", f"{BASE}/integrations"), (verb, f"{BASE}/workflows/wf-3")]
     ((_, event, user),) = recorder.calls
     assert event == {
@@ -299,36 +277,36 @@ def test_workflow_changes_fire_on_workflow_change_with_the_integration_id(
 
 
 def test_a_workflow_of_no_listed_integration_has_an_empty_integration_id(
-    make_harness: Callable[..., Harness],
+    make_harness: MakeHarness,
 ) -> None:
     """A workflow id that no integration lists still changes; the event's integrationId is empty."""
     harness = make_harness(_paragon)
     recorder = Recorder()
     harness.session.subscribe("onWorkflowChange", recorder.callback("a"))
-    harness.call("disable_workflow", "wf-unknown")
+    harness.run(harness.session.disable_workflow("wf-unknown"))
     assert len(harness.requests) == 2
     assert recorder.calls[0][1]["integrationId"] == ""
     assert recorder.calls[0][1]["workflowId"] == "wf-unknown"
 
 
-def test_unsubscribing_the_last_listener_stops_the_lookup(make_harness: Callable[..., Harness]) -> None:
+def test_unsubscribing_the_last_listener_stops_the_lookup(make_harness: MakeHarness) -> None:
     """Request counts follow the subscriptions: 2 with a listener, 1 again once it unsubscribed."""
     harness = make_harness(_paragon)
     unsubscribe = harness.session.subscribe("onWorkflowChange", lambda event, user: None)
-    harness.call("disable_workflow", "wf-1")
+    harness.run(harness.session.disable_workflow("wf-1"))
     assert len(harness.requests) == 2
     assert unsubscribe() is True
-    harness.call("disable_workflow", "wf-1")
+    harness.run(harness.session.disable_workflow("wf-1"))
     assert len(harness.requests) == 3
 
 
-def test_a_failed_workflow_change_fires_nothing(make_harness: Callable[..., Harness]) -> None:
+def test_a_failed_workflow_change_fires_nothing(make_harness: MakeHarness) -> None:
     """DELETE /sdk/workflows answering 404: NotFoundError, and no onWorkflowChange."""
     harness = make_harness(_fail_delete)
     recorder = Recorder()
     harness.client.subscribe("onWorkflowChange", recorder.callback("a"))
     with pytest.raises(APIStatusError):
-        harness.call("disable_workflow", "wf-1")
+        harness.run(harness.session.disable_workflow("wf-1"))
     assert recorder.calls == []
 
 
@@ -336,7 +314,7 @@ def test_a_failed_workflow_change_fires_nothing(make_harness: Callable[..., Harn
 # Order and failures
 
 
-def test_callbacks_fire_in_subscription_order_session_first(make_harness: Callable[..., Harness]) -> None:
+def test_callbacks_fire_in_subscription_order_session_first(make_harness: MakeHarness) -> None:
     """Session subscribers in the order they subscribed, then the client's in theirs, whatever the interleaving."""
     harness = make_harness(_paragon)
     recorder = Recorder()
@@ -345,12 +323,12 @@ def test_callbacks_fire_in_subscription_order_session_first(make_harness: Callab
     harness.client.subscribe("onIntegrationUninstall", recorder.callback("client 2"))
     harness.session.subscribe("onIntegrationUninstall", recorder.callback("session 2"))
     harness.client.subscribe("onIntegrationUninstall", recorder.callback("client 3"))
-    harness.call("uninstall_integration", "salesforce")
+    harness.run(harness.session.uninstall_integration("salesforce"))
     assert recorder.labels == ["session 1", "session 2", "client 1", "client 2", "client 3"]
 
 
 def test_a_raising_callback_is_logged_and_the_others_still_run(
-    make_harness: Callable[..., Harness], caplog: pytest.LogCaptureFixture
+    make_harness: MakeHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A raising session callback and a raising client callback: each is logged at ERROR with its traceback, the
     call returns normally, and every other callback (before and after them) still runs."""
@@ -370,14 +348,14 @@ def test_a_raising_callback_is_logged_and_the_others_still_run(
     harness.session.subscribe("onIntegrationUninstall", recorder.callback("session 2"))
     harness.client.subscribe("onIntegrationUninstall", raise_(client_bug))
     harness.client.subscribe("onIntegrationUninstall", recorder.callback("client"))
-    assert harness.call("uninstall_integration", "salesforce") is None
+    assert harness.run(harness.session.uninstall_integration("salesforce")) is None
     assert recorder.labels == ["session 1", "raised", "session 2", "raised", "client"]
     errors = [record for record in caplog.records if record.name == "useparagon" and record.levelno >= logging.WARNING]
     assert [record.levelno for record in errors] == [logging.ERROR, logging.ERROR]
     assert [record.exc_info[1] for record in errors if record.exc_info] == [session_bug, client_bug]
 
 
-def test_a_callback_that_unsubscribes_itself_does_not_skip_the_next(make_harness: Callable[..., Harness]) -> None:
+def test_a_callback_that_unsubscribes_itself_does_not_skip_the_next(make_harness: MakeHarness) -> None:
     """Callbacks run over a snapshot: one unsubscribing during the event does not disturb the others."""
     harness = make_harness(_paragon)
     recorder = Recorder()
@@ -389,8 +367,8 @@ def test_a_callback_that_unsubscribes_itself_does_not_skip_the_next(make_harness
 
     unsubscribe.append(harness.session.subscribe("onIntegrationUninstall", once))
     harness.session.subscribe("onIntegrationUninstall", recorder.callback("always"))
-    harness.call("uninstall_integration", "salesforce")
-    harness.call("uninstall_integration", "salesforce")
+    harness.run(harness.session.uninstall_integration("salesforce"))
+    harness.run(harness.session.uninstall_integration("salesforce"))
     assert recorder.labels == ["once", "always", "always"]
 
 
@@ -402,18 +380,20 @@ async def _async_callback(event: Any, user: Any) -> None:
     await asyncio.sleep(0)
 
 
+@pytest.mark.parametrize("flavor", ["sync"])
 @pytest.mark.parametrize("target", ["client", "session"])
-def test_the_sync_client_rejects_an_async_callback(target: str, harness_of: Callable[..., Harness]) -> None:
+def test_the_sync_client_rejects_an_async_callback(target: str, make_harness: MakeHarness) -> None:
     """``Paragon`` cannot await: subscribing an ``async def`` raises InvalidRequestError pointing to AsyncParagon."""
-    harness = harness_of("sync", _paragon)
+    harness = make_harness(_paragon)
     subscriber = harness.client if target == "client" else harness.session
     with pytest.raises(InvalidRequestError, match="use AsyncParagon"):
         subscriber.subscribe("onIntegrationUninstall", _async_callback)
-    harness.call("uninstall_integration", "salesforce")  # nothing subscribed, nothing to fail
+    harness.run(harness.session.uninstall_integration("salesforce"))  # nothing subscribed, nothing to fail
 
 
+@pytest.mark.parametrize("flavor", ["sync"])
 def test_the_sync_client_closes_an_awaitable_a_callback_returns(
-    harness_of: Callable[..., Harness], caplog: pytest.LogCaptureFixture
+    make_harness: MakeHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A sync callable returning a coroutine (an object with ``async def __call__``) slips past the check; the sync
     client closes the coroutine (no "never awaited" warning) and logs a WARNING."""
@@ -426,9 +406,9 @@ def test_the_sync_client_closes_an_awaitable_a_callback_returns(
             self.ran = True
 
     callback = AsyncCallable()
-    harness = harness_of("sync", _paragon)
+    harness = make_harness(_paragon)
     harness.client.subscribe("onIntegrationUninstall", callback)
-    harness.call("uninstall_integration", "salesforce")
+    harness.run(harness.session.uninstall_integration("salesforce"))
     assert callback.ran is False
     (record,) = [
         record for record in caplog.records if record.name == "useparagon" and record.levelno >= logging.WARNING
@@ -437,12 +417,11 @@ def test_the_sync_client_closes_an_awaitable_a_callback_returns(
     assert "cannot await it (use AsyncParagon)" in record.getMessage()
 
 
+@pytest.mark.parametrize("flavor", ["async"])
 @pytest.mark.parametrize("target", ["client", "session"])
-def test_async_paragon_awaits_async_callbacks_and_calls_sync_ones(
-    target: str, harness_of: Callable[..., Harness]
-) -> None:
+def test_async_paragon_awaits_async_callbacks_and_calls_sync_ones(target: str, make_harness: MakeHarness) -> None:
     """``AsyncParagon``: async callbacks have finished by the time the call returns; sync ones are called."""
-    harness = harness_of("async", _paragon)
+    harness = make_harness(_paragon)
     subscriber = harness.client if target == "client" else harness.session
     done: list[str] = []
 
@@ -455,16 +434,17 @@ def test_async_paragon_awaits_async_callbacks_and_calls_sync_ones(
 
     subscriber.subscribe("onIntegrationUninstall", slow)
     subscriber.subscribe("onIntegrationUninstall", quick)
-    harness.call("uninstall_integration", "salesforce")
+    harness.run(harness.session.uninstall_integration("salesforce"))
     assert sorted(done) == ["async salesforce user-123", "sync salesforce user-123"]
 
 
+@pytest.mark.parametrize("flavor", ["async"])
 def test_async_callbacks_are_awaited_in_subscription_order_and_failures_are_logged(
-    harness_of: Callable[..., Harness], caplog: pytest.LogCaptureFixture
+    make_harness: MakeHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Async callbacks complete one after another in subscription order (session first); one that raises after
     an await is logged at ERROR and the next ones still run."""
-    harness = harness_of("async", _paragon)
+    harness = make_harness(_paragon)
     order: list[str] = []
     failure = RuntimeError("async bug")
 
@@ -481,7 +461,7 @@ def test_async_callbacks_are_awaited_in_subscription_order_and_failures_are_logg
     harness.session.subscribe("onIntegrationUninstall", make("session 1", fail=True))
     harness.session.subscribe("onIntegrationUninstall", make("session 2"))
     harness.client.subscribe("onIntegrationUninstall", make("client 2"))
-    assert harness.call("uninstall_integration", "salesforce") is None
+    assert harness.run(harness.session.uninstall_integration("salesforce")) is None
     assert order == ["session 1", "session 2", "client 1", "client 2"]
     (record,) = [
         record for record in caplog.records if record.name == "useparagon" and record.levelno >= logging.WARNING

@@ -1,4 +1,4 @@
-"""The web page for Python apps (issue 8 §5): ``connect_page``/``connect_snippet`` and the event relay.
+"""The web page for Python apps: ``connect_page``/``connect_snippet`` and the event relay.
 
 The page loads Paragon's JS SDK, authenticates it with a token minted here, opens the Connect Portal (or only
 authenticates) and POSTs the SDK's five events to the app; ``handle_relayed_event`` / ``ahandle_relayed_event``
@@ -88,9 +88,9 @@ def relayed(event_type: str, token: str, event: dict[str, Any] | None = None) ->
 
 
 @pytest.fixture(scope="module")
-def other_key() -> rsa.RSAPrivateKey:
+def other_key(other_rsa_key: rsa.RSAPrivateKey) -> rsa.RSAPrivateKey:
     """A key that is not the project's: what a forger signs with."""
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return other_rsa_key
 
 
 @pytest.fixture

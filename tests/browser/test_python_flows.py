@@ -219,13 +219,13 @@ def test_the_connect_page_relays_sdk_events_to_python_subscribers(
 
 
 def test_a_forged_relayed_event_is_refused(
-    page: Page, fake_server: tuple[FakeParagon, str], rsa_key: rsa.RSAPrivateKey
+    page: Page, fake_server: tuple[FakeParagon, str], other_rsa_key: rsa.RSAPrivateKey
 ) -> None:
     """Someone posting to the relay from the page with a token they signed themselves (or one for another user):
     403, and no Python subscriber hears it."""
     fake, url = fake_server
     heard: list[Any] = []
-    forger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    forger = other_rsa_key
     forged = TokenSigner(key=forger, project_id=fake.project_id).sign(USER)
     other_user = fake.sign_user_token("u2")
     with _client(fake, url) as paragon:

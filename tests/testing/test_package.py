@@ -81,7 +81,7 @@ def test_ids_are_stable_across_fakes() -> None:
     ).credential_ids("slack")
 
 
-# The ids docs/readme-fakeparagon.md quotes: uuid5s of names, the same on every machine and in every run.
+# The ids README.md quotes for FakeParagon: uuid5s of names, the same on every machine and in every run.
 DOC_IDS = {
     "salesforce": "a4ee018e-9bed-5f60-97c3-fd4bca755131",
     "Sync Contacts to Salesforce": "7689882c-85ac-53f1-b1fe-0c853d97fa65",

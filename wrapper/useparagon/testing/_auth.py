@@ -6,8 +6,9 @@ easy to read; they never contain the token or any key material.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import jwt
@@ -21,8 +22,31 @@ class TokenRejected(Exception):
     """A request's user token is missing or invalid; the message is safe to send back."""
 
 
+# The keys given to ``reusing_generated_key``, innermost last: ``generate_private_key`` hands out the last one.
+_reused_keys: list[rsa.RSAPrivateKey] = []
+
+
 def generate_private_key() -> rsa.RSAPrivateKey:
+    """A new 2048-bit key (50-100 ms of CPU), or the key given to ``reusing_generated_key`` while that block runs."""
+    if _reused_keys:
+        return _reused_keys[-1]
     return rsa.generate_private_key(public_exponent=65537, key_size=MIN_RSA_KEY_BITS)
+
+
+@contextlib.contextmanager
+def reusing_generated_key(key: rsa.RSAPrivateKey) -> Iterator[None]:
+    """Within the block, a ``FakeParagon`` made without a key signs with ``key`` instead of generating one.
+
+    For test suites that build hundreds of fakes whose key proves nothing (this project's own fixtures do): outside
+    such a block, and so for every library user, each of those fakes still gets a fresh key. Not thread-safe.
+    """
+    if key.key_size < MIN_RSA_KEY_BITS:
+        raise ValueError(f"a reused key must have at least {MIN_RSA_KEY_BITS} bits")
+    _reused_keys.append(key)
+    try:
+        yield
+    finally:
+        _reused_keys.pop()
 
 
 def private_key_pem(key: rsa.RSAPrivateKey) -> str:

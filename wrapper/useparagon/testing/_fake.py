@@ -70,7 +70,7 @@ class FakeParagon:
             public_key = _auth.load_public_key(public_key_pem)
         else:
             key = (
-                _auth.generate_private_key()
+                _auth.generate_private_key()  # fresh, except inside _auth.reusing_generated_key (this repo's fixtures)
                 if signing_key_pem is NOT_GIVEN
                 else _auth.load_private_key(signing_key_pem)
             )
