@@ -25,6 +25,7 @@ from useparagon import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    ConfigurationError,
     ConflictError,
     InternalServerError,
     NotFoundError,
@@ -707,3 +708,106 @@ def test_the_total_deadline_stops_retries_midway(harness_for: MakeHarness) -> No
     with pytest.raises(InternalServerError):
         harness.call("get_user")
     assert len(harness.requests) == 2
+
+
+# -- Mutation-testing additions: the exact edges of the policy's inputs and decisions ---------------------------------
+
+# Every day name RFC 9110 allows before the comma: IMF-fixdate and asctime use the short ones, RFC 850 the long ones.
+# email.utils ignores the name itself, so each is checked here; a letter case other than the RFC's is still a day.
+DAY_NAMES = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+LONG_DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+@pytest.mark.parametrize("day", [*DAY_NAMES, *LONG_DAY_NAMES, "MON", "friday", "SUNDAY"])
+def test_every_day_name_is_accepted_before_an_http_date(day: str) -> None:
+    """All 14 English day names (in any letter case) introduce a date 20 s ahead; the name is not checked against it."""
+    assert parse_retry_after(_headers(retry_after=f"{day}, 29 Sep 2023 16:26:57 GMT"), NOW) == 20.0
+
+
+@pytest.mark.parametrize("day", ["Mo", "Mond", "Fri.", "Fre", "Vendredi", "1", "GMT"])
+def test_anything_else_before_the_comma_is_not_a_date(day: str) -> None:
+    """A word before the comma that is no day name makes the value unusable, though email.utils would drop it."""
+    assert email.utils.parsedate_to_datetime(f"{day}, 29 Sep 2023 16:26:57 GMT") is not None
+    assert parse_retry_after(_headers(retry_after=f"{day}, 29 Sep 2023 16:26:57 GMT"), NOW) is None
+
+
+def test_the_day_name_is_the_text_before_the_first_comma() -> None:
+    """A stray comma later in the date (which email.utils tolerates) does not hide a valid day name."""
+    assert parse_retry_after(_headers(retry_after="Fri, 29 Sep 2023, 16:26:57 GMT"), NOW) == 20.0
+    assert parse_retry_after(_headers(retry_after="Zun, 29 Sep 2023, 16:26:57 GMT"), NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("1", 0.001), ("0.5", 0.0005), ("0.001", 0.000001), ("60000", 60.0)],
+)
+def test_any_positive_retry_after_ms_is_obeyed(value: str, expected: float) -> None:
+    """A millisecond wait below one millisecond is still a wait: only zero or less falls back to Retry-After."""
+    assert parse_retry_after(_headers(retry_after_ms=value, retry_after="20"), NOW) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("0.001", 0.001), ("1e-9", 1e-9), ("Fri, 29 Sep 2023 16:26:38 GMT", 1.0)],
+)
+def test_the_smallest_positive_retry_after_is_obeyed(value: str, expected: float) -> None:
+    """Any wait above zero is the server's wish, in seconds or as a date one second ahead."""
+    assert parse_retry_after(_headers(retry_after=value), NOW) == expected
+
+
+def test_the_backoff_exponent_is_capped_at_2_to_the_64() -> None:
+    """With a ceiling too high to matter, the exponent stops growing at 64 retries, so a huge count cannot overflow."""
+    policy = RetryPolicy(initial_delay=1.0, max_delay=1e300)
+    assert policy.backoff(63, rand=lambda: 1.0) == 2.0**63
+    assert policy.backoff(64, rand=lambda: 1.0) == 2.0**64
+    assert policy.backoff(65, rand=lambda: 1.0) == 2.0**64
+    assert policy.backoff(10**6, rand=lambda: 1.0) == 2.0**64
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(-1, "-1"), (True, "True"), (False, "False"), (1.0, "1.0"), ("3", "'3'"), (None, "None"), (2**100 * -1, "-1267")],
+)
+def test_an_invalid_max_retries_is_refused(value: object, shown: str) -> None:
+    """Only a non-negative int (not a bool, float or str) is a retry count; the message names it and the value."""
+    with pytest.raises(ConfigurationError) as caught:
+        RetryPolicy(max_retries=value)  # type: ignore[arg-type]
+    assert str(caught.value).startswith(f"max_retries must be a non-negative int, got {shown}")
+
+
+@pytest.mark.parametrize("value", [0, 1, 10**6])
+def test_a_valid_max_retries_is_kept(value: int) -> None:
+    """0 (one attempt) and any larger int are accepted as given."""
+    assert RetryPolicy(max_retries=value).max_retries == value
+
+
+SECONDS_FIELDS = ["initial_delay", "max_delay", "max_retry_after", "total_deadline"]
+
+
+@pytest.mark.parametrize("field", SECONDS_FIELDS)
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (-0.001, "-0.001"),
+        (-1, "-1"),
+        (float("inf"), "inf"),
+        (float("-inf"), "-inf"),
+        (float("nan"), "nan"),
+        (True, "True"),
+        ("1", "'1'"),
+        (None, "None"),
+    ],
+)
+def test_an_invalid_number_of_seconds_is_refused(field: str, value: object, shown: str) -> None:
+    """Each duration must be a finite number >= 0 (not a bool or str); the message names the field and the value."""
+    with pytest.raises(ConfigurationError) as caught:
+        RetryPolicy(**{field: value})  # type: ignore[arg-type]
+    assert str(caught.value) == f"{field} must be a finite, non-negative number of seconds, got {shown}"
+
+
+@pytest.mark.parametrize("field", SECONDS_FIELDS)
+@pytest.mark.parametrize("value", [0, 0.0, 0.25, 3])
+def test_a_valid_number_of_seconds_is_kept(field: str, value: float) -> None:
+    """Zero and any finite positive int or float are accepted as given."""
+    options: dict[str, Any] = {field: value}
+    assert getattr(RetryPolicy(**options), field) == value

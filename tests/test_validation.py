@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
 
@@ -12,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from useparagon._constants import (
+    MAX_HEADER_NAME_LENGTH,
     MAX_HEADER_VALUE_LENGTH,
     MAX_ID_LENGTH,
     MAX_JSON_DEPTH,
@@ -702,3 +704,209 @@ def test_bad_query_params_are_rejected(params: Any, reason: str) -> None:
 def test_query_params_error_uses_the_given_name() -> None:
     """The message names the parameter the caller used."""
     assert _rejected(validate_query_params, {"a": None}, name="query").startswith("query['a'] is None")
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Exact limits and messages (mutation testing: each boundary exactly at its limit and one past it)
+
+
+def _nested_objects(depth: int) -> object:
+    value: object = 0
+    for _ in range(depth):
+        value = {"k": value}
+    return value
+
+
+def test_json_object_nesting_at_the_limit_is_accepted() -> None:
+    """Exactly MAX_JSON_DEPTH levels of objects still encode, as lists do."""
+    assert encode_json_body(_nested_objects(MAX_JSON_DEPTH)) == (
+        b'{"k":' * MAX_JSON_DEPTH + b"0" + b"}" * MAX_JSON_DEPTH
+    )
+
+
+def test_json_object_nesting_one_past_the_limit_is_rejected() -> None:
+    """One object more is refused before json.dumps runs, naming the route (cut short) and the limit."""
+    message = _rejected(encode_json_body, _nested_objects(MAX_JSON_DEPTH + 1))
+    assert message == "body" + '["k"]' * 31 + "[…" + (
+        f" is nested more than {MAX_JSON_DEPTH} levels deep (or contains a reference cycle)"
+    )
+
+
+def test_json_list_nesting_one_past_the_limit_names_the_route() -> None:
+    """The deepest list is named by its indexes: 256 of them do not fit, so the route is cut at 160 characters."""
+    message = _rejected(encode_json_body, _nested(MAX_JSON_DEPTH + 1))
+    assert message == "body" + "[0]" * 52 + "…" + (
+        f" is nested more than {MAX_JSON_DEPTH} levels deep (or contains a reference cycle)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [("k" * 40, '"' + "k" * 40 + '"'), ("k" * 41, '"' + "k" * 40 + '"…'), ("\n" * 41, '"' + "\\n" * 40 + '"…')],
+)
+def test_a_json_key_in_a_message_is_cut_after_40_characters(key: str, shown: str) -> None:
+    """A key up to 40 characters is shown whole; a longer one is cut there and marked with an ellipsis."""
+    assert _rejected(encode_json_body, {key: float("nan")}) == f"body[{shown}] must be a finite number, not nan"
+
+
+@pytest.mark.parametrize(("length", "cut"), [(155, False), (156, True)])
+def test_a_json_route_in_a_message_is_cut_after_160_characters(length: int, cut: bool) -> None:
+    """The name and route together are shown up to 160 characters; one more and they are cut there with '…'."""
+    name = "n" * length
+    route = name + '["a"]'
+    assert len(route) == length + 5
+    shown = route[:160] + "…" if cut else route
+    assert _rejected(encode_json_body, {"a": float("nan")}, name=name) == f"{shown} must be a finite number, not nan"
+
+
+class _Text(str):
+    __slots__ = ()
+
+
+class _Big(int):
+    pass
+
+
+class _Ratio(float):
+    def __repr__(self) -> str:
+        return "_Ratio(...)"
+
+
+class _Shifting(list[object]):
+    """A list that shows its items to the second reader only: json.dumps, between the validator's two walks."""
+
+    def __init__(self, items: list[object]) -> None:
+        super().__init__(items)
+        self.reads = 0
+
+    def __iter__(self) -> Iterator[object]:
+        self.reads += 1
+        return super().__iter__() if self.reads == 2 else iter(())
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"k": _Text("\ud800")}, 'body["k"] contains a lone surrogate, which cannot be encoded as UTF-8'),
+        ({"n": [_Big(10**5000)]}, 'body["n"][0] is an integer too long to encode'),
+        ({"r": _Ratio("nan")}, 'body["r"] must be a finite number, not nan'),
+        ({"r": [_Ratio("-inf")]}, 'body["r"][0] must be a finite number, not -inf'),
+    ],
+)
+def test_subclasses_of_json_values_are_checked_as_their_base_value(body: object, message: str) -> None:
+    """A str, int or float subclass is refused for what its value is (never by its own repr)."""
+    assert _rejected(encode_json_body, body) == message
+
+
+def test_what_only_json_dumps_refuses_is_still_an_invalid_request() -> None:
+    """Neither of the validator's walks sees what json.dumps refuses: the message still names the parameter."""
+    assert _rejected(encode_json_body, _Shifting([float("nan")])) == "body could not be encoded as JSON (ValueError)"
+    assert _rejected(encode_json_body, {"h": _Shifting([float("inf")])}, name="payload") == (
+        "payload could not be encoded as JSON (ValueError)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"k": _Text("caf\u00e9")}, '{"k":"caf\u00e9"}'.encode()),
+        ([_Big(7), _Ratio(0.5), True], b"[7,0.5,true]"),
+    ],
+)
+def test_subclasses_of_json_values_encode_as_their_base_value(body: object, expected: bytes) -> None:
+    """Valid subclass values pass the walk and encode as json encodes them."""
+    assert encode_json_body(body) == expected
+
+
+def test_an_integer_query_value_too_long_to_print_is_refused_by_name() -> None:
+    """An int past Python's digit limit cannot become text: the message names the parameter and says why."""
+    assert _rejected(validate_query_params, {"n": 10**5000}) == "params['n'] is an integer too long to send"
+    assert _rejected(validate_query_params, {"n": [1, 10**5000]}) == "params['n'][1] is an integer too long to send"
+
+
+@pytest.mark.parametrize(
+    ("class_name", "shown"),
+    [("Widget", "Widget"), ("Größe", "'Größe'"), ("a\nb", "'a\\nb'"), ("tab\there", "'tab\\there'")],
+)
+def test_a_type_name_in_a_message_is_escaped_unless_plain_ascii(class_name: str, shown: str) -> None:
+    """A printable ASCII class name is shown as is; any other is repr()-escaped, so a message stays one safe line."""
+    value = type(class_name, (), {})()
+    assert _rejected(validate_id, value, name="workflow_id") == f"workflow_id must be a str, not {shown}"
+    assert _rejected(validate_query_params, {"a": value}) == (
+        f"params['a'] must be a str, int, float or bool, or a list of them, not {shown}"
+    )
+
+
+def test_an_empty_header_name_is_refused() -> None:
+    """An empty name is not a header: refused with its own message."""
+    assert _rejected(validate_headers, {"": "x"}) == "headers names must not be empty"
+
+
+def test_a_header_name_at_the_length_limit_is_accepted() -> None:
+    """A name of exactly MAX_HEADER_NAME_LENGTH characters is kept."""
+    name = "X" * MAX_HEADER_NAME_LENGTH
+    assert validate_headers({name: "v"}) == {name: "v"}
+
+
+def test_a_header_name_one_past_the_length_limit_is_refused() -> None:
+    """One character more is refused, with the limit and the length, never the name."""
+    assert _rejected(validate_headers, {"X" * (MAX_HEADER_NAME_LENGTH + 1): "v"}) == (
+        f"headers names must be at most {MAX_HEADER_NAME_LENGTH} characters (got {MAX_HEADER_NAME_LENGTH + 1})"
+    )
+
+
+@pytest.mark.parametrize("value", ["a" * MAX_ID_LENGTH, "custom." + "b" * (MAX_ID_LENGTH - 7)])
+def test_an_integration_type_at_the_length_limit_is_accepted(value: str) -> None:
+    """An integration type of exactly MAX_ID_LENGTH characters is returned unchanged."""
+    assert len(value) == MAX_ID_LENGTH
+    assert validate_integration_type(value) == value
+
+
+@pytest.mark.parametrize("value", ["a" * (MAX_ID_LENGTH + 1), "custom." + "b" * (MAX_ID_LENGTH - 6)])
+def test_an_integration_type_one_past_the_length_limit_is_refused(value: str) -> None:
+    """One character more is refused with the limit and the length."""
+    assert _rejected(validate_integration_type, value) == (
+        f"integration must be at most {MAX_ID_LENGTH} characters (got {MAX_ID_LENGTH + 1})"
+    )
+
+
+@pytest.mark.parametrize("value", ["a\tb", "\t", "x\t"])
+def test_a_tab_in_a_header_value_is_a_control_character(value: str) -> None:
+    """TAB is refused as a control character (h11 would refuse it at send time), never echoed."""
+    assert _rejected(validate_header_value, value, name="headers['X-A']") == (
+        "headers['X-A'] must not contain control characters (CR, LF, NUL, TAB…)"
+    )
+
+
+def test_the_strict_walk_allows_the_same_depth() -> None:
+    """A lone surrogate at the deepest allowed level is named as such, not as too deep, by the walk after json.dumps."""
+    body: object = "\ud800"
+    for _ in range(MAX_JSON_DEPTH):
+        body = [body]
+    assert _rejected(encode_json_body, body) == (
+        "body" + "[0]" * 52 + "… contains a lone surrogate, which cannot be encoded as UTF-8"
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "value", "message"),
+    [
+        (validate_headers, {"a b": "x"}, "headers name 'a b' is not a valid HTTP header name (RFC 7230 token"),
+        (validate_integration_type, "  ", "integration must not be blank (got '  ')"),
+        (validate_integration_type, "sales force", "integration must not contain whitespace or control characters"),
+        (validate_integration_type, "a..b", "integration must be an integration type such as 'salesforce'"),
+        (validate_query_params, {"\ud800": "x"}, "params key '\\ud800' must be valid Unicode"),
+    ],
+)
+def test_messages_show_the_offending_name(call: Any, value: object, message: str) -> None:
+    """Where a message shows the caller's (non-secret) input, it shows that input, escaped."""
+    shown = _rejected(call, value)
+    assert shown.startswith(message)
+    if isinstance(value, str):
+        assert shown.endswith(f"(got {value!r})")
+
+
+def test_an_invalid_integration_type_at_the_length_limit_is_named_for_its_character() -> None:
+    """At exactly MAX_ID_LENGTH characters the length is fine, so the bad character is what the message names."""
+    value = "a" * (MAX_ID_LENGTH - 1) + "!"
+    assert _rejected(validate_integration_type, value) == f"integration must not contain '!' (got {'a' * 40!r}…)"
