@@ -592,6 +592,32 @@ def _parse_exports(lines: list[str]) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_fake_server_stops_cleanly_when_signalled_as_soon_as_it_prints(clean_env: None, stop: signal.Signals) -> None:
+    """A signal that arrives the moment the settings are printed, before serving starts, still closes the server:
+    exit 0, the whole banner, "FakeParagon stopped" and no traceback (a process paused there used to hang)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "useparagon", "fake-server", "--print-env"],
+        env=_process_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("export ")
+        process.send_signal(stop)
+        _, err = process.communicate(timeout=SUBPROCESS_TIMEOUT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    assert err.startswith("FakeParagon listening on http://127.0.0.1:")
+    assert err.endswith("FakeParagon stopped\n")
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_fake_server_prints_its_settings_and_stops_cleanly(
     capsys: pytest.CaptureFixture[str], clean_env: None, monkeypatch: pytest.MonkeyPatch, stop: signal.Signals
 ) -> None:

@@ -23,6 +23,7 @@ from ._version import __version__
 if TYPE_CHECKING:
     from ._client import Paragon
     from ._session import UserSession
+    from .testing import FakeParagon, FakeServer
 
 PROG = "paragon"
 
@@ -426,6 +427,29 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _announce(args: argparse.Namespace, fake: FakeParagon, server: FakeServer, out: TextIO, err: TextIO) -> None:
+    env = {
+        ENV_PROJECT_ID: fake.project_id,
+        ENV_SIGNING_KEY: fake.signing_key_pem,
+        ENV_API_URL: server.url,
+        ENV_PROXY_URL: server.url,
+        ENV_ACTIONKIT_URL: server.url,
+    }
+    key_note = "from --signing-key-path" if args.signing_key_path is not None else "generated for this run"
+    err.write(
+        f"FakeParagon listening on {server.url} (Ctrl-C to stop)\n"
+        f"  project id:  {fake.project_id}\n"
+        f"  signing key: {key_note}; `--print-env` prints it with the other settings as export lines\n"
+    )
+    for item in args.connect:
+        err.write(f"  connected:   {item}\n")
+    err.flush()
+    # The export lines come last: whoever reads them knows the banner is complete.
+    if args.print_env:
+        out.write("".join(f"export {name}={_shell_quote(value)}\n" for name, value in env.items()))
+        out.flush()
+
+
 def _run_fake_server(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     # Imported here: the fake (and its key generation) costs nothing for the other commands.
     from .testing import FakeParagon
@@ -457,31 +481,17 @@ def _run_fake_server(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         server = fake.serve(host=args.host, port=args.port)
     except OSError as error:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
-    env = {
-        ENV_PROJECT_ID: fake.project_id,
-        ENV_SIGNING_KEY: fake.signing_key_pem,
-        ENV_API_URL: server.url,
-        ENV_PROXY_URL: server.url,
-        ENV_ACTIONKIT_URL: server.url,
-    }
-    if args.print_env:
-        out.write("".join(f"export {name}={_shell_quote(value)}\n" for name, value in env.items()))
-        out.flush()
-    key_note = "from --signing-key-path" if args.signing_key_path is not None else "generated for this run"
-    err.write(
-        f"FakeParagon listening on {server.url} (Ctrl-C to stop)\n"
-        f"  project id:  {fake.project_id}\n"
-        f"  signing key: {key_note}; `--print-env` prints it with the other settings as export lines\n"
-    )
-    for item in args.connect:
-        err.write(f"  connected:   {item}\n")
-    err.flush()
-    # `kill` (SIGTERM) stops it as cleanly as Ctrl-C: serve_forever() closes every connection on KeyboardInterrupt.
+    # `kill` (SIGTERM) stops it as cleanly as Ctrl-C. Both may come as soon as the settings are printed, before
+    # serve_forever() runs (a loaded machine can pause this process there), so the server is closed either way.
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
+        _announce(args, fake, server, out, err)
         server.serve_forever()
+    except KeyboardInterrupt:
+        pass
     finally:
         signal.signal(signal.SIGTERM, previous)
+        server.close()
     err.write("FakeParagon stopped\n")
     return EXIT_OK
 
