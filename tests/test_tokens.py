@@ -53,9 +53,9 @@ class Clock:
 class SlowSigner(TokenSigner):
     """Sleeps inside every signature, releasing the GIL mid-mint, so an unlocked cache would let every racer sign."""
 
-    def issue(self, *args: Any, **kwargs: Any) -> tuple[str, int]:
+    def issue_checked(self, *args: Any, **kwargs: Any) -> tuple[str, int]:
         time.sleep(0.01)
-        return super().issue(*args, **kwargs)
+        return super().issue_checked(*args, **kwargs)
 
 
 def _claims(token: str) -> dict[str, Any]:

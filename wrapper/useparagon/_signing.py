@@ -239,9 +239,13 @@ def _check_extra_claims(permissions: object, claims: Mapping[str, Any]) -> dict[
     return extra
 
 
+TokenRequest = tuple[str, int, dict[str, Any]]
+"""A checked user id, ttl and extra claims, from ``validate_token_request``."""
+
+
 def validate_token_request(
     user_id: object, ttl: object, permissions: object, claims: Mapping[str, Any]
-) -> tuple[str, int, dict[str, Any]]:
+) -> TokenRequest:
     """Check what ``TokenSigner.sign`` would check, so a session fails at creation rather than at first use."""
     return _check_user_id(user_id), _check_ttl(ttl), _check_extra_claims(permissions, claims)
 
@@ -293,17 +297,10 @@ class TokenSigner:
         """
         return self.issue(user_id, ttl=ttl, permissions=permissions, claims=claims)[0]
 
-    def issue_secret(
-        self,
-        user_id: str,
-        *,
-        ttl: int = DEFAULT_TOKEN_TTL,
-        permissions: Mapping[str, Any] | None = None,
-        claims: Mapping[str, Any] | None = None,
-        now: float | None = None,
-    ) -> tuple[Secret[str], int]:
-        """``issue``, with the token wrapped: what sessions keep, so no frame or cache holds it in the clear."""
-        issued = self.issue(user_id, ttl=ttl, permissions=permissions, claims=claims, now=now)
+    def issue_secret(self, request: TokenRequest, *, now: float | None = None) -> tuple[Secret[str], int]:
+        """``issue_checked``, with the token wrapped: what sessions keep, so no frame or cache holds it in the
+        clear."""
+        issued = self.issue_checked(request, now=now)
         return Secret(issued[0]), issued[1]
 
     def issue(
@@ -316,7 +313,12 @@ class TokenSigner:
         now: float | None = None,
     ) -> tuple[str, int]:
         """Like ``sign``, at ``now`` (default: the clock), also returning the token's ``exp``, for caches."""
-        user_id, ttl, extra = validate_token_request(user_id, ttl, permissions, claims or {})
+        return self.issue_checked(validate_token_request(user_id, ttl, permissions, claims or {}), now=now)
+
+    def issue_checked(self, request: TokenRequest, *, now: float | None = None) -> tuple[str, int]:
+        """``issue`` for a request ``validate_token_request`` already checked: a session's is checked once, when
+        the session is made, not again at every renewal."""
+        user_id, ttl, extra = request
         # int() of an epoch float: the timestamps never pass through a (possibly naive, local) datetime.
         issued = int(self.clock() if now is None else now)
         payload = {

@@ -154,10 +154,9 @@ class MintedToken:
     __slots__ = (
         "__weakref__",
         "_cached",
-        "_claims",
         "_lock",
         "_mint_count",
-        "_permissions",
+        "_request",
         "_signer",
         "_ttl",
         "_user_id",
@@ -172,10 +171,9 @@ class MintedToken:
         claims: Mapping[str, Any] | None = None,
     ) -> None:
         # Validated now, so a bad user id fails when the session is created, not on its first request.
-        self._user_id, self._ttl, _ = validate_token_request(user_id, ttl, permissions, claims or {})
+        self._request = validate_token_request(user_id, ttl, permissions, claims or {})
+        self._user_id, self._ttl, _ = self._request
         self._signer = signer
-        self._permissions = None if permissions is None else dict(permissions)
-        self._claims = dict(claims or {})
         self._lock = threading.Lock()
         _LIVE_SOURCES.add(self)
         # (token, refresh_at) in one tuple: the lock-free fast path reads both atomically.
@@ -205,9 +203,7 @@ class MintedToken:
             cached = self._cached
             if cached is not None and now < cached[1]:
                 return cached[0]
-            token, exp = self._signer.issue_secret(
-                self._user_id, ttl=self._ttl, permissions=self._permissions, claims=self._claims, now=now
-            )
+            token, exp = self._signer.issue_secret(self._request, now=now)
             refresh_at = min(exp, max(exp - TOKEN_REFRESH_MARGIN, now + self._ttl / 2))
             self._cached = (token, refresh_at)
             self._mint_count += 1
