@@ -11,6 +11,18 @@ VENV_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 SPEC ?= openapi/paragon.yaml
 PY_SOURCES := wrapper generator tests $(wildcard benchmarks)
+# The library supports every CPython from 3.11 on; the machines have 3.12 and 3.13 under pyenv as well.
+EXTRA_PYTHONS := 3.12 3.13
+
+# Every venv is made and filled by uv (pinned; from PyPI, installed with pip into .tools/): the three venvs install
+# at once, each in seconds from uv's cache. uv never downloads a Python: the venvs use this machine's interpreters.
+UV_VERSION := 0.13.9
+UV_DIR := .tools/uv-$(UV_VERSION)
+UV := $(UV_DIR)/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+# `make test` runs the three pytest runs and the lint gates side by side (the suites wait on sockets and timers
+# about a third of the time); each one's output is printed whole when it ends.
+TEST_JOBS ?= 4
 
 export REDOCLY_TELEMETRY := off
 export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
@@ -18,13 +30,16 @@ NPX := npx --no-install
 
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: venv node chromium test test-versions generate check-generated lint lint-spec lint-py typecheck pytest demo bench bench-import mutation clean
+.PHONY: venv node chromium test test-gates lint-gates test-versions generate check-generated lint lint-spec lint-py \
+	typecheck pytest demo bench bench-import mutation clean
+
+$(UV):
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target $(UV_DIR) uv==$(UV_VERSION)
 
 # Re-run whenever pyproject.toml changes, so a changed pin reaches every existing checkout.
-$(VENV_STAMP): pyproject.toml
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+$(VENV_STAMP): pyproject.toml | $(UV)
+	test -x $(PY) || $(UV) venv --quiet --python $(PYTHON) $(VENV)
+	$(UV) pip install --quiet --python $(PY) -e '.[dev]'
 	touch $@
 
 $(NODE_STAMP): package.json package-lock.json
@@ -46,7 +61,15 @@ chromium:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
 	fi
 
-test: lint-spec check-generated lint-py typecheck pytest test-versions
+# Every gate, on Python 3.11, 3.12 and 3.13: the pytest runs start first (the longest), and the lint gates run one
+# after another beside them. A failing gate fails `make test`.
+test:
+	@$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target test-gates
+
+test-gates: pytest $(foreach v,$(EXTRA_PYTHONS),pytest-$(v)) lint-gates
+
+lint-gates: $(VENV_STAMP) $(NODE_STAMP)
+	@for gate in lint-spec check-generated lint-py typecheck; do $(MAKE) --no-print-directory "$$gate" || exit 1; done
 
 # The generated contract (generated_client/) from the spec, and the sync client and session from their async sources.
 generate: $(VENV_STAMP)
@@ -81,19 +104,21 @@ pytest: $(VENV_STAMP) $(NODE_STAMP) chromium
 demo: $(VENV_STAMP)
 	$(PY) -m useparagon.demo
 
-# The library supports every CPython from 3.11 on; the machines have 3.12 and 3.13 under pyenv as well.
-EXTRA_PYTHONS := 3.12 3.13
 find_python = $(or $(lastword $(wildcard $(HOME)/.pyenv/versions/$(1).*/bin/python$(1))),$(shell command -v python$(1)))
 
-.venv-%/.installed: pyproject.toml
+.venv-%/.installed: pyproject.toml | $(UV)
 	@py="$(call find_python,$*)"; test -n "$$py" || { echo "Python $* not found (pyenv or PATH)" >&2; exit 1; }; \
-	  test -x .venv-$*/bin/python || "$$py" -m venv .venv-$*
-	.venv-$*/bin/python -m pip install --quiet --upgrade pip
-	.venv-$*/bin/python -m pip install --quiet -e '.[dev]'
+	  test -x .venv-$*/bin/python || $(UV) venv --quiet --python "$$py" .venv-$*
+	$(UV) pip install --quiet --python .venv-$*/bin/python -e '.[dev]'
 	touch $@
 
-test-versions: $(foreach v,$(EXTRA_PYTHONS),.venv-$(v)/.installed) $(NODE_STAMP) chromium
-	@for v in $(EXTRA_PYTHONS); do echo "pytest on Python $$v"; .venv-$$v/bin/python -m pytest -q || exit 1; done
+pytest-%: .venv-%/.installed $(NODE_STAMP) chromium
+	@echo "pytest on Python $*"
+	.venv-$*/bin/python -m pytest -q
+
+test-versions: $(foreach v,$(EXTRA_PYTHONS),pytest-$(v))
+# Made through the pattern rule pytest-%, yet not intermediate: make must not delete them after a run.
+.SECONDARY: $(foreach v,$(EXTRA_PYTHONS),.venv-$(v)/.installed)
 
 bench: $(VENV_STAMP)
 	$(PY) benchmarks/overhead.py
@@ -106,5 +131,5 @@ mutation: $(VENV_STAMP)
 	$(PY) benchmarks/mutation.py
 
 clean:
-	rm -rf $(VENV) $(foreach v,$(EXTRA_PYTHONS),.venv-$(v)) node_modules dist build .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(foreach v,$(EXTRA_PYTHONS),.venv-$(v)) .tools node_modules dist build .mypy_cache .ruff_cache .pytest_cache .hypothesis
 	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

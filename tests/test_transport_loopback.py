@@ -48,6 +48,7 @@ from tests.support import PROJECT_ID
 
 OK = {"ok": True}
 BODY = {"LastName": "Lovelace"}
+LATE = 2.0  # how late a timer may fire, or a thread run, on a loaded 2-core machine (seconds)
 
 
 class LoopbackServer(ThreadingHTTPServer):
@@ -240,8 +241,9 @@ def loopback(flavor: str, server: LoopbackServer, rsa_pem: str) -> Iterator[Call
 def test_a_slow_endpoint_times_out_after_the_exact_attempts(
     loopback: Callable[..., Loopback], server: LoopbackServer, method: HTTPMethod, attempts: int
 ) -> None:
-    """``timeout=0.2`` against a 2 s endpoint: APITimeoutError after 3 GET attempts (1 for a proxied POST), within
-    attempts x 0.2 s + the largest possible backoff (0.05 + 0.1 s) + 0.5 s, and the pool holds no connection after.
+    """``timeout=0.2`` against a 5 s endpoint: APITimeoutError after 3 GET attempts (1 for a proxied POST), within
+    attempts x 0.2 s + the largest possible backoff (0.05 + 0.1 s) + LATE, and the pool holds no connection after.
+    LATE is how late a loaded machine may be; it stays far below the 5 s a timeout that never fired would take.
 
     Leaks are checked on the client's own httpcore pool (``_transport._pool.connections``): httpcore drops a
     connection from that list only once it is closed, and a connection that timed out mid-response can never be
@@ -250,11 +252,11 @@ def test_a_slow_endpoint_times_out_after_the_exact_attempts(
     client = loopback(timeout=0.2, retry=RetryPolicy(initial_delay=0.05))
     started = time.monotonic()
     with pytest.raises(APITimeoutError) as caught:
-        client.request("sleep-2000", method)
+        client.request("sleep-5000", method)
     elapsed = time.monotonic() - started
     assert type(caught.value.__cause__) is httpx.ReadTimeout
-    assert server.requests == [(method, "sleep-2000")] * attempts
-    assert attempts * 0.2 <= elapsed <= attempts * 0.2 + 0.15 + 0.5
+    assert server.requests == [(method, "sleep-5000")] * attempts
+    assert attempts * 0.2 <= elapsed <= attempts * 0.2 + 0.15 + LATE
     assert client.pool.connections == []
     assert len(server.peers) == attempts  # a timed-out connection is never reused
 
@@ -319,14 +321,21 @@ USERS = 100
 CALLS_PER_USER = 10
 WORKERS = 20
 MAX_CONNECTIONS = DEFAULT_LIMITS.max_connections or 0
+# Connections httpcore may open to replace ones it found closed under it (see the tests below): a margin, far below
+# what a real defect costs (a connection per session or per call: 100 or more).
+REPLACED = 10
 
 
 def test_one_pool_serves_every_user_session(
     loopback: Callable[..., Loopback], server: LoopbackServer, flavor: str
 ) -> None:
     """100 user sessions x 10 calls, 20 at a time (threads, or tasks behind a semaphore), go through the client's
-    single httpx client: the server sees at most 20 connections in all (kept alive and reused), far fewer than
-    one per session, and never more than the pool limit of 100.
+    single httpx client: connections are kept alive and reused, so the server sees about 20 in all, far fewer
+    than one per session (100) or per call (1,000).
+
+    Not exactly 20: httpcore replaces a connection it finds closed (or past its keep-alive expiry, on a machine
+    loaded enough to stall a worker) when it takes it from the pool, so a few more may open. The client never
+    holds more than 20 at once: only 20 calls are ever in flight.
     """
     client = loopback()
     paragon = client.paragon
@@ -358,19 +367,22 @@ def test_one_pool_serves_every_user_session(
 
     assert results == [OK] * (USERS * CALLS_PER_USER)
     assert len(server.requests) == USERS * CALLS_PER_USER
-    assert len(server.peers) <= WORKERS
-    assert server.peak_connections <= WORKERS
+    assert len(server.peers) <= WORKERS + REPLACED, server.peers
+    # The server counts a connection until its handler notices the hang-up, so a replaced one may overlap its
+    # successor there; the client's own pool never holds more than one per call in flight.
+    assert server.peak_connections <= WORKERS + REPLACED
     assert len(client.pool.connections) <= WORKERS
 
 
 def test_a_burst_past_the_pool_limit_reuses_connections(
     loopback: Callable[..., Loopback], server: LoopbackServer
 ) -> None:
-    """150 users call a 200 ms endpoint at the same instant: the pool opens up to 100 connections (its limit), the
-    other calls wait for one and then reuse it, so the server never accepts more than 100 connections in all.
+    """150 users call a 500 ms endpoint at the same instant: the pool opens up to 100 connections (its limit), the
+    other calls wait for one and then reuse it, so the server accepts about 100 connections in all, not 150.
 
     (With httpx's default keep-alive limit of 20, httpcore closed each freed connection and opened a new one for
-    every queued call: 150 connections for 150 calls. See DEFAULT_LIMITS.)
+    every queued call: 150 connections for 150 calls. See DEFAULT_LIMITS.) A few replaced connections are allowed
+    (REPLACED, as above).
     """
     burst = 150
     client = loopback()
@@ -382,20 +394,22 @@ def test_a_burst_past_the_pool_limit_reuses_connections(
         def call(session: UserSession | AsyncUserSession) -> Any:
             assert isinstance(session, UserSession)
             start.wait(5)
-            return session.request("salesforce", "objects/sleep-200")
+            return session.request("salesforce", "objects/sleep-500")
 
         with ThreadPoolExecutor(max_workers=burst) as pool:
             results = list(pool.map(call, sessions))
     else:
 
         async def everyone() -> list[Any]:
-            return await asyncio.gather(*(session.request("salesforce", "objects/sleep-200") for session in sessions))
+            return await asyncio.gather(*(session.request("salesforce", "objects/sleep-500") for session in sessions))
 
         results = client.run(everyone())
     assert results == [OK] * burst
-    assert len(server.peers) <= MAX_CONNECTIONS == 100
-    # The burst did fill the pool (well past the 20 of the other test), or the bound above would prove nothing.
-    assert 50 <= server.peak_connections <= MAX_CONNECTIONS
+    assert MAX_CONNECTIONS == 100
+    assert len(server.peers) <= MAX_CONNECTIONS + REPLACED < burst, server.peers
+    # The burst did fill the pool well past httpx's keep-alive default of 20, or the bound above would prove nothing
+    # (the 500 ms answer leaves a loaded machine time to start 50 calls before the first connection is free).
+    assert 50 <= server.peak_connections <= MAX_CONNECTIONS + REPLACED
 
 
 def test_with_options_clients_share_the_pool(loopback: Callable[..., Loopback], server: LoopbackServer) -> None:
