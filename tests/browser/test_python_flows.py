@@ -151,7 +151,7 @@ def page(chromium: Browser) -> Iterator[Page]:
 
 def _client(fake: FakeParagon, url: str) -> Paragon:
     return Paragon(
-        project_id=fake.project_id, signing_key=fake.signing_key_pem, api_url=url, proxy_url=url, actionkit_url=url
+        project_id=fake.project_id, signing_key=fake.signing_key, api_url=url, proxy_url=url, actionkit_url=url
     )
 
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import useparagon.testing
 import yaml
 from useparagon.testing import FakeParagon
@@ -101,3 +102,24 @@ def test_empty_project() -> None:
     """``default_project=False`` starts with no integration."""
     fake = FakeParagon(default_project=False)
     assert repr(fake) == f"FakeParagon(project_id={fake.project_id!r}, integrations=[], users=0)"
+
+
+def test_the_key_object_and_the_pem_are_the_same_key(fake: FakeParagon) -> None:
+    """A client given ``fake.signing_key`` signs tokens the fake accepts, as one given the PEM does."""
+    import httpx
+    from useparagon import Paragon
+
+    for key in (fake.signing_key, fake.signing_key_pem):
+        with (
+            httpx.Client(transport=fake.transport()) as http,
+            Paragon(
+                project_id=fake.project_id, signing_key=key, api_url="http://paragon.test", http_client=http
+            ) as paragon,
+        ):
+            assert paragon.authenticate("u1").get_user().authenticated is True
+
+
+def test_a_public_key_only_fake_has_no_signing_key() -> None:
+    fake = FakeParagon(public_key_pem=FakeParagon().public_key_pem)
+    with pytest.raises(RuntimeError, match="only a public key"):
+        _ = fake.signing_key

@@ -52,7 +52,7 @@ def paragon_client(paragon_fake: FakeParagon) -> Iterator[Paragon]:
         httpx.Client(transport=paragon_fake.transport()) as http_client,
         Paragon(
             project_id=paragon_fake.project_id,
-            signing_key=paragon_fake.signing_key_pem,
+            signing_key=paragon_fake.signing_key,
             api_url=IN_PROCESS_URL,
             proxy_url=IN_PROCESS_URL,
             actionkit_url=IN_PROCESS_URL,
@@ -75,7 +75,7 @@ def async_paragon_client(paragon_fake: FakeParagon) -> AsyncParagon:
 
     return AsyncParagon(
         project_id=paragon_fake.project_id,
-        signing_key=paragon_fake.signing_key_pem,
+        signing_key=paragon_fake.signing_key,
         api_url=IN_PROCESS_URL,
         proxy_url=IN_PROCESS_URL,
         actionkit_url=IN_PROCESS_URL,
