@@ -594,9 +594,16 @@ def _parse_exports(lines: list[str]) -> dict[str, str]:
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_fake_server_stops_cleanly_when_signalled_as_soon_as_it_prints(clean_env: None, stop: signal.Signals) -> None:
     """A signal that arrives the moment the settings are printed, before serving starts, still closes the server:
-    exit 0, the whole banner, "FakeParagon stopped" and no traceback (a process paused there used to hang)."""
+    exit 0, the whole banner, "FakeParagon stopped" and no traceback (a process paused there used to hang). The
+    server is started with SIGINT ignored, as a shell starts a background job: Ctrl-C (a SIGINT sent to it) still
+    stops it."""
+    # The child ignores SIGINT before the CLI starts, as a background job does.
+    ignoring_sigint = (
+        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN);"
+        " sys.argv = ['paragon', 'fake-server', '--print-env']; runpy.run_module('useparagon', run_name='__main__')"
+    )
     process = subprocess.Popen(
-        [sys.executable, "-m", "useparagon", "fake-server", "--print-env"],
+        [sys.executable, "-c", ignoring_sigint],
         env=_process_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -481,16 +481,18 @@ def _run_fake_server(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         server = fake.serve(host=args.host, port=args.port)
     except OSError as error:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
-    # `kill` (SIGTERM) stops it as cleanly as Ctrl-C. Both may come as soon as the settings are printed, before
-    # serve_forever() runs (a loaded machine can pause this process there), so the server is closed either way.
-    previous = signal.signal(signal.SIGTERM, _interrupt)
+    # Ctrl-C (SIGINT) and `kill` (SIGTERM) both stop it cleanly. SIGINT gets a handler of its own: a shell starts a
+    # background job with SIGINT ignored, and Python then never installs its KeyboardInterrupt handler. Either may
+    # come as soon as the settings are printed, before serve_forever() runs, so the server is closed either way.
+    previous = {number: signal.signal(number, _interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         _announce(args, fake, server, out, err)
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
         server.close()
     err.write("FakeParagon stopped\n")
     return EXIT_OK
