@@ -29,6 +29,10 @@ NOT_IMPORTED_BY_USEPARAGON = {
     "useparagon._cli": "the command line loads with `paragon`",
     "useparagon._web_page": "the connect page's template loads with the first connect_page/connect_snippet",
     "useparagon_api.wire": "the event TypedDicts are for type checkers; `useparagon.SdkEvent` loads them",
+    "useparagon._backends": "the pools' network backends load when a client builds its transport",
+    "httpcore": "httpx too imports it only when a transport is built; `_backends` imports it",
+    "asyncio": "the async client imports it where it runs; a sync-only program never loads it",
+    "cryptography": "RSA keys load with the first signing key (`_signing`); elsewhere the type is for type checkers",
 }
 
 # The generated names `useparagon` re-exports, by the module they come from: the models are the attrs classes, the

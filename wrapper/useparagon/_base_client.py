@@ -6,11 +6,10 @@ import copy
 import os
 import weakref
 from collections.abc import Mapping
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeAlias
 
 import attrs
 import httpx
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from . import _web
 from ._config import (
@@ -39,7 +38,11 @@ from ._tokens import GivenToken, MintedToken, TokenSource
 from ._types import NOT_GIVEN, NotGiven
 from ._version import __version__
 
-SigningKeyArgument = str | bytes | RSAPrivateKey | None
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+# A forward reference: cryptography loads with the first key, not with `import useparagon`.
+SigningKeyArgument: TypeAlias = "str | bytes | RSAPrivateKey | None"
 
 
 def _wrapped_key(signing_key: SigningKeyArgument) -> Secret[str | bytes] | RSAPrivateKey | None:
@@ -90,6 +93,8 @@ class ParagonBase:
         self._signer: TokenSigner | None = None
         if source is not None:
             kind, value = source
+            from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
             if isinstance(value, RSAPrivateKey):  # already loaded (from a KMS, a vault, a test fixture)
                 key = value
             elif kind == "pem":

@@ -6,10 +6,10 @@ import os
 import re
 import sys
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import attrs
 import httpx
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 from ._constants import (
     DEFAULT_ACTIONKIT_URL,
@@ -28,6 +28,9 @@ from ._errors import ConfigurationError, InvalidRequestError
 from ._secret import Secret
 from ._types import NOT_GIVEN, NotGiven, safe_attrs_repr
 from ._validation import validate_id
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 # A DNS name or IP literal with an optional port: no scheme, path, userinfo or whitespace.
 _HOST = re.compile(

@@ -7,7 +7,6 @@ Followed from ``@useparagon/connect`` 2.4.0 (``dist/src/ConnectSDK.js``: ``_oaut
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import time
@@ -24,6 +23,8 @@ from ._errors import InvalidRequestError as _Invalid
 from ._validation import encode_json_body, validate_id, validate_integration_type
 
 if TYPE_CHECKING:
+    import asyncio
+
     from useparagon_api.models import Credential, Integration, OAuthSession
     from useparagon_api.wire import IntegrationInstallEvent
 
@@ -271,6 +272,8 @@ def pause(cancel: threading.Event | None, seconds: float) -> bool:
 
 async def apause(cancel: asyncio.Event | None, seconds: float) -> bool:
     """The asyncio ``pause``: a task cancelled meanwhile raises CancelledError as usual."""
+    import asyncio
+
     if cancel is None:
         await asyncio.sleep(seconds)
         return False

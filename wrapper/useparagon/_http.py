@@ -11,7 +11,6 @@ are still checked between chunks.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import itertools
 import json
@@ -315,6 +314,8 @@ class AsyncSender:
         return AsyncStreamedResponse(attempts.result, attempts.ends, attempts.stream_error)
 
     async def _run(self, call: Call[T], token: Secret[str]) -> _Attempts[T]:
+        import asyncio
+
         client = self.pool.get()
         attempts = _Attempts(self.settings, call, self.settings.build_request(client, call, token), token)
         while True:
@@ -350,6 +351,8 @@ class AsyncSender:
 
 def _loop_time(monotonic_deadline: float) -> float:
     # asyncio's clock is time.monotonic() in CPython's loops, but another loop may keep its own.
+    import asyncio
+
     loop = asyncio.get_running_loop()
     return loop.time() + (monotonic_deadline - time.monotonic())
 

@@ -7,7 +7,6 @@ fails when they differ. Edit the async module, then run ``make generate``.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
@@ -23,6 +22,8 @@ from ._types import HTTPMethod, RawResponse
 from ._watch import DEFAULT_WATCH_INTERVAL, Snapshot, Watcher, check_interval, snapshot
 
 if TYPE_CHECKING:
+    import threading
+
     from useparagon_api.models import (
         ActionList,
         AuthenticatedUser,

@@ -6,7 +6,6 @@ timeout and the call's total deadline, counted from when the request was sent.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from types import TracebackType
@@ -82,6 +81,8 @@ class AsyncStreamedResponse(_StreamBase):
     __slots__ = ()
 
     async def aiter_bytes(self) -> AsyncIterator[bytes]:
+        import asyncio
+
         raw_chunks = self._response.aiter_raw()
         try:
             while True:

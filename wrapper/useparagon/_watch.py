@@ -7,7 +7,6 @@ difference from the previous poll becomes ``onIntegrationInstall``, ``onIntegrat
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import math
 import threading
@@ -183,6 +182,8 @@ class AsyncWatcher:
         interval: float,
         baseline: Snapshot,
     ) -> None:
+        import asyncio
+
         self.interval = interval
         self._poll = poll
         self._emit = emit
@@ -198,6 +199,8 @@ class AsyncWatcher:
         return cls(poll, emit, interval, await poll())
 
     async def _run(self) -> None:
+        import asyncio
+
         while True:
             await asyncio.sleep(self.interval)
             await self.poll_once()
@@ -221,6 +224,8 @@ class AsyncWatcher:
         return not self._task.done()
 
     async def stop(self) -> None:
+        import asyncio
+
         self._task.cancel()
         if self._task.get_loop() is asyncio.get_running_loop():
             with contextlib.suppress(asyncio.CancelledError):
