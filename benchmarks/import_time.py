@@ -1,8 +1,11 @@
-"""What ``import useparagon`` and ``paragon --help`` cost a fresh interpreter, as ratios to ``import httpx``.
+"""What ``import useparagon``, ``from useparagon import Paragon`` and ``paragon --help`` cost a fresh interpreter,
+as ratios to ``import httpx``.
 
 Each round starts one fresh ``python`` per command, in a rotating order so that a busy spell on a shared machine
-lands on every command alike: a bare interpreter (``python -c pass``), ``import httpx``, ``import useparagon``,
-and the ``paragon --help`` console script (``python -m useparagon --help``, the same ``useparagon._cli:main``).
+lands on every command alike: a bare interpreter (``python -c pass``), ``import httpx``, ``import useparagon``
+(names are imported on first use, so this is the package alone), ``from useparagon import Paragon`` (the sync
+client, what a program's first line costs), and the ``paragon --help`` console script (``python -m useparagon
+--help``, the same ``useparagon._cli:main``).
 A command's cost is its median over the rounds minus the bare interpreter's median (start-up and exit included,
 as a user pays them), in CPU time (user + system, of the child alone) and in wall time. The ratios, and the
 target, are in CPU time: on an idle machine the two agree, and on a busy one CPU time is far less disturbed by the
@@ -33,6 +36,8 @@ COMMANDS = {
     BARE: ["-c", "pass"],
     HTTPX: ["-c", "import httpx"],
     "import useparagon": ["-c", "import useparagon"],
+    # What a program's first line really costs: every name of useparagon is imported on first use.
+    "import Paragon": ["-c", "from useparagon import Paragon"],
     "paragon --help": ["-m", "useparagon", "--help"],
 }
 
@@ -75,16 +80,16 @@ def measure(rounds: int) -> dict[str, Cost]:
 
 
 def profile(limit: int) -> str:
-    """The ``limit`` slowest imports (cumulative) of one ``python -X importtime -c "import useparagon"``."""
-    result = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import useparagon"], capture_output=True, text=True, check=True
-    )
+    """The ``limit`` slowest imports (cumulative) of ``from useparagon import Paragon`` in a fresh interpreter."""
+    code = "from useparagon import Paragon"
+    command = [sys.executable, "-X", "importtime", "-c", code]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
     rows = []
     for line in result.stderr.splitlines()[1:]:
-        _, self_us, cumulative_us, name = (part.strip() for part in line.replace("import time:", "").split("|"))
+        self_us, cumulative_us, name = (part.strip() for part in line.replace("import time:", "").split("|"))
         rows.append((int(cumulative_us), int(self_us), name))
     rows.sort(reverse=True)
-    lines = [f"{'cumulative':>12}  {'self':>8}  module  (python -X importtime -c 'import useparagon')"]
+    lines = [f"{'cumulative':>12}  {'self':>8}  module  (python -X importtime -c '{code}')"]
     lines += [f"{cumulative / 1000:10.1f}ms  {own / 1000:6.1f}ms  {name}" for cumulative, own, name in rows[:limit]]
     return "\n".join(lines)
 

@@ -22,8 +22,12 @@ import useparagon_api.wire
 
 WRAPPER = Path(useparagon.__file__).resolve().parent
 
-# Modules a fresh `import useparagon` must not load, and why each can wait.
+# Modules a fresh `from useparagon import Paragon` (the sync client: what a program's first line loads) must not
+# load, and why each can wait.
 NOT_IMPORTED_BY_USEPARAGON = {
+    "useparagon._async_client": "the asyncio client loads with `useparagon.AsyncParagon`",
+    "useparagon._web": "the connect page and the event relay load with the first connect_page/handle_relayed_event",
+    "useparagon._signing": "the signer loads when a client is given a signing key",
     "jwt": "PyJWT signs and verifies tokens; it loads with the first signature",
     "useparagon.testing": "FakeParagon is for tests, demos and `paragon fake-server`",
     "useparagon._cli": "the command line loads with `paragon`",
@@ -61,6 +65,8 @@ NOT_AT_MODULE_LEVEL = {
     "_web": ("jwt", "cryptography", "._web_page", "useparagon_api"),
     # `paragon --help` and usage errors parse the command line before the client is imported.
     "_cli": ("._client", "._session", "._errors", "._types", ".testing"),
+    "_base_client": ("._web", "._signing", "._tokens", "cryptography"),
+    "_async_client": ("._web",),
 }
 
 
@@ -83,8 +89,14 @@ def _models_loaded_after(statement: str) -> set[str]:
 
 @pytest.fixture(scope="module")
 def after_import_useparagon() -> list[str]:
-    """``sys.modules`` of a fresh interpreter after ``import useparagon``."""
-    return _loaded_after("import useparagon")
+    """``sys.modules`` of a fresh interpreter after ``from useparagon import Paragon``."""
+    return _loaded_after("from useparagon import Paragon")
+
+
+def test_import_useparagon_alone_loads_none_of_its_modules() -> None:
+    """Every name is imported on first use, so ``paragon --help`` and ``import useparagon`` load no client code."""
+    loaded = _loaded_after("import useparagon")
+    assert [name for name in loaded if name.startswith(("useparagon.", "useparagon_api", "httpx"))] == []
 
 
 @pytest.mark.parametrize("module", sorted(NOT_IMPORTED_BY_USEPARAGON))
@@ -107,8 +119,10 @@ def test_heavy_imports_are_not_at_module_level(module: str) -> None:
     for node in tree.body:  # module level only: `if TYPE_CHECKING:` blocks and function bodies are not searched
         if isinstance(node, ast.Import):
             imported.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module is None:  # from . import _web
+            imported.update("." * node.level + alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            imported.add("." * node.level + (node.module or ""))
+            imported.add("." * node.level + node.module)
     forbidden = NOT_AT_MODULE_LEVEL[module]
     assert sorted(name for name in imported if name.split(".")[0] in forbidden or name in forbidden) == []
 

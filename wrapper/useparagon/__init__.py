@@ -5,48 +5,11 @@
 >>> user = paragon.authenticate("user-123")   # a session acting as that Connected User
 >>> user.request("slack", "chat.postMessage", method="POST", body={"channel": "C1", "text": "hi"})
 
-The generated models and event types re-exported here (``Credential``, ``SdkEvent``…) are imported on first use.
+Every name here is imported on first use (PEP 562): ``paragon --help`` and a program that only needs the errors
+load nothing else, and ``from useparagon import Paragon`` loads the sync client alone.
 """
 
 import typing as _typing
-
-from ._async_client import AsyncParagon
-from ._async_session import AsyncUserSession
-from ._client import Paragon
-from ._connect import ConnectLink
-from ._errors import (
-    APIConnectionError,
-    APIError,
-    APIResponseValidationError,
-    APIStatusError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ClientClosedError,
-    ConfigurationError,
-    ConflictError,
-    ConnectNotCompletedError,
-    IntegrationAlreadyInstalledError,
-    IntegrationNotInstalledError,
-    InternalServerError,
-    InvalidRequestError,
-    NotFoundError,
-    OAuthRequiredError,
-    ParagonError,
-    PermissionDeniedError,
-    RateLimitError,
-    ResponseTooLargeError,
-    SigningKeyError,
-    UnprocessableEntityError,
-    UserTokenError,
-)
-from ._events import EVENT_NAMES, EventName
-from ._retry import RetryPolicy
-from ._session import UserSession
-from ._stream import AsyncStreamContext, AsyncStreamedResponse, StreamContext, StreamedResponse
-from ._types import NOT_GIVEN, NotGiven, RawResponse
-from ._version import __version__
-from ._watch import AsyncWatcher, Watcher
 
 if _typing.TYPE_CHECKING:
     from useparagon_api.models import (
@@ -67,12 +30,89 @@ if _typing.TYPE_CHECKING:
         SdkEvent,
         WorkflowStateChangeEvent,
     )
+
+    from ._async_client import AsyncParagon
+    from ._async_session import AsyncUserSession
+    from ._client import Paragon
+    from ._connect import ConnectLink
+    from ._errors import (
+        APIConnectionError,
+        APIError,
+        APIResponseValidationError,
+        APIStatusError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        ClientClosedError,
+        ConfigurationError,
+        ConflictError,
+        ConnectNotCompletedError,
+        IntegrationAlreadyInstalledError,
+        IntegrationNotInstalledError,
+        InternalServerError,
+        InvalidRequestError,
+        NotFoundError,
+        OAuthRequiredError,
+        ParagonError,
+        PermissionDeniedError,
+        RateLimitError,
+        ResponseTooLargeError,
+        SigningKeyError,
+        UnprocessableEntityError,
+        UserTokenError,
+    )
+    from ._events import EVENT_NAMES, EventName
+    from ._retry import RetryPolicy
+    from ._session import UserSession
+    from ._stream import AsyncStreamContext, AsyncStreamedResponse, StreamContext, StreamedResponse
+    from ._types import NOT_GIVEN, NotGiven, RawResponse
+    from ._version import __version__
+    from ._watch import AsyncWatcher, Watcher
 else:
     from importlib import import_module as _import_module
 
-    # The generated names re-exported here, and the module that defines each (PEP 562: imported on first use, so
-    # `import useparagon` loads no model the client itself has not needed yet).
-    _GENERATED = {
+    # Each name and the module that defines it.
+    _LAZY = {
+        "APIConnectionError": "useparagon._errors",
+        "APIError": "useparagon._errors",
+        "APIResponseValidationError": "useparagon._errors",
+        "APIStatusError": "useparagon._errors",
+        "APITimeoutError": "useparagon._errors",
+        "AsyncStreamContext": "useparagon._stream",
+        "AsyncStreamedResponse": "useparagon._stream",
+        "AsyncWatcher": "useparagon._watch",
+        "AuthenticationError": "useparagon._errors",
+        "BadRequestError": "useparagon._errors",
+        "ClientClosedError": "useparagon._errors",
+        "ConfigurationError": "useparagon._errors",
+        "ConflictError": "useparagon._errors",
+        "ConnectLink": "useparagon._connect",
+        "ConnectNotCompletedError": "useparagon._errors",
+        "EVENT_NAMES": "useparagon._events",
+        "EventName": "useparagon._events",
+        "IntegrationAlreadyInstalledError": "useparagon._errors",
+        "IntegrationNotInstalledError": "useparagon._errors",
+        "InternalServerError": "useparagon._errors",
+        "InvalidRequestError": "useparagon._errors",
+        "NOT_GIVEN": "useparagon._types",
+        "NotFoundError": "useparagon._errors",
+        "NotGiven": "useparagon._types",
+        "OAuthRequiredError": "useparagon._errors",
+        "Paragon": "useparagon._client",
+        "ParagonError": "useparagon._errors",
+        "PermissionDeniedError": "useparagon._errors",
+        "RateLimitError": "useparagon._errors",
+        "RawResponse": "useparagon._types",
+        "ResponseTooLargeError": "useparagon._errors",
+        "RetryPolicy": "useparagon._retry",
+        "SigningKeyError": "useparagon._errors",
+        "StreamContext": "useparagon._stream",
+        "StreamedResponse": "useparagon._stream",
+        "UnprocessableEntityError": "useparagon._errors",
+        "UserSession": "useparagon._session",
+        "UserTokenError": "useparagon._errors",
+        "Watcher": "useparagon._watch",
+        "__version__": "useparagon._version",
         "ActionList": "useparagon_api.models",
         "AuthenticatedUser": "useparagon_api.models",
         "Credential": "useparagon_api.models",
@@ -87,10 +127,12 @@ else:
         "PortalOpenEvent": "useparagon_api.wire",
         "SdkEvent": "useparagon_api.wire",
         "WorkflowStateChangeEvent": "useparagon_api.wire",
+        "AsyncParagon": "useparagon._async_client",
+        "AsyncUserSession": "useparagon._async_session",
     }
 
     def __getattr__(name):
-        module = _GENERATED.get(name)
+        module = _LAZY.get(name)
         if module is None:
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
         value = getattr(_import_module(module), name)

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, Self, TypeAlias
 import attrs
 import httpx
 
-from . import _web
 from ._config import (
     ServiceURLs,
     resolve_project_id,
@@ -33,13 +32,15 @@ from ._http import SendSettings
 from ._logging import configure_from_environment
 from ._retry import RetryPolicy
 from ._secret import RedactedEnvironment, Secret
-from ._signing import TokenSigner, load_signing_key, load_signing_key_file
-from ._tokens import GivenToken, MintedToken, TokenSource
 from ._types import NOT_GIVEN, NotGiven
 from ._version import __version__
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+    from . import _web
+    from ._signing import TokenSigner
+    from ._tokens import TokenSource
 
 # A forward reference: cryptography loads with the first key, not with `import useparagon`.
 SigningKeyArgument: TypeAlias = "str | bytes | RSAPrivateKey | None"
@@ -60,6 +61,24 @@ def _resolve_max_response_bytes(value: int | NotGiven | None) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ConfigurationError(f"max_response_bytes must be a positive int or None, got {type(value).__name__}")
     return value
+
+
+class FromWeb:
+    """A client method defined in ``_web``, imported when first looked up: sending calls needs none of the connect
+    page's code. Type checkers see the function itself."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __set_name__(self, owner: type, attribute: str) -> None:
+        self._attribute = attribute
+
+    def __get__(self, instance: object, owner: type) -> Any:
+        from . import _web
+
+        function = getattr(_web, self._name)
+        setattr(owner, self._attribute, function)  # later lookups find the function itself
+        return function if instance is None else function.__get__(instance, owner)
 
 
 class ParagonBase:
@@ -92,8 +111,12 @@ class ParagonBase:
         source = resolve_signing_key_source(signing_key, signing_key_path, environ)
         self._signer: TokenSigner | None = None
         if source is not None:
-            kind, value = source
+            # Imported here: a client without a signing key (tokens signed elsewhere) loads no signer.
             from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+            from ._signing import TokenSigner, load_signing_key, load_signing_key_file
+
+            kind, value = source
 
             if isinstance(value, RSAPrivateKey):  # already loaded (from a KMS, a vault, a test fixture)
                 key = value
@@ -165,9 +188,13 @@ class ParagonBase:
                 raise InvalidRequestError("pass either a user_id (to sign a token) or user_token=, not both")
             if ttl != DEFAULT_TOKEN_TTL or permissions is not None or claims:
                 raise InvalidRequestError("ttl, permissions and claims apply only when useparagon signs the token")
+            from ._tokens import GivenToken
+
             return GivenToken(user_token)
         if user_id is None:
             raise InvalidRequestError("pass a user_id (to sign a token) or user_token= (a token signed elsewhere)")
+        from ._tokens import MintedToken
+
         return MintedToken(self._require_signer(), user_id, ttl, permissions, claims)
 
     @property
@@ -202,8 +229,12 @@ class ParagonBase:
         raise NotImplementedError
 
     # The page that connects a user in the browser, with Paragon's JS SDK (see _web for the parameters).
-    connect_page = _web.connect_page
-    connect_snippet = _web.connect_snippet
+    if TYPE_CHECKING:
+        connect_page = _web.connect_page
+        connect_snippet = _web.connect_snippet
+    else:
+        connect_page = FromWeb("connect_page")
+        connect_snippet = FromWeb("connect_snippet")
 
     def __repr__(self) -> str:
         # getattr: a repr must work on an object whose __init__ failed half-way (a traceback renders it).

@@ -10,12 +10,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 
-from . import _web
-from ._base_client import ParagonBase, SigningKeyArgument, _wrapped_key
+from ._base_client import FromWeb, ParagonBase, SigningKeyArgument, _wrapped_key
 from ._constants import DEFAULT_LIMITS, DEFAULT_TOKEN_TTL
 from ._errors import ConfigurationError
 from ._events import Callback, EventHub, EventName
@@ -25,6 +24,9 @@ from ._retry import RetryPolicy
 from ._secret import Secret
 from ._session import UserSession
 from ._types import NOT_GIVEN, NotGiven
+
+if TYPE_CHECKING:
+    from . import _web
 
 
 class Paragon(ParagonBase):
@@ -104,7 +106,10 @@ class Paragon(ParagonBase):
         return self._events.subscribe(event_name, callback)
 
     # Verify an SDK event relayed by connect_page's page and fire this client's subscribers.
-    handle_relayed_event = _web.handle_relayed_event
+    if TYPE_CHECKING:
+        handle_relayed_event = _web.handle_relayed_event
+    else:
+        handle_relayed_event = FromWeb("handle_relayed_event")
 
     def _sender_for(self, settings: SendSettings) -> SyncSender:
         return SyncSender(settings, self._pool)

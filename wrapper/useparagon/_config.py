@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -25,6 +24,7 @@ from ._constants import (
     ON_PREM_PROXY_PREFIX,
 )
 from ._errors import ConfigurationError, InvalidRequestError
+from ._patterns import lazy_pattern
 from ._secret import Secret
 from ._types import NOT_GIVEN, NotGiven, safe_attrs_repr
 from ._validation import validate_id
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 
 # A DNS name or IP literal with an optional port: no scheme, path, userinfo or whitespace.
-_HOST = re.compile(
+HOST_NAME = lazy_pattern(
     r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
     r"(?::[0-9]{1,5})?$"
 )
@@ -92,7 +92,7 @@ def resolve_service_urls(
     else:
         base_host = base_host.strip()
         port = base_host.rpartition(":")[2] if ":" in base_host else ""
-        if not _HOST.match(base_host) or (port and not _valid_port(int(port))):
+        if not HOST_NAME().fullmatch(base_host) or (port and not _valid_port(int(port))):
             raise ConfigurationError(
                 f"host must be a bare host name such as 'mycompany.paragon.so' (no scheme or path), got {base_host!r};"
                 f" pass host= or set {ENV_HOST}"
@@ -110,13 +110,13 @@ def resolve_service_urls(
 
 
 # The userinfo of a URL ("https://user:password@host"): what an error message must not repeat.
-_USERINFO = re.compile(r"(?<=//)[^/?#@\s]*@")
+_USERINFO = lazy_pattern(r"(?<=//)[^/?#@\s]*@")
 
 
 def _service_url(value: str | None, name: str) -> str | None:
     if value is None:
         return None
-    shown = _USERINFO.sub("***@", value) if isinstance(value, str) else value
+    shown = _USERINFO().sub("***@", value) if isinstance(value, str) else value
     try:
         url = httpx.URL(value)
     except (httpx.InvalidURL, TypeError):

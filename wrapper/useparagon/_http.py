@@ -42,6 +42,7 @@ from ._errors import (
     status_error_class,
 )
 from ._logging import logger
+from ._patterns import lazy_pattern
 from ._pool import ATTEMPT_DEADLINE, AsyncPool, SyncPool
 from ._retry import RetryPolicy
 from ._secret import Secret
@@ -53,7 +54,7 @@ T = TypeVar("T")
 _REQUEST_ID_HEADERS = ("x-request-id", "x-paragon-request-id", "request-id", "x-amzn-requestid")
 # Runs of base64url characters and dots: a character class without alternation, so the search is linear in the
 # text's length whatever it holds (a JWT pattern with nested repeats took 13 s on 180 KB of "eyJ").
-_TOKEN_RUN = re.compile(r"[A-Za-z0-9_.\-]{16,}")
+_TOKEN_RUN = lazy_pattern(r"[A-Za-z0-9_.\-]{16,}")
 _REDACTED_TOKEN = "[redacted token]"
 # Enough text for any message preview; scrubbing and summarising never look further into a body.
 _MESSAGE_SOURCE_CHARS = 8192
@@ -383,7 +384,7 @@ def _scrub(text: str, token: Secret[str] | None = None) -> str:
     """``text`` without the user's token or anything shaped like a JWT; linear in ``len(text)``."""
     if token is not None and len(token):
         text = text.replace(token.reveal(), _REDACTED_TOKEN)
-    return _TOKEN_RUN.sub(_redact_jwt, text)
+    return _TOKEN_RUN().sub(_redact_jwt, text)
 
 
 def _without_token(content: bytes, token: Secret[str] | None) -> bytes:
@@ -538,11 +539,11 @@ def _os_reason(error: BaseException) -> str | None:
     return str(found) or None
 
 
-_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{0,15}://\S*")
+_URL_IN_TEXT = lazy_pattern(r"[A-Za-z][A-Za-z0-9+.\-]{0,15}://\S*")
 
 
 def _without_url(text: str) -> str:
-    return _URL_IN_TEXT.sub("<url>", text)
+    return _URL_IN_TEXT().sub("<url>", text)
 
 
 def _timeout_phase(error: httpx.TimeoutException, host: str) -> str:

@@ -28,6 +28,7 @@ from ._constants import (
     TOKEN_CLOCK_SKEW,
 )
 from ._errors import ConfigurationError, InvalidRequestError, SigningKeyError
+from ._patterns import lazy_pattern
 from ._secret import Secret
 from ._types import safe_attrs_repr
 
@@ -42,8 +43,8 @@ RESERVED_CLAIMS = frozenset({"sub", "iat", "exp", "aud"})
 _MAX_KEY_FILE_BYTES = 1 << 16
 
 # Labels are matched on a bounded character set so a label can be quoted in a message without quoting key bytes.
-_PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]{1,40})-----(.*?)-----END \1-----", re.DOTALL)
-_PEM_BEGIN = re.compile(r"-----BEGIN ([A-Z0-9 ]{1,40})-----")
+_PEM_BLOCK = lazy_pattern(r"-----BEGIN ([A-Z0-9 ]{1,40})-----(.*?)-----END \1-----", re.DOTALL)
+_PEM_BEGIN = lazy_pattern(r"-----BEGIN ([A-Z0-9 ]{1,40})-----")
 _LOADABLE_LABELS = frozenset({"PRIVATE KEY", "RSA PRIVATE KEY", "ENCRYPTED PRIVATE KEY"})
 _WRONG_KIND = {
     "PUBLIC KEY": "is a public key; Paragon signs with the private Signing Key from Settings > SDK Setup",
@@ -175,7 +176,7 @@ def _normalise(text: str) -> str:
 def _private_key_block(text: str, source: str) -> tuple[str, str]:
     if not text:
         raise _KeyProblem(f"{source} is empty") from None
-    blocks = [(m.group(1), m.group(2)) for m in _PEM_BLOCK.finditer(text)]
+    blocks = [(m.group(1), m.group(2)) for m in _PEM_BLOCK().finditer(text)]
     for label, body in blocks:
         if label in _LOADABLE_LABELS:
             return f"-----BEGIN {label}-----\n{_rewrap(body)}\n-----END {label}-----\n", label
@@ -184,7 +185,7 @@ def _private_key_block(text: str, source: str) -> tuple[str, str]:
             raise _KeyProblem(f"{source} {_WRONG_KIND[label]}") from None
     if blocks:
         raise _KeyProblem(f"{source} holds a PEM block of type {blocks[0][0]!r}, not a private key") from None
-    begin = _PEM_BEGIN.search(text)
+    begin = _PEM_BEGIN().search(text)
     if begin is not None:
         raise _KeyProblem(
             f"{source} is truncated: it has no '-----END {begin.group(1)}-----' line matching its BEGIN line"

@@ -12,7 +12,6 @@ import contextlib
 import json
 import math
 import os
-import re
 import threading
 import time
 import weakref
@@ -24,6 +23,7 @@ import attrs
 
 from ._constants import DEFAULT_TOKEN_TTL, TOKEN_REFRESH_MARGIN
 from ._errors import UserTokenError
+from ._patterns import lazy_pattern
 from ._secret import Secret
 from ._signing import TokenSigner, validate_token_request
 from ._types import safe_attrs_repr
@@ -31,8 +31,8 @@ from ._types import safe_attrs_repr
 __all__ = ["GivenToken", "MintedToken", "TokenClaims", "TokenSource", "inspect_user_token"]
 
 _SEGMENT = r"[A-Za-z0-9_-]+"
-_JWT_SHAPE = re.compile(rf"{_SEGMENT}\.{_SEGMENT}\.{_SEGMENT}")
-_SHORT_NAME = re.compile(r"[A-Za-z0-9]{1,10}")
+_JWT_SHAPE = lazy_pattern(rf"{_SEGMENT}\.{_SEGMENT}\.{_SEGMENT}")
+_SHORT_NAME = lazy_pattern(r"[A-Za-z0-9]{1,10}")
 
 
 class TokenSource(Protocol):
@@ -71,7 +71,7 @@ def inspect_user_token(token: str | Secret[str], *, now: float) -> TokenClaims:
         raise UserTokenError("the user token is empty")
     if secret.reveal()[:7].lower() == "bearer ":
         raise UserTokenError("pass the user token without its 'Bearer ' prefix")
-    if _JWT_SHAPE.fullmatch(secret.reveal()) is None:
+    if _JWT_SHAPE().fullmatch(secret.reveal()) is None:
         raise UserTokenError("the user token is not a JWT: expected three base64url segments separated by '.'")
     # The header and payload are plain base64 JSON; only the signature makes a token a credential.
     header_segment, payload_segment = secret.reveal().split(".")[:2]
@@ -79,7 +79,7 @@ def inspect_user_token(token: str | Secret[str], *, now: float) -> TokenClaims:
     payload = _decode_segment(payload_segment, "payload")
     alg = header.get("alg")
     if alg != "RS256":
-        shown = repr(alg) if isinstance(alg, str) and _SHORT_NAME.fullmatch(alg) else "another algorithm"
+        shown = repr(alg) if isinstance(alg, str) and _SHORT_NAME().fullmatch(alg) else "another algorithm"
         raise UserTokenError(f"the user token is signed with {shown}; Paragon requires RS256")
     return TokenClaims(
         sub=_user_id(payload),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import unicodedata
 from collections.abc import Mapping
 from typing import NoReturn
@@ -24,6 +23,7 @@ from ._constants import (
     MAX_PROXY_PATH_LENGTH,
 )
 from ._errors import InvalidRequestError
+from ._patterns import lazy_pattern
 
 __all__ = [
     "encode_json_body",
@@ -38,29 +38,29 @@ __all__ = [
 _SHOWN_CHARS = 40
 
 # Ids are UUIDs or simple tokens; ":" stays allowed for "ext:<externalId>"-style values.
-_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:~-]*")
+_ID = lazy_pattern(r"[A-Za-z0-9][A-Za-z0-9._:~-]*")
 # "salesforce", "googleCalendar", "custom.my-app": dot-separated labels, so never "." or ".." nor an empty label.
-_INTEGRATION_TYPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*")
+_INTEGRATION_TYPE = lazy_pattern(r"[A-Za-z0-9][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*")
 
 # C0, DEL, C1 (U+0085 is a line break) and the Unicode line/paragraph separators all split a log line.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_CONTROL = lazy_pattern(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_SURROGATE = lazy_pattern(r"[\ud800-\udfff]")
 
 # A path made only of these needs neither decoding nor encoding: the hot path for "chat.postMessage" and friends.
-_PLAIN_PATH = re.compile(r"[A-Za-z0-9._~!$&'()*+,;=:@/-]+")
-_UNSAFE_PATH_CHAR = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\\?#\ud800-\udfff]|%(?![0-9A-Fa-f]{2})")
+_PLAIN_PATH = lazy_pattern(r"[A-Za-z0-9._~!$&'()*+,;=:@/-]+")
+_UNSAFE_PATH_CHAR = lazy_pattern(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\\?#\ud800-\udfff]|%(?![0-9A-Fa-f]{2})")
 # RFC 3986 pchar, plus "%" because a valid escape the caller already wrote must not be encoded twice.
 _SEGMENT_SAFE = "!$&'()*+,;=:@%-._~"
 # An encoded "/" written as such ("group%2Fproject", GitLab's way to name a namespaced project) stays inside its
 # segment. Every "%" is a valid escape by the time this splits, so each match is a whole escape, never a fragment.
-_ENCODED_SLASH = re.compile(r"%2[Ff]")
+_ENCODED_SLASH = lazy_pattern(r"%2[Ff]")
 # What a decoding server might treat as a path separator once it has decoded a segment.
-_DECODED_SEPARATOR = re.compile(r"[/\\]")
+_DECODED_SEPARATOR = lazy_pattern(r"[/\\]")
 
 # RFC 7230 token; h11 rejects anything else only once the request is being sent.
-_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_HEADER_NAME = lazy_pattern(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 # Visible ASCII with inner spaces: httpx cannot encode non-ASCII values and h11 refuses surrounding whitespace.
-_HEADER_VALUE = re.compile(r"(?:[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?")
+_HEADER_VALUE = lazy_pattern(r"(?:[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?")
 # Owned by the client (credentials, framing, Paragon's control headers) or hop-by-hop (RFC 7230 §6.1).
 _RESERVED_HEADERS = frozenset(
     {
@@ -105,7 +105,7 @@ def _describe_bad_char(char: str) -> str:
         return f"must not contain {char!r} (it would start a query or fragment)"
     if char == "%":
         return "must not contain '%' (ids are never percent-encoded)"
-    if char.isspace() or _CONTROL.match(char):
+    if char.isspace() or _CONTROL().match(char):
         return "must not contain whitespace or control characters"
     return f"must not contain {char!r}"
 
@@ -114,7 +114,7 @@ def validate_id(value: object, *, name: str) -> str:
     """Check an id that goes into a URL path (project, workflow, integration, credential id); return it unchanged."""
     if not isinstance(value, str):
         _fail(f"{name} must be a str, not {_type_name(value)}")
-    if _ID.fullmatch(value) and len(value) <= MAX_ID_LENGTH:
+    if _ID().fullmatch(value) and len(value) <= MAX_ID_LENGTH:
         return value
     if not value:
         _fail(f"{name} must be a non-empty string")
@@ -134,7 +134,7 @@ def validate_integration_type(value: object, *, name: str = "integration") -> st
     """Check an integration type ("salesforce", "googleCalendar", "custom.my-app"); return it unchanged."""
     if not isinstance(value, str):
         _fail(f"{name} must be a str, not {_type_name(value)}")
-    if _INTEGRATION_TYPE.fullmatch(value) and len(value) <= MAX_ID_LENGTH:
+    if _INTEGRATION_TYPE().fullmatch(value) and len(value) <= MAX_ID_LENGTH:
         return value
     if not value:
         _fail(f"{name} must be a non-empty string")
@@ -180,7 +180,7 @@ def _describe_unsafe_path_char(char: str) -> str:
         return f"must not contain {char!r}: pass query parameters with params=, never in the path"
     if char == "%":
         return "must not contain a '%' that is not followed by two hex digits"
-    if _SURROGATE.match(char):
+    if _SURROGATE().match(char):
         return "must be valid Unicode (it contains a lone surrogate)"
     return "must not contain control characters (CR, LF, TAB, NUL, DEL…)"
 
@@ -193,13 +193,13 @@ def _check_segment(segment: str, index: int, plain: bool) -> bool:
     a server or intermediary decodes, no part of the segment is "." or "..". A ``plain`` segment needs no decoding.
     """
     position = index + 1
-    pieces = [segment] if plain else [_decode_segment(piece, position) for piece in _ENCODED_SLASH.split(segment)]
+    pieces = [segment] if plain else [_decode_segment(piece, position) for piece in _ENCODED_SLASH().split(segment)]
     if index == 0 and any(":" in piece for piece in pieces):
         _fail(
             "path must not contain ':' in its first segment (it would read as a URL scheme such as 'https:');"
             " give a path relative to the integration's API"
         )
-    parts = pieces if plain else [part for piece in pieces for part in _DECODED_SEPARATOR.split(piece)]
+    parts = pieces if plain else [part for piece in pieces for part in _DECODED_SEPARATOR().split(piece)]
     if len(parts) == 1:
         if "." in parts[0] and _is_dot_segment(parts[0]):
             _fail(f"path segment {position} is a dot-segment once decoded; '.' and '..' would leave the proxy prefix")
@@ -218,7 +218,7 @@ def _check_segment(segment: str, index: int, plain: bool) -> bool:
                 f"path segment {position} contains a '/' encoded other than as one %2F (such as %252F or a"
                 " fullwidth solidus)"
             )
-        if _CONTROL.search(piece):
+        if _CONTROL().search(piece):
             _fail(f"path segment {position} contains an encoded control character (such as %0A or %00)")
     if len(pieces) > 1 and not all(pieces):
         _fail(
@@ -250,8 +250,8 @@ def proxy_path(path: object) -> str:
         _fail(f"path must be a str, not {_type_name(path)}")
     if len(path) > MAX_PROXY_PATH_LENGTH:
         _fail(f"path must be at most {MAX_PROXY_PATH_LENGTH} characters (got {len(path)})")
-    plain = _PLAIN_PATH.fullmatch(path) is not None
-    if not plain and (bad := _UNSAFE_PATH_CHAR.search(path)):
+    plain = _PLAIN_PATH().fullmatch(path) is not None
+    if not plain and (bad := _UNSAFE_PATH_CHAR().search(path)):
         _fail(f"path {_describe_unsafe_path_char(bad.group()[0])}")
     body = path[1:] if path.startswith("/") else path
     if not body:
@@ -288,9 +288,9 @@ def validate_header_value(value: object, *, name: str) -> str:
         _fail(f"{name} must be a str, not {_type_name(value)}")
     if len(value) > MAX_HEADER_VALUE_LENGTH:
         _fail(f"{name} must be at most {MAX_HEADER_VALUE_LENGTH} characters (got {len(value)})")
-    if _HEADER_VALUE.fullmatch(value):
+    if _HEADER_VALUE().fullmatch(value):
         return value
-    if _CONTROL.search(value):  # TAB is a C0 control
+    if _CONTROL().search(value):  # TAB is a C0 control
         _fail(f"{name} must not contain control characters (CR, LF, NUL, TAB…)")
     if not value.isascii():
         _fail(f"{name} must be ASCII (encode other text first, for example as RFC 8187 or base64)")
@@ -318,7 +318,7 @@ def validate_headers(headers: Mapping[str, str] | None, *, reserved: frozenset[s
             _fail("headers names must not be empty")
         if len(key) > MAX_HEADER_NAME_LENGTH:
             _fail(f"headers names must be at most {MAX_HEADER_NAME_LENGTH} characters (got {len(key)})")
-        if not _HEADER_NAME.fullmatch(key):
+        if not _HEADER_NAME().fullmatch(key):
             _fail(f"headers name {show_input(key)} is not a valid HTTP header name (RFC 7230 token characters only)")
         lowered = key.lower()
         if lowered in _RESERVED_HEADERS or lowered in extra_reserved or lowered.startswith(_PARAGON_HEADER_PREFIX):
@@ -387,7 +387,7 @@ def _check_json(value: object, depth: int, strict: bool) -> None:
 
 
 def _check_json_str(value: str) -> None:
-    if _SURROGATE.search(value):
+    if _SURROGATE().search(value):
         raise _JSONProblem("contains a lone surrogate, which cannot be encoded as UTF-8")
 
 
@@ -447,7 +447,7 @@ def _query_value(value: object, name: str) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        if _SURROGATE.search(value):
+        if _SURROGATE().search(value):
             _fail(f"{name} must be valid Unicode (it contains a lone surrogate)")
         return str.__str__(value)
     if isinstance(value, int):
@@ -477,9 +477,9 @@ def validate_query_params(params: Mapping[str, object] | None, *, name: str = "p
             _fail(f"{name} keys must be str, not {_type_name(key)}")
         if not key:
             _fail(f"{name} keys must not be empty")
-        if _CONTROL.search(key):
+        if _CONTROL().search(key):
             _fail(f"{name} key {show_input(key)} must not contain control characters")
-        if _SURROGATE.search(key):
+        if _SURROGATE().search(key):
             _fail(f"{name} key {show_input(key)} must be valid Unicode (it contains a lone surrogate)")
         label = f"{name}[{show_input(key)}]"
         if isinstance(value, list | tuple):

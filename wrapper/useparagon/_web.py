@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from urllib.parse import urlsplit
 
-from ._config import _HOST
+from ._config import HOST_NAME
 from ._constants import (
     DEFAULT_PAGE_TITLE,
     DEFAULT_SDK_HOST,
@@ -39,6 +38,7 @@ from ._constants import (
 )
 from ._errors import InvalidRequestError, UserTokenError
 from ._events import EVENT_NAMES, discard, emit, settle
+from ._patterns import lazy_pattern
 from ._secret import Secret
 from ._validation import encode_json_body, show_input, validate_headers, validate_integration_type
 
@@ -60,9 +60,9 @@ __all__ = [
 ]
 
 # C0 and C1 control characters (CR, LF, NUL…): never part of a URL the page should fetch.
-_URL_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\\]")
+_URL_CONTROL = lazy_pattern(r"[\x00-\x1f\x7f-\x9f\\]")
 # A CSP nonce is base64 (RFC 4648, either alphabet).
-_NONCE = re.compile(r"[A-Za-z0-9+/_=-]{1,256}")
+_NONCE = lazy_pattern(r"[A-Za-z0-9+/_=-]{1,256}")
 # The string fields each event must carry (the JS SDK's EventInfo; it emits nothing without integrationId and type).
 _REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "onIntegrationInstall": ("integrationId", "integrationType"),
@@ -193,12 +193,12 @@ def _page_config(
     if headers and relay_url is None:
         raise InvalidRequestError("relay_headers applies only with a relay_url to send events to")
     _check_url(sdk_url, "sdk_url", relative=True)
-    if sdk_host is not None and (not isinstance(sdk_host, str) or not _HOST.fullmatch(sdk_host)):
+    if sdk_host is not None and (not isinstance(sdk_host, str) or not HOST_NAME().fullmatch(sdk_host)):
         raise InvalidRequestError(
             f"sdk_host must be a bare host name such as 'mycompany.paragon.so' (no scheme or path), got {sdk_host!r}"
         )
     urls = _check_sdk_urls(sdk_urls)
-    if nonce is not None and (not isinstance(nonce, str) or not _NONCE.fullmatch(nonce)):
+    if nonce is not None and (not isinstance(nonce, str) or not _NONCE().fullmatch(nonce)):
         raise InvalidRequestError("nonce must be the CSP nonce of the response: 1 to 256 base64 characters")
     return {
         "projectId": paragon.project_id,
@@ -224,7 +224,7 @@ def _check_url(value: object, name: str, *, relative: bool) -> str:
         raise InvalidRequestError(f"{name} must not be blank")
     if len(value) > MAX_PAGE_URL_LENGTH:
         raise InvalidRequestError(f"{name} must be at most {MAX_PAGE_URL_LENGTH} characters (got {len(value)})")
-    if value != value.strip() or _URL_CONTROL.search(value):
+    if value != value.strip() or _URL_CONTROL().search(value):
         raise InvalidRequestError(
             f"{name} must not contain control characters or backslashes, nor start or end with whitespace"
         )
