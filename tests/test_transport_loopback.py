@@ -1,4 +1,4 @@
-"""Transport policy over real loopback HTTP (issue 3 §5, reliability.md §8 C.12-13): timeouts really fire, failed
+"""Transport policy over real loopback HTTP: timeouts really fire, failed
 connections are closed, ``timeout=None`` means no timeout, and one connection pool serves every user session.
 
 The server is a threaded stdlib ``http.server`` on 127.0.0.1 (port 0), started for each test and shut down at its
