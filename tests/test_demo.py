@@ -43,7 +43,7 @@ FAKE_STEPS = [
     "Raw mode: the provider's status, headers and bytes (a PDF from Google Drive)",
     "Stream a large download instead of buffering it (stream(); no size cap, same deadlines)",
     "The size cap: the same file through request() with max_response_bytes=1 MiB",
-    "A deadline: Paragon answers after 2 s, the attempt's timeout is 0.5 s",
+    "A deadline: Paragon answers after 10 s, the attempt's timeout is 0.5 s",
     "ActionKit: list the user's actions and run one",
     "Subscribe to onIntegrationUninstall, then uninstall Google Drive",
     "Disable a workflow, with onWorkflowChange subscribed (DELETE /sdk/workflows/{id})",
@@ -110,7 +110,7 @@ def test_full_tour_against_the_fake(capsys: pytest.CaptureFixture[str], clean_en
         "GET /projects/{projectId}/sdk/proxy/{integrationType}/{path} returned 200 with a body over 1,048,576 bytes"
     )
     assert shown(out, "APITimeoutError").startswith("GET /projects/{projectId}/sdk/me timed out")
-    assert float(shown(out, "after").removesuffix(" s")) < 2.0
+    assert float(shown(out, "after").removesuffix(" s")) < 5.0  # the 0.5 s timeout, not the 10 s answer
     assert shown(out, "events fired") == '["onIntegrationInstall: freshdesk", "onIntegrationInstall: googledrive"]'
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/connected", shown(out, "provider redirects to"))
     assert '["onIntegrationUninstall: integrationType=slack"]' in out
