@@ -145,3 +145,10 @@ def test_no_import_cycle(package: Path) -> None:
         if module not in state and module != "__init__":
             walk(module, [module])
     assert cycles == []
+
+
+def test_the_proxy_methods_are_the_spec_catch_all_operations() -> None:
+    """``HTTPMethod`` (what ``request()`` and ``paragon request`` accept) is the methods the spec's Proxy API has."""
+    from useparagon._constants import PROXY_METHODS
+
+    assert sorted(PROXY_METHODS) == sorted(op.method for op in OPERATIONS if op.catch_all is not None)

@@ -122,7 +122,7 @@ def test_heavy_imports_are_not_at_module_level(module: str) -> None:
         elif isinstance(node, ast.ImportFrom) and node.module is None:  # from . import _web
             imported.update("." * node.level + alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
-            imported.add("." * node.level + node.module)
+            imported.add("." * node.level + (node.module or ""))
     forbidden = NOT_AT_MODULE_LEVEL[module]
     assert sorted(name for name in imported if name.split(".")[0] in forbidden or name in forbidden) == []
 

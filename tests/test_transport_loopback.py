@@ -41,8 +41,7 @@ from useparagon import (
     RetryPolicy,
     UserSession,
 )
-from useparagon._constants import DEFAULT_LIMITS
-from useparagon._types import HTTPMethod
+from useparagon._constants import DEFAULT_LIMITS, HTTPMethod
 
 from tests.support import PROJECT_ID
 

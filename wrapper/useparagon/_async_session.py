@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 from . import _calls, _connect
 from ._base_session import SessionBase
 from ._connect import DEFAULT_CONNECT_TIMEOUT, DEFAULT_POLL_INTERVAL, ConnectLink, apause
+from ._constants import HTTPMethod
 from ._errors import ConnectNotCompletedError
 from ._events import AsyncCallback, AsyncEventHub, EventName, adeliver
 from ._http import AsyncSender
 from ._stream import AsyncStreamContext, AsyncStreamedResponse
-from ._types import HTTPMethod, RawResponse
+from ._types import RawResponse
 from ._watch import DEFAULT_WATCH_INTERVAL, AsyncWatcher, Snapshot, check_interval, snapshot
 
 if TYPE_CHECKING:

@@ -20,9 +20,10 @@ import attrs
 import httpx
 from useparagon_api.types import UNSET, Request, Unset
 
+from ._constants import PROXY_METHODS
 from ._errors import IntegrationNotInstalledError, InvalidRequestError
 from ._retry import IDEMPOTENT_METHODS, REPLAYABLE_PROXY_METHODS
-from ._types import PROXY_METHODS, RawResponse
+from ._types import RawResponse
 from ._validation import (
     encode_json_body,
     proxy_path,

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from ._constants import ENV_PROJECT_ID, ENV_SIGNING_KEY, ENV_SIGNING_KEY_PATH
+from ._constants import ENV_PROJECT_ID, ENV_SIGNING_KEY, ENV_SIGNING_KEY_PATH, PROXY_METHODS
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -38,7 +38,6 @@ EXIT_API_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
-HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 DEFAULT_FAKE_HOST = "127.0.0.1"
 
 _ENVIRONMENT_HELP = f"""\
@@ -217,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = command("request", "Call a third-party API through Paragon's Proxy API, as the user.", user)
     sub.add_argument("integration", metavar="INTEGRATION", help="e.g. slack, salesforce, custom.myapi")
-    sub.add_argument("method", metavar="METHOD", type=str.upper, choices=HTTP_METHODS, help=", ".join(HTTP_METHODS))
+    sub.add_argument("method", metavar="METHOD", type=str.upper, choices=PROXY_METHODS, help=", ".join(PROXY_METHODS))
     sub.add_argument("path", metavar="PATH", help="the provider's path, e.g. chat.postMessage")
     sub.add_argument("--data", metavar="JSON", help="the request body, as JSON")
     sub.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="a query parameter (repeatable)")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Final, Literal, TypeAlias, get_args
+
 import httpx
 
 # Cloud hosts. Paragon's docs name api.useparagon.com; the JS SDK calls zeus.useparagon.com, the same service.
@@ -91,3 +93,7 @@ DEFAULT_PAGE_TITLE = "Connect an integration"
 # An SDK event is well under a few kilobytes, even with the credential an install event may carry.
 MAX_RELAYED_EVENT_BYTES = 256 * 1024
 MAX_PAGE_URL_LENGTH = 2048
+
+HTTPMethod: TypeAlias = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+"""The methods the Proxy API takes: the spec's catch-all operations (tests/test_contract.py holds the two together)."""
+PROXY_METHODS: Final = get_args(HTTPMethod)

@@ -99,7 +99,7 @@ class SendSettings:
             # Built in the call, never bound to a local: error trackers record every frame's locals.
             headers={**self.headers, "Authorization": "Bearer " + token.reveal(), **(call.headers or {})},
             content=call.content,
-            timeout=self.timeout,
+            timeout=self.timeout,  # pragma: no mutate (begin() replaces the request's timeouts before each attempt)
         )
         # Defence in depth: every caller-supplied piece was validated, but the token must never leave for another host.
         if request.url.host != host:
@@ -133,8 +133,8 @@ class _Attempts(Generic[T]):
         self.deadline = self.started + settings.retry.total_deadline
         # Timed with our own clock: httpx sets ``response.elapsed`` only when a response stream closes, and a
         # response built in memory (MockTransport, FakeParagon) has none, so reading it there raises RuntimeError.
-        self.attempt_started = self.started
-        self.ends = self.deadline
+        self.attempt_started = self.started  # pragma: no mutate (begin() sets it before any response is read)
+        self.ends = self.deadline  # pragma: no mutate (begin() sets it before any use)
         self.result: T
 
     def begin(self) -> float:

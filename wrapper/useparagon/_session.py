@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 from . import _calls, _connect
 from ._base_session import SessionBase
 from ._connect import DEFAULT_CONNECT_TIMEOUT, DEFAULT_POLL_INTERVAL, ConnectLink, pause
+from ._constants import HTTPMethod
 from ._errors import ConnectNotCompletedError
 from ._events import Callback, EventHub, EventName, deliver
 from ._http import SyncSender
 from ._stream import StreamContext, StreamedResponse
-from ._types import HTTPMethod, RawResponse
+from ._types import RawResponse
 from ._watch import DEFAULT_WATCH_INTERVAL, Snapshot, Watcher, check_interval, snapshot
 
 if TYPE_CHECKING:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
-from typing import Any, Final, Literal, TypeAlias, get_args
+from typing import Any, Final, Literal, TypeAlias
 
 import attrs
 import httpx
@@ -24,10 +24,6 @@ class _NotGivenType(enum.Enum):
 NotGiven: TypeAlias = Literal[_NotGivenType.NOT_GIVEN]
 NOT_GIVEN: Final = _NotGivenType.NOT_GIVEN
 """Marks an argument the caller did not pass, so that ``None`` can keep its own meaning (``timeout=None``)."""
-
-HTTPMethod: TypeAlias = Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
-"""The methods the Proxy API takes: the spec's catch-all operations (a test holds the two together)."""
-PROXY_METHODS: Final = frozenset(get_args(HTTPMethod))
 
 
 def safe_attrs_repr(self: Any) -> str:
