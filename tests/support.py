@@ -81,10 +81,6 @@ class Harness:
             return self._loop.run_until_complete(value)
         return value
 
-    def call(self, method: str, /, *args: Any, **kwargs: Any) -> Any:
-        """Untyped dispatch by name; kept only for tests/test_retries.py until it calls ``run(session.x())``."""
-        return self.run(getattr(self.session, method)(*args, **kwargs))
-
     def close(self) -> None:
         http = self.http
         if isinstance(http, httpx.AsyncClient):

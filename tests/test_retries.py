@@ -1,5 +1,4 @@
-"""Transport policy (issue 3 §5, reliability.md §8 C): what is retried, how often, how long each wait is, what is
-raised.
+"""Transport policy: what is retried, how often, how long each wait is, what is raised.
 
 Every end-to-end case drives a real session call through ``httpx.MockTransport`` in both flavours and counts the
 requests that reached the transport. Waits stay near zero through ``RetryPolicy(initial_delay=0.0)`` and millisecond
@@ -34,10 +33,10 @@ from useparagon import (
     RetryPolicy,
     UnprocessableEntityError,
 )
-from useparagon._constants import DEFAULT_MAX_RETRIES
+from useparagon._constants import DEFAULT_MAX_RETRIES, HTTPMethod
 from useparagon._retry import parse_retry_after
 
-from tests.support import API, PROJECT_ID, PROXY, Harness, json_response
+from tests.support import API, PROJECT_ID, PROXY, Harness, SessionCall, json_response
 
 MakeHarness = Callable[..., Harness]
 Fault = Callable[[httpx.Request], httpx.Response]
@@ -135,7 +134,7 @@ FAULTS: dict[str, Fault] = {
 
 METHODS = ("GET", "PUT", "DELETE", "POST", "PATCH")
 
-# The documented fault matrix (reliability.md §8 C.10), default max_retries=2, so never more than 3 attempts.
+# The fault matrix: every fault against every verb, default max_retries=2, so never more than 3 attempts.
 # A replayable call (GET, PUT, DELETE to Paragon's API; only GET through the proxy, where a provider's PUT or DELETE
 # need not be idempotent) retries network errors and 408/429/500/502/503/504. A write retries only what certainly
 # did not take effect: what never left (ConnectError, ConnectTimeout, PoolTimeout), and Paragon's own refusals (408,
@@ -177,7 +176,7 @@ def _matrix_cases(methods: tuple[str, ...], replayable: frozenset[str]) -> Itera
             yield pytest.param(method, fault, attempts, raised, id=f"{method}-{fault}")
 
 
-def _assert_mapped(error: APIError, fault: str, method: str, route: str) -> None:
+def _assert_mapped(error: APIError, fault: str, method: HTTPMethod, route: str) -> None:
     """The error names the call, keeps the httpx cause or the status, and has a non-empty message."""
     assert error.method == method
     assert error.route == route
@@ -201,37 +200,34 @@ def test_the_fault_matrix_is_complete_and_bounded() -> None:
 
 @pytest.mark.parametrize(("method", "fault", "attempts", "raised"), list(_matrix_cases(METHODS, PROXY_REPLAYABLE)))
 def test_fault_matrix_through_the_proxy(
-    harness_for: MakeHarness, method: str, fault: str, attempts: int, raised: type[APIError]
+    harness_for: MakeHarness, method: HTTPMethod, fault: str, attempts: int, raised: type[APIError]
 ) -> None:
     """Every verb x every fault: the exact number of attempts, each the same request, and the exact error class."""
     harness = harness_for(FAULTS[fault])
     body = None if method in ("GET", "DELETE") else CONTACT
     with pytest.raises(raised) as caught:
-        harness.call("request", "salesforce", "sobjects/Contact", method=method, body=body)
+        harness.run(harness.session.request("salesforce", "sobjects/Contact", method=method, body=body))
     assert type(caught.value) is raised
     assert len(harness.requests) == attempts
     assert {(request.method, str(request.url)) for request in harness.requests} == {(method, PROXY_URL)}
     _assert_mapped(caught.value, fault, method, PROXY_ROUTE.format(method=method))
 
 
-# The SDK calls themselves, one per verb: (session method, arguments, verb, URL, route).
-SDK_CALLS: dict[str, tuple[str, tuple[Any, ...], str, str]] = {
-    "GET": ("get_user", (), f"{API}/projects/{PROJECT_ID}/sdk/me", "GET /projects/{projectId}/sdk/me"),
+# The SDK calls themselves, one per verb: (session call, URL, route).
+SDK_CALLS: dict[str, tuple[SessionCall, str, str]] = {
+    "GET": (lambda s: s.get_user(), f"{API}/projects/{PROJECT_ID}/sdk/me", "GET /projects/{projectId}/sdk/me"),
     "POST": (
-        "event",
-        ("Contact Created", {"email": "ada@example.com"}),
+        lambda s: s.event("Contact Created", {"email": "ada@example.com"}),
         f"{API}/projects/{PROJECT_ID}/sdk/events/trigger",
         "POST /projects/{projectId}/sdk/events/trigger",
     ),
     "DELETE": (
-        "disable_workflow",
-        ("wf-1",),
+        lambda s: s.disable_workflow("wf-1"),
         f"{API}/projects/{PROJECT_ID}/sdk/workflows/wf-1",
         "DELETE /projects/{projectId}/sdk/workflows/{workflowId}",
     ),
     "PATCH": (
-        "set_user_metadata",
-        ({"Email": "ada@example.com"},),
+        lambda s: s.set_user_metadata({"Email": "ada@example.com"}),
         f"{API}/projects/{PROJECT_ID}/sdk/me",
         "PATCH /projects/{projectId}/sdk/me",
     ),
@@ -242,13 +238,13 @@ SDK_CALLS: dict[str, tuple[str, tuple[Any, ...], str, str]] = {
     ("method", "fault", "attempts", "raised"), list(_matrix_cases(("GET", "DELETE", "POST", "PATCH"), SDK_REPLAYABLE))
 )
 def test_fault_matrix_on_sdk_calls(
-    harness_for: MakeHarness, method: str, fault: str, attempts: int, raised: type[APIError]
+    harness_for: MakeHarness, method: HTTPMethod, fault: str, attempts: int, raised: type[APIError]
 ) -> None:
     """get_user (GET), disable_workflow (DELETE), event (POST), set_user_metadata (PATCH) follow the same table."""
-    name, args, url, route = SDK_CALLS[method]
+    call, url, route = SDK_CALLS[method]
     harness = harness_for(FAULTS[fault])
     with pytest.raises(raised) as caught:
-        harness.call(name, *args)
+        harness.run(call(harness.session))
     assert type(caught.value) is raised
     assert len(harness.requests) == attempts
     assert {(request.method, str(request.url)) for request in harness.requests} == {(method, url)}
@@ -259,10 +255,10 @@ NEVER_DUPLICATED = ["500", "502", "503", "504", "ReadTimeout", "WriteTimeout", "
 
 
 # Three POST calls whose target may act on a duplicate: a proxied CRM write, a workflow trigger, an App Event.
-POST_CALLS: dict[str, tuple[str, tuple[Any, ...], dict[str, Any]]] = {
-    "proxy": ("request", ("salesforce", "sobjects/Contact"), {"method": "POST", "body": CONTACT}),
-    "workflow": ("workflow", ("wf-1",), {"body": {"contact": CONTACT}}),
-    "event": ("event", ("Contact Created", CONTACT), {}),
+POST_CALLS: dict[str, SessionCall] = {
+    "proxy": lambda s: s.request("salesforce", "sobjects/Contact", method="POST", body=CONTACT),
+    "workflow": lambda s: s.workflow("wf-1", body={"contact": CONTACT}),
+    "event": lambda s: s.event("Contact Created", CONTACT),
 }
 
 
@@ -270,10 +266,9 @@ POST_CALLS: dict[str, tuple[str, tuple[Any, ...], dict[str, Any]]] = {
 @pytest.mark.parametrize("call", list(POST_CALLS))
 def test_a_post_that_may_have_arrived_is_never_sent_twice(harness_for: MakeHarness, call: str, fault: str) -> None:
     """With the DEFAULT policy, a POST whose request may have reached the server is sent exactly once."""
-    name, args, kwargs = POST_CALLS[call]
     harness = harness_for(FAULTS[fault], retry=RetryPolicy())
     with pytest.raises(APIError):
-        harness.call(name, *args, **kwargs)
+        harness.run(POST_CALLS[call](harness.session))
     (request,) = harness.requests
     assert request.method == "POST"
     assert request.content
@@ -286,12 +281,12 @@ PROXY_WRITES = ["POST", "PUT", "PATCH", "DELETE"]
 
 @pytest.mark.parametrize("fault", [*RELAYED_REFUSALS, "500", "502", "504"])
 @pytest.mark.parametrize("method", PROXY_WRITES)
-def test_a_raw_proxied_write_is_never_retried(harness_for: MakeHarness, method: str, fault: str) -> None:
+def test_a_raw_proxied_write_is_never_retried(harness_for: MakeHarness, method: HTTPMethod, fault: str) -> None:
     """With raw=True every status is the provider's, so a write is sent once, Retry-After or not."""
     harness = harness_for(FAULTS[fault])
     body = None if method == "DELETE" else CONTACT
     with pytest.raises(APIStatusError):
-        harness.call("request", "salesforce", "sobjects/Contact", method=method, body=body, raw=True)
+        harness.run(harness.session.request("salesforce", "sobjects/Contact", method=method, body=body, raw=True))
     assert [request.method for request in harness.requests] == [method]
 
 
@@ -299,7 +294,7 @@ def test_a_raw_proxied_get_is_still_retried(harness_for: MakeHarness) -> None:
     """Reading is safe to repeat whoever answered: a raw GET that gets 503 is retried to the limit."""
     harness = harness_for(FAULTS["503+Retry-After"])
     with pytest.raises(InternalServerError):
-        harness.call("request", "salesforce", "sobjects/Contact", raw=True)
+        harness.run(harness.session.request("salesforce", "sobjects/Contact", raw=True))
     assert len(harness.requests) == 3
 
 
@@ -314,13 +309,13 @@ def _integration_error(code: int, **headers: str) -> Fault:
 @pytest.mark.parametrize(("status", "headers"), [(429, {}), (429, RETRY_AFTER), (503, RETRY_AFTER), (408, {})])
 @pytest.mark.parametrize("method", PROXY_WRITES)
 def test_a_provider_refusal_relayed_by_the_proxy_never_retries_a_write(
-    harness_for: MakeHarness, method: str, status: int, headers: dict[str, str]
+    harness_for: MakeHarness, method: HTTPMethod, status: int, headers: dict[str, str]
 ) -> None:
     """``meta.isIntegrationError`` marks the provider's status: a write is sent once even on 429 or 503+RA."""
     harness = harness_for(_integration_error(status, **headers))
     body = None if method == "DELETE" else CONTACT
     with pytest.raises(APIStatusError) as caught:
-        harness.call("request", "salesforce", "sobjects/Contact", method=method, body=body)
+        harness.run(harness.session.request("salesforce", "sobjects/Contact", method=method, body=body))
     assert caught.value.is_integration_error
     assert len(harness.requests) == 1
 
@@ -351,11 +346,15 @@ def _sequence(*steps: Fault) -> Fault:
         ("PATCH", ["PoolTimeout", "429+Retry-After"]),
     ],
 )
-def test_success_after_failures_returns_the_result(harness_for: MakeHarness, method: str, failures: list[str]) -> None:
+def test_success_after_failures_returns_the_result(
+    harness_for: MakeHarness, method: HTTPMethod, failures: list[str]
+) -> None:
     """A call that succeeds after 1 or 2 retried failures returns the unwrapped proxy output."""
     harness = harness_for(_sequence(*(FAULTS[name] for name in failures), _ok))
     body = None if method in ("GET", "DELETE") else CONTACT
-    assert harness.call("request", "salesforce", "sobjects/Contact", method=method, body=body) == {"id": "003"}
+    assert harness.run(harness.session.request("salesforce", "sobjects/Contact", method=method, body=body)) == {
+        "id": "003"
+    }
     assert len(harness.requests) == len(failures) + 1
 
 
@@ -378,21 +377,21 @@ def test_success_after_failures_returns_the_result(harness_for: MakeHarness, met
     ],
 )
 def test_max_retries_bounds_the_attempts(
-    harness_for: MakeHarness, max_retries: int, method: str, fault: str, attempts: int
+    harness_for: MakeHarness, max_retries: int, method: HTTPMethod, fault: str, attempts: int
 ) -> None:
     """``max_retries=N`` allows at most N + 1 attempts, and never turns a non-retryable case into a retried one."""
     harness = harness_for(FAULTS[fault], max_retries=max_retries)
     assert harness.client.retry.max_retries == max_retries
     body = None if method in ("GET", "DELETE") else CONTACT
     with pytest.raises(APIError):
-        harness.call("request", "salesforce", "sobjects/Contact", method=method, body=body)
+        harness.run(harness.session.request("salesforce", "sobjects/Contact", method=method, body=body))
     assert len(harness.requests) == attempts
 
 
 def test_max_retries_5_can_succeed_on_the_sixth_attempt(harness_for: MakeHarness) -> None:
     """Five failures then a success: the caller gets the result after exactly 6 attempts."""
     harness = harness_for(_sequence(*[FAULTS["503"]] * 5, _ok), max_retries=5)
-    assert harness.call("request", "salesforce", "sobjects/Contact") == {"id": "003"}
+    assert harness.run(harness.session.request("salesforce", "sobjects/Contact")) == {"id": "003"}
     assert len(harness.requests) == 6
 
 
@@ -404,7 +403,7 @@ def test_with_options_max_retries_applies_to_the_derived_client_only(harness_for
         harness.run(derived.get_user())
     assert len(harness.requests) == 1
     with pytest.raises(InternalServerError):
-        harness.call("get_user")
+        harness.run(harness.session.get_user())
     assert len(harness.requests) == 4
 
 
@@ -418,11 +417,15 @@ def test_with_options_max_retries_applies_to_the_derived_client_only(harness_for
         ("PATCH", ["ConnectError", "503+Retry-After"]),
     ],
 )
-def test_each_retry_resends_the_identical_request(harness_for: MakeHarness, method: str, failures: list[str]) -> None:
+def test_each_retry_resends_the_identical_request(
+    harness_for: MakeHarness, method: HTTPMethod, failures: list[str]
+) -> None:
     """Attempts 1-3 carry the same method, URL, headers (the same Authorization) and body bytes."""
     harness = harness_for(_sequence(*(FAULTS[name] for name in failures), _ok))
     body = None if method in ("GET", "DELETE") else CONTACT
-    harness.call("request", "salesforce", "sobjects/Contact", method=method, body=body, params={"fields": "Id"})
+    harness.run(
+        harness.session.request("salesforce", "sobjects/Contact", method=method, body=body, params={"fields": "Id"})
+    )
     first, *others = harness.requests
     assert len(others) == 2
     assert first.headers["authorization"].startswith("Bearer ey")
@@ -533,7 +536,7 @@ POLICY_TABLE: list[tuple[str, int, httpx.Headers, int, float | None]] = [
 
 @pytest.mark.parametrize(("method", "status", "headers", "retries_taken", "expected"), POLICY_TABLE)
 def test_delay_after_status(
-    method: str, status: int, headers: httpx.Headers, retries_taken: int, expected: float | None
+    method: HTTPMethod, status: int, headers: httpx.Headers, retries_taken: int, expected: float | None
 ) -> None:
     """Retry-After is obeyed exactly up to 60 s and a longer one ends the call; without it, backoff (or give up)."""
     replayable = method in SDK_REPLAYABLE
@@ -566,7 +569,7 @@ def test_a_relayed_status_never_retries_a_write(status: int, headers: httpx.Head
         httpx.WriteError,
     ],
 )
-def test_delay_after_error(method: str, error: type[httpx.TransportError]) -> None:
+def test_delay_after_error(method: HTTPMethod, error: type[httpx.TransportError]) -> None:
     """Idempotent verbs retry every transport error; POST/PATCH only those raised before the request left."""
     never_sent = error in (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
     retried = never_sent or method in ("GET", "PUT", "DELETE")
@@ -600,14 +603,16 @@ def _retry_records(caplog: pytest.LogCaptureFixture) -> list[dict[str, str]]:
     ids=["Retry-After", "retry-after-ms", "retry-after-ms-wins"],
 )
 def test_retry_after_is_honoured_exactly(
-    harness_for: MakeHarness, caplog: pytest.LogCaptureFixture, method: str, headers: dict[str, str]
+    harness_for: MakeHarness, caplog: pytest.LogCaptureFixture, method: HTTPMethod, headers: dict[str, str]
 ) -> None:
     """Each planned wait is the server's 0.05 s (logged at INFO), really slept, and the third attempt succeeds."""
     caplog.set_level(logging.INFO, logger="useparagon")
     harness = harness_for(_sequence(_status(503, **headers), _status(503, **headers), _ok))
     body = None if method == "GET" else CONTACT
     started = time.monotonic()
-    assert harness.call("request", "salesforce", "sobjects/Contact", method=method, body=body) == {"id": "003"}
+    assert harness.run(harness.session.request("salesforce", "sobjects/Contact", method=method, body=body)) == {
+        "id": "003"
+    }
     elapsed = time.monotonic() - started
     assert len(harness.requests) == 3
     route = PROXY_ROUTE.format(method=method)
@@ -636,7 +641,7 @@ def _in_ten_minutes() -> dict[str, str]:
 def test_retry_after_over_the_cap_ends_the_call(
     harness_for: MakeHarness,
     caplog: pytest.LogCaptureFixture,
-    method: str,
+    method: HTTPMethod,
     status: int,
     headers: Callable[[], dict[str, str]],
 ) -> None:
@@ -646,7 +651,7 @@ def test_retry_after_over_the_cap_ends_the_call(
     body = None if method == "GET" else CONTACT
     started = time.monotonic()
     with pytest.raises(RateLimitError if status == 429 else InternalServerError):
-        harness.call("request", "salesforce", "sobjects/Contact", method=method, body=body)
+        harness.run(harness.session.request("salesforce", "sobjects/Contact", method=method, body=body))
     assert time.monotonic() - started < 5.0
     assert len(harness.requests) == 1
     assert _retry_records(caplog) == []
@@ -656,7 +661,7 @@ def test_a_custom_retry_after_cap_is_obeyed(harness_for: MakeHarness) -> None:
     """``RetryPolicy(max_retry_after=0.01)``: a 0.05 s Retry-After is already too long, so 1 attempt."""
     harness = harness_for(_status(429, **{"Retry-After": "0.05"}), retry=RetryPolicy(max_retry_after=0.01))
     with pytest.raises(RateLimitError):
-        harness.call("get_user")
+        harness.run(harness.session.get_user())
     assert len(harness.requests) == 1
 
 
@@ -665,7 +670,7 @@ def test_backoff_waits_stay_within_their_ceilings(harness_for: MakeHarness, capl
     caplog.set_level(logging.INFO, logger="useparagon")
     harness = harness_for(FAULTS["503"], retry=RetryPolicy(initial_delay=0.01, max_delay=0.02))
     with pytest.raises(InternalServerError):
-        harness.call("get_user")
+        harness.run(harness.session.get_user())
     delays = [float(record["delay"]) for record in _retry_records(caplog)]
     assert len(delays) == 2
     assert 0.0 <= delays[0] <= 0.01
@@ -697,7 +702,7 @@ def test_the_total_deadline_refuses_a_wait_that_would_end_past_it(harness_for: M
     harness = harness_for(_status(503, **{"Retry-After": "0.05"}), retry=RetryPolicy(total_deadline=0.01))
     started = time.monotonic()
     with pytest.raises(InternalServerError):
-        harness.call("get_user")
+        harness.run(harness.session.get_user())
     assert time.monotonic() - started < 0.05
     assert len(harness.requests) == 1
 
@@ -706,7 +711,7 @@ def test_the_total_deadline_stops_retries_midway(harness_for: MakeHarness) -> No
     """``total_deadline=0.3`` with 0.2 s waits: the first retry fits (0.2 < 0.3), the second (0.4) does not."""
     harness = harness_for(_status(503, **{"Retry-After": "0.2"}), retry=RetryPolicy(total_deadline=0.3, max_retries=5))
     with pytest.raises(InternalServerError):
-        harness.call("get_user")
+        harness.run(harness.session.get_user())
     assert len(harness.requests) == 2
 
 
