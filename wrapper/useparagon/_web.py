@@ -37,7 +37,7 @@ from ._constants import (
     SDK_SERVICE_URL_NAMES,
 )
 from ._errors import InvalidRequestError, UserTokenError
-from ._events import EVENT_NAMES, discard, emit, settle
+from ._events import EVENT_NAMES, adeliver, deliver
 from ._patterns import lazy_pattern
 from ._secret import Secret
 from ._validation import encode_json_body, show_input, validate_headers, validate_integration_type
@@ -300,7 +300,7 @@ def handle_relayed_event(
     del body  # from here on only wrapped values hold the token, so a traceback's locals show none
     event, token = _accept(paragon, sealed, expected_user_id)
     user = paragon.authenticate(user_token=token.reveal())
-    discard(emit((paragon._events,), event, user), event["type"])
+    deliver((paragon._events,), event, user)
     return event
 
 
@@ -315,7 +315,7 @@ async def ahandle_relayed_event(
     del body
     event, token = _accept(paragon, sealed, expected_user_id)
     user = paragon.authenticate(user_token=token.reveal())
-    await settle(emit((paragon._events,), event, user), event["type"])
+    await adeliver((paragon._events,), event, user)
     return event
 
 
