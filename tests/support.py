@@ -88,7 +88,19 @@ class Harness:
         else:
             http.close()
         if self._loop is not None:
-            self._loop.close()
+            close_loop(self._loop)
+
+
+def close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Close ``loop`` as ``asyncio.run`` does: first close the async generators still open, and let the tasks closing
+    dropped ones end (asyncio's finalizer makes one per generator, a chain for httpx's nested streams)."""
+    loop.run_until_complete(loop.shutdown_asyncgens())
+    for _ in range(10):
+        pending = asyncio.all_tasks(loop)
+        if not pending:
+            break
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.close()
 
 
 class MakeHarness(Protocol):

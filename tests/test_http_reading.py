@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import gc
+import inspect
 import json
 import logging
 import re
@@ -23,6 +25,7 @@ from useparagon import (
     APITimeoutError,
     AsyncParagon,
     AsyncStreamedResponse,
+    AsyncUserSession,
     InternalServerError,
     Paragon,
     ResponseTooLargeError,
@@ -146,6 +149,49 @@ def test_an_error_body_is_cut_rather_than_refused(make_harness: MakeHarness) -> 
         harness.run(harness.session.get_user())
     assert str(caught.value).endswith("… (body cut at 1,048,576 bytes)")
     assert caught.value.body == "x" * 700_000 + "y" * (1024 * 1024 - 700_000)
+
+
+def _suspended_readers(response: httpx.Response) -> list[str]:
+    """The client's async generators still suspended in reading ``response``: the ``aiter_raw`` it opened and its
+    streams' own. (httpx's generators beneath ``aiter_raw`` are dropped when it closes, and asyncio closes them.)"""
+    found = []
+    for value in gc.get_objects():
+        if inspect.isasyncgen(value) and value.ag_frame is not None and value.ag_code.co_name != "__aiter__":
+            owner = value.ag_frame.f_locals.get("self")
+            if owner is response or getattr(owner, "_response", None) is response:
+                found.append(value.ag_code.co_name)
+    return found
+
+
+@pytest.mark.parametrize("flavor", ["async"])
+@pytest.mark.parametrize("streamed", [False, True], ids=["read", "streamed"])
+def test_an_abandoned_body_is_closed_at_once(make_harness: MakeHarness, streamed: bool) -> None:
+    """A generator left to the garbage collector is closed late, on an event loop that may be gone by then ("Exception
+    ignored in: <async_generator …>"), and an error's traceback keeps it alive; so the reader closes it itself."""
+    responses: list[httpx.Response] = []
+
+    def handler(_request: httpx.Request) -> httpx.Response:
+        responses.append(httpx.Response(200, stream=_Body([_output(600), _output(600)])))
+        return responses[-1]
+
+    harness = make_harness(handler, max_response_bytes=1000, max_retries=0)
+    session = harness.client.authenticate("user-123")
+    assert isinstance(session, AsyncUserSession)
+
+    async def read() -> tuple[BaseException, list[str]]:
+        try:
+            if not streamed:
+                await session.request("salesforce", "query")
+            async with session.stream("salesforce", "query") as download:
+                async for _ in download.aiter_bytes():
+                    raise ValueError("the caller gives up on the download")
+        except (ResponseTooLargeError, ValueError) as error:
+            return error, _suspended_readers(responses[0])
+        raise AssertionError("no error")
+
+    error, suspended = harness.run(read())
+    assert type(error) is (ValueError if streamed else ResponseTooLargeError)
+    assert suspended == []
 
 
 # -- Slow bodies -------------------------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ from useparagon import (
 )
 from useparagon._constants import DEFAULT_LIMITS, HTTPMethod
 
-from tests.support import PROJECT_ID
+from tests.support import PROJECT_ID, close_loop
 
 OK = {"ok": True}
 BODY = {"LastName": "Lovelace"}
@@ -215,7 +215,7 @@ class Loopback:
         else:
             self.paragon.close()
         if self.loop is not None:
-            self.loop.close()
+            close_loop(self.loop)
 
 
 @pytest.fixture

@@ -53,7 +53,7 @@ from useparagon._web import (
     handle_relayed_event,
 )
 
-from tests.support import PROJECT_ID
+from tests.support import PROJECT_ID, close_loop
 
 USER = "user-123"
 EVENTS: dict[str, dict[str, Any]] = {
@@ -145,7 +145,7 @@ class Relay:
         else:
             assert self._loop is not None
             self._loop.run_until_complete(self.client.aclose())
-            self._loop.close()
+            close_loop(self._loop)
 
 
 @pytest.fixture(params=["sync", "async"])

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncGenerator, Iterable, Iterator
+from contextlib import aclosing
+from typing import cast
 
 import httpx
 
@@ -187,8 +189,11 @@ async def read_body_async(
         chunks = DecodedChunks(response.headers, limit, deadline)
         parts: list[bytes] = []
         try:
-            async for raw in response.aiter_raw():
-                parts.extend(chunks.feed(raw))
+            # Closed here, not by the garbage collector: an error's traceback can keep the generator alive past the
+            # event loop, and then its finalizer runs on a closed loop.
+            async with aclosing(cast("AsyncGenerator[bytes, None]", response.aiter_raw())) as raw_chunks:
+                async for raw in raw_chunks:
+                    parts.extend(chunks.feed(raw))
             parts.extend(chunks.finish())
         except BodyTooLarge:
             if not truncate:

@@ -7,9 +7,9 @@ timeout and the call's total deadline, counted from when the request was sent.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Iterator
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, cast
 
 import httpx
 
@@ -78,12 +78,22 @@ class StreamedResponse(_StreamBase):
 class AsyncStreamedResponse(_StreamBase):
     """The async twin of ``StreamedResponse``."""
 
-    __slots__ = ()
+    __slots__ = ("_reading",)
 
-    async def aiter_bytes(self) -> AsyncIterator[bytes]:
+    def __init__(self, response: httpx.Response, ends: float, map_error: Callable[[httpx.HTTPError], APIError]) -> None:
+        super().__init__(response, ends, map_error)
+        self._reading: AsyncGenerator[bytes, None] | None = None
+
+    def aiter_bytes(self) -> AsyncIterator[bytes]:
+        # Kept so that leaving ``async with`` closes a loop left by ``break`` or an error: Python closes an abandoned
+        # async generator only when it is garbage, and that may be after the event loop has closed.
+        self._reading = self._pieces()
+        return self._reading
+
+    async def _pieces(self) -> AsyncGenerator[bytes, None]:
         import asyncio
 
-        raw_chunks = self._response.aiter_raw()
+        raw_chunks = cast("AsyncGenerator[bytes, None]", self._response.aiter_raw())
         try:
             while True:
                 loop = asyncio.get_running_loop()
@@ -101,12 +111,15 @@ class AsyncStreamedResponse(_StreamBase):
         except httpx.HTTPError as error:
             raise self._map_error(error) from None
         finally:
+            await raw_chunks.aclose()
             await self._response.aclose()
 
     async def read(self) -> bytes:
         return b"".join([piece async for piece in self.aiter_bytes()])
 
     async def aclose(self) -> None:
+        if self._reading is not None:
+            await self._reading.aclose()
         await self._response.aclose()
 
     async def __aenter__(self) -> Self:
