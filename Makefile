@@ -20,6 +20,9 @@ UV_VERSION := 0.13.9
 UV_DIR := .tools/uv-$(UV_VERSION)
 UV := $(UV_DIR)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
+# Some machines set PYTHONDONTWRITEBYTECODE; then every interpreter the tests start (the CLI, memory, fork and plugin
+# tests start dozens) compiled every module it imported afresh, about a second of CPU each.
+unexport PYTHONDONTWRITEBYTECODE
 # `make test` runs the three pytest runs and the lint gates side by side (the suites wait on sockets and timers
 # about a third of the time); each one's output is printed whole when it ends.
 TEST_JOBS ?= 4

@@ -20,6 +20,7 @@ import contextlib
 import inspect
 import json
 import socket
+import ssl
 import threading
 import time
 import urllib.parse
@@ -31,6 +32,7 @@ from typing import Any
 import httpcore
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from useparagon import (
     APIConnectionError,
     APITimeoutError,
@@ -317,7 +319,7 @@ def test_a_status_error_returns_its_connection_to_the_pool(
 # -- One pool for every user ------------------------------------------------------------------------------------------
 
 USERS = 100
-CALLS_PER_USER = 10
+CALLS_PER_USER = 3
 WORKERS = 20
 MAX_CONNECTIONS = DEFAULT_LIMITS.max_connections or 0
 # Connections httpcore may open to replace ones it found closed under it (see the tests below): a margin, far below
@@ -328,9 +330,9 @@ REPLACED = 10
 def test_one_pool_serves_every_user_session(
     loopback: Callable[..., Loopback], server: LoopbackServer, flavor: str
 ) -> None:
-    """100 user sessions x 10 calls, 20 at a time (threads, or tasks behind a semaphore), go through the client's
+    """100 user sessions x 3 calls, 20 at a time (threads, or tasks behind a semaphore), go through the client's
     single httpx client: connections are kept alive and reused, so the server sees about 20 in all, far fewer
-    than one per session (100) or per call (1,000).
+    than one per session (100) or per call (300).
 
     Not exactly 20: httpcore replaces a connection it finds closed (or past its keep-alive expiry, on a machine
     loaded enough to stall a worker) when it takes it from the pool, so a few more may open. The client never
@@ -423,3 +425,32 @@ def test_with_options_clients_share_the_pool(loopback: Callable[..., Loopback], 
         client.run(session.request("salesforce", "objects/status-503"))
     assert server.requests == [("GET", "ok"), ("GET", "ok"), ("GET", "status-503")]
     assert len(server.peers) == 1
+
+
+def test_every_client_verifies_tls_with_one_shared_context(rsa_key: rsa.RSAPrivateKey) -> None:
+    """Loading the CA bundle costs about 50 ms per context: clients, sync and async, share one verified context."""
+
+    def context_of(transport: httpx.BaseTransport | httpx.AsyncBaseTransport) -> ssl.SSLContext:
+        pool = getattr(transport, "_pool", None)
+        assert isinstance(pool, httpcore.ConnectionPool | httpcore.AsyncConnectionPool)
+        context = pool._ssl_context
+        assert context is not None
+        return context
+
+    first, second = (Paragon(project_id=PROJECT_ID, signing_key=rsa_key) for _ in range(2))
+    async_client = AsyncParagon(project_id=PROJECT_ID, signing_key=rsa_key)
+
+    async def async_transport() -> httpx.AsyncBaseTransport:
+        return async_client._pool.get()._transport
+
+    contexts = [
+        context_of(first._pool.get()._transport),
+        context_of(second._pool.get()._transport),
+        context_of(asyncio.run(async_transport())),
+    ]
+    first.close()
+    second.close()
+    asyncio.run(async_client.aclose())
+    assert contexts[0] is contexts[1] is contexts[2]
+    assert contexts[0].verify_mode == ssl.CERT_REQUIRED
+    assert contexts[0].check_hostname

@@ -53,7 +53,7 @@ schema.config.update(parameters={"projectId": PROJECT_ID})
 schema.config.seed = 20261125
 schema.config.generation.update(
     modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
-    max_examples=50,
+    max_examples=25,
     deterministic=True,
     database="none",
 )
