@@ -13,6 +13,7 @@ SPEC ?= openapi/paragon.yaml
 PY_SOURCES := wrapper generator tests $(wildcard benchmarks)
 # The library supports every CPython from 3.11 on; the machines have 3.12 and 3.13 under pyenv as well.
 EXTRA_PYTHONS := 3.12 3.13
+ALL_PYTHONS := 3.11 $(EXTRA_PYTHONS)
 
 # Every venv is made and filled by uv (pinned; from PyPI, installed with pip into .tools/): the three venvs install
 # at once, each in seconds from uv's cache. uv never downloads a Python: the venvs use this machine's interpreters.
@@ -23,9 +24,9 @@ export UV_PYTHON_DOWNLOADS := never
 # Some machines set PYTHONDONTWRITEBYTECODE; then every interpreter the tests start (the CLI, memory, fork and plugin
 # tests start dozens) compiled every module it imported afresh, about a second of CPU each.
 unexport PYTHONDONTWRITEBYTECODE
-# `make test` runs the three pytest runs and the lint gates side by side (the suites wait on sockets and timers
-# about a third of the time); each one's output is printed whole when it ends.
-TEST_JOBS ?= 4
+# `make test` runs the three pytest runs, the lint gates and the Chromium install side by side (the suites wait on
+# sockets and timers part of the time); each one's output is printed whole when it ends.
+TEST_JOBS ?= 5
 
 export REDOCLY_TELEMETRY := off
 export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
@@ -33,6 +34,7 @@ NPX := npx --no-install
 
 CHROMIUM := /usr/bin/chromium
 
+# suite-% and browser-% are phony too: no file is ever made under those names.
 .PHONY: venv node chromium test test-gates lint-gates test-versions generate check-generated lint lint-spec lint-py \
 	typecheck pytest demo bench bench-import mutation clean
 
@@ -65,11 +67,24 @@ chromium:
 	fi
 
 # Every gate, on Python 3.11, 3.12 and 3.13: the pytest runs start first (the longest), and the lint gates run one
-# after another beside them. A failing gate fails `make test`.
+# after another beside them. tests/browser is a run of its own per Python, the only one that waits for Chromium
+# (about 40 s to install on a clean machine), so the rest starts at once. A failing gate fails `make test`.
 test:
 	@$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target test-gates
 
-test-gates: pytest $(foreach v,$(EXTRA_PYTHONS),pytest-$(v)) lint-gates
+test-gates: $(foreach v,$(ALL_PYTHONS),suite-$(v)) lint-gates $(foreach v,$(ALL_PYTHONS),browser-$(v))
+
+venv_python = $(if $(filter 3.11,$(1)),$(PY),.venv-$(1)/bin/python)
+venv_stamp = $(if $(filter 3.11,$(1)),$(VENV_STAMP),.venv-$(1)/.installed)
+
+.SECONDEXPANSION:
+suite-%: $$(call venv_stamp,$$*)
+	@echo "pytest on Python $*: all but tests/browser"
+	$(call venv_python,$*) -m pytest -q --ignore=tests/browser
+
+browser-%: $$(call venv_stamp,$$*) $(NODE_STAMP) chromium
+	@echo "pytest on Python $*: tests/browser"
+	$(call venv_python,$*) -m pytest -q tests/browser
 
 lint-gates: $(VENV_STAMP) $(NODE_STAMP)
 	@for gate in lint-spec check-generated lint-py typecheck; do $(MAKE) --no-print-directory "$$gate" || exit 1; done
