@@ -36,7 +36,7 @@ CHROMIUM := /usr/bin/chromium
 
 # suite-% and browser-% are phony too: no file is ever made under those names.
 .PHONY: venv node chromium test test-gates lint-gates test-versions generate check-generated lint lint-spec lint-py \
-	typecheck pytest demo bench bench-import mutation clean
+	typecheck check-dist pytest demo bench bench-import mutation clean
 
 $(UV):
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target $(UV_DIR) uv==$(UV_VERSION)
@@ -87,7 +87,7 @@ browser-%: $$(call venv_stamp,$$*) $(NODE_STAMP) chromium
 	$(call venv_python,$*) -m pytest -q tests/browser
 
 lint-gates: $(VENV_STAMP) $(NODE_STAMP)
-	@for gate in lint-spec check-generated lint-py typecheck; do $(MAKE) --no-print-directory "$$gate" || exit 1; done
+	@for gate in lint-spec check-generated lint-py typecheck check-dist; do $(MAKE) --no-print-directory "$$gate" || exit 1; done
 
 # The generated contract (generated_client/) from the spec, and the sync client and session from their async sources.
 generate: $(VENV_STAMP)
@@ -111,6 +111,12 @@ lint-py: $(VENV_STAMP)
 	$(VENV)/bin/ruff format --check $(PY_SOURCES)
 
 lint: lint-spec lint-py typecheck
+
+# The sdist and the wheel as PyPI would take them: built from the tree, then checked by twine (metadata, README).
+check-dist: $(VENV_STAMP)
+	@out="$$(mktemp -d)"; trap 'rm -rf "$$out"' EXIT; \
+	  log="$$($(PY) -m build --no-isolation --outdir "$$out" . 2>&1)" || { echo "$$log" >&2; exit 1; }; \
+	  $(VENV)/bin/twine --no-color check --strict "$$out"/*
 
 typecheck: $(VENV_STAMP)
 	$(VENV)/bin/mypy

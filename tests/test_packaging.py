@@ -50,3 +50,18 @@ def test_wheel_runtime_dependencies(wheel: zipfile.ZipFile) -> None:
     requires = sorted(r for r in metadata.get_all("Requires-Dist", []) if "extra ==" not in r)
     assert requires == ["attrs>=22.2", "httpx<0.29,>=0.28", "pyjwt[crypto]>=2.10"]
     assert metadata["Requires-Python"] == ">=3.11"
+
+
+def test_wheel_metadata_names_the_license_and_where_to_read_more(wheel: zipfile.ZipFile) -> None:
+    """MIT, as the spec says, with the license text shipped; keywords and the project's addresses for PyPI."""
+    metadata = Parser().parsestr(wheel.read("useparagon-0.1.0.dist-info/METADATA").decode())
+    assert metadata["License-Expression"] == "MIT"
+    assert metadata.get_all("License-File") == ["LICENSE"]
+    assert wheel.read("useparagon-0.1.0.dist-info/licenses/LICENSE") == (ROOT / "LICENSE").read_bytes()
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License\n")
+    assert metadata.get_all("Project-URL") == [
+        "Homepage, https://pypi.org/project/useparagon/",
+        "Paragon SDK API, https://docs.useparagon.com/",
+    ]
+    assert "paragon" in metadata["Keywords"].split(",")
+    assert metadata["Description-Content-Type"] == "text/markdown"
