@@ -34,7 +34,11 @@ READ_ONLY_STEPS = [
     "Credentials (GET /sdk/credentials)",
 ]
 FAKE_STEPS = [
-    *READ_ONLY_STEPS,
+    *READ_ONLY_STEPS[:2],
+    "Authenticate with a token signed elsewhere: authenticate(user_token=…), never renewed",
+    *READ_ONLY_STEPS[2:],
+    "Choose one of the user's accounts: credential_id= (a second Salesforce org)",
+    "What the client logs: PARAGON_LOG=debug (or the 'useparagon' logger at DEBUG)",
     "Set user metadata (PATCH /sdk/me merges it)",
     "Enable workflows for the user (POST /sdk/workflows/{id})",
     "Send an App Event (POST /sdk/events/trigger)",
@@ -96,7 +100,13 @@ def test_full_tour_against_the_fake(capsys: pytest.CaptureFixture[str], clean_en
     assert shown(out, "content-type") == "application/pdf"
     assert shown(out, "event fired") == '["onIntegrationUninstall: integrationType=googledrive"]'
     assert '["onWorkflowChange: Send Updates to Slack enabled=False"]' in out
-    assert shown(out, "results") == '{"authenticated": true, "credentials": 3}'
+    assert shown(out, "results") == '{"authenticated": true, "credentials": 4}'
+    assert shown(out, "provider saw") == '{"credential": "5f0c2a9e-1c7b-4d3a-9e8f-2b6d4c8a1e07"}'
+    assert re.fullmatch(r"35\d\d s \(iat back-dated 30 s\)", shown(out, "expires in"))
+    assert re.fullmatch(
+        r'\["GET /projects/\{projectId\}/sdk/me -> 200 in [\d.]+ ms \(attempt 1, request id req_fake_\d+\)"\]',
+        shown(out, "log"),
+    )
     assert re.search(r"retrying GET /projects/\{projectId\}/sdk/me in [\d.]+ s after status 503 \(retry 1\)", out)
     assert shown(out, "fake saw") == "[503, 200]"
     assert shown(out, "NotFoundError").startswith(
@@ -114,7 +124,7 @@ def test_full_tour_against_the_fake(capsys: pytest.CaptureFixture[str], clean_en
     assert shown(out, "events fired") == '["onIntegrationInstall: freshdesk", "onIntegrationInstall: googledrive"]'
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/connected", shown(out, "provider redirects to"))
     assert '["onIntegrationUninstall: integrationType=slack"]' in out
-    assert out.endswith("\nDone: 24 steps against FakeParagon over loopback HTTP.\n")
+    assert out.endswith("\nDone: 27 steps against FakeParagon over loopback HTTP.\n")
 
 
 def test_make_demo_command_exits_0() -> None:

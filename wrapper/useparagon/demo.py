@@ -23,7 +23,7 @@ import httpx
 from ._async_client import AsyncParagon
 from ._cli import ENV_ACTIONKIT_URL, ENV_API_URL, ENV_PROXY_URL
 from ._client import Paragon
-from ._constants import ENV_PROJECT_ID, ENV_SIGNING_KEY, ENV_SIGNING_KEY_PATH
+from ._constants import ENV_LOG, ENV_PROJECT_ID, ENV_SIGNING_KEY, ENV_SIGNING_KEY_PATH, TOKEN_CLOCK_SKEW
 from ._errors import APITimeoutError, NotFoundError, ParagonError, ResponseTooLargeError
 from ._retry import RetryPolicy
 from ._session import UserSession
@@ -32,6 +32,8 @@ from ._tokens import inspect_user_token
 ENV_DEMO_USER = "PARAGON_DEMO_USER"
 DEFAULT_DEMO_USER = "useparagon-demo"
 FAKE_USER = "user-123"
+# The user's second Salesforce account (a second org), beside the one connected in the Connect Portal.
+SECOND_ORG = "5f0c2a9e-1c7b-4d3a-9e8f-2b6d4c8a1e07"
 # A 4.5 MB export: larger than the 1 MiB cap the demo sets, streamed in pieces.
 EXPORT_BYTES = b"id,name,email\n" + b"".join(
     b"%07d,Contact %07d,c%07d@example.com\n" % (n, n, n) for n in range(100_000)
@@ -60,8 +62,8 @@ class Tour:
 
 
 @contextmanager
-def _captured_retries() -> Iterator[list[str]]:
-    """The client's own retry log lines (``useparagon`` logger, INFO), collected for the tour to print."""
+def _captured_log(at: int = logging.INFO) -> Iterator[list[str]]:
+    """The client's own log lines (``useparagon`` logger, from level ``at``), collected for the tour to print."""
     lines: list[str] = []
 
     class Collect(logging.Handler):
@@ -69,10 +71,10 @@ def _captured_retries() -> Iterator[list[str]]:
             lines.append(record.getMessage())
 
     logger = logging.getLogger("useparagon")
-    handler, level = Collect(logging.INFO), logger.level
+    handler, level = Collect(at), logger.level
     logger.addHandler(handler)
-    if logger.getEffectiveLevel() > logging.INFO:
-        logger.setLevel(logging.INFO)
+    if logger.getEffectiveLevel() > at:
+        logger.setLevel(at)
     try:
         yield lines
     finally:
@@ -118,12 +120,15 @@ def _read_only_steps(tour: Tour, paragon: Paragon, user: UserSession) -> None:
         tour.show("credentials", "none: this user has not connected an account yet")
 
 
-def _token_step(tour: Tour, paragon: Paragon, user_id: str) -> None:
+def _token_step(tour: Tour, paragon: Paragon, user_id: str) -> str:
     tour.step("Sign a Paragon User Token (RS256, for your frontend's paragon.authenticate)")
     token = paragon.sign_user_token(user_id)
     claims = inspect_user_token(token, now=time.time())
     tour.show("token", f"{token[:24]}… ({len(token)} characters)")
-    tour.show("claims", {"sub": claims.sub, "aud": claims.aud, "lifetime": (claims.exp or 0) - (claims.iat or 0)})
+    tour.show("claims", {"sub": claims.sub, "aud": claims.aud})
+    # exp - iat is an hour and 30 s: iat is back-dated so that a Paragon clock slightly behind ours accepts it.
+    tour.show("expires in", f"{round((claims.exp or 0) - time.time())} s (iat back-dated {TOKEN_CLOCK_SKEW} s)")
+    return token
 
 
 # -- Against a real project --------------------------------------------------------------------------------------------
@@ -182,6 +187,11 @@ def run_fake(out: TextIO) -> int:
 
     fake.on_proxy("googledrive", "files/contacts-export", drive_export, method="GET")
 
+    def which_org(request: ProxyRequest) -> tuple[int, Any]:
+        return 200, {"credential": request.credential_id}
+
+    fake.on_proxy("salesforce", "sobjects/Account", which_org, method="GET")
+
     with fake.serve() as server:
         out.write(f"useparagon demo: FakeParagon is listening on {server.url} (real HTTP, a fresh project)\n")
         paragon = Paragon(
@@ -194,13 +204,29 @@ def run_fake(out: TextIO) -> int:
             retry=RetryPolicy(initial_delay=0.05),
         )
         with paragon:
-            _token_step(tour, paragon, FAKE_USER)
+            token = _token_step(tour, paragon, FAKE_USER)
 
             tour.step("Authenticate as the user (no request yet: the token is minted and cached)")
             user = paragon.authenticate(FAKE_USER)
             tour.show("session", repr(user))
 
+            tour.step("Authenticate with a token signed elsewhere: authenticate(user_token=…), never renewed")
+            from_token = paragon.authenticate(user_token=token)
+            tour.show("session", repr(from_token))
+            me = from_token.get_user()
+            tour.show("user id", me.user_id if me.authenticated else None)
+
             _read_only_steps(tour, paragon, user)
+
+            tour.step("Choose one of the user's accounts: credential_id= (a second Salesforce org)")
+            fake.user(FAKE_USER).connect("salesforce", credential_id=SECOND_ORG)
+            reply = user.request("salesforce", "sobjects/Account", credential_id=SECOND_ORG)
+            tour.show("provider saw", reply)
+
+            tour.step(f"What the client logs: {ENV_LOG}=debug (or the 'useparagon' logger at DEBUG)")
+            with _captured_log(logging.DEBUG) as lines:
+                user.get_user()
+            tour.show("log", lines)
 
             tour.step("Set user metadata (PATCH /sdk/me merges it)")
             updated = user.set_user_metadata({"Email": "ada@example.com", "Plan": "pro"})
@@ -319,7 +345,7 @@ def run_fake(out: TextIO) -> int:
             tour.step("Retries: a 503, then success (GET /sdk/me)")
             fake.clear_logs()
             fake.faults.status("getUser", 503)
-            with _captured_retries() as retries:
+            with _captured_log() as retries:
                 me = user.get_user()
             tour.show("client log", retries)
             tour.show("fake saw", [record.status for record in fake.requests if record.operation_id == "getUser"])
