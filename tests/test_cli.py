@@ -15,9 +15,11 @@ from typing import Any
 import attrs
 import jwt
 import pytest
-from useparagon import __version__
-from useparagon._cli import main, render_table
+from useparagon import ConfigurationError, InvalidRequestError, Paragon, __version__
+from useparagon._cli import CREDENTIALS_COLUMNS, build_parser, cli_message, main, render_table
+from useparagon._logging import warn_on_unknown_level
 from useparagon.testing import FakeParagon, FakeServer, ProxyRequest
+from useparagon.testing._defaults import DEFAULT_INTEGRATIONS
 
 USER = "u1"
 # Every variable the CLI reads; each test starts with none of them but the ones its fixture sets.
@@ -42,6 +44,7 @@ COMMANDS = (
     "event",
     "workflow",
     "uninstall",
+    "enable-workflow",
     "disable-workflow",
     "fake-server",
 )
@@ -218,7 +221,7 @@ def test_credentials_json_table_and_empty_table(
     """`credentials` lists the user's accounts; an empty list is a header and (none), never a blank output."""
     empty = run(capsys, "credentials", "--user", "nobody", "--table")
     assert empty.code == 0
-    assert empty.out == "ID  INTEGRATION ID  STATUS  PROVIDER ID  CONNECTED\n(none)\n"
+    assert empty.out == "ID  INTEGRATION  STATUS  PROVIDER ID  CONNECTED\n(none)\n"
     fake.user(USER).connect("slack", provider_id="T0001", status="INVALID")
     (credential_id,) = fake.user(USER).credential_ids("slack")
     result = run(capsys, "credentials", "--user", USER)
@@ -230,10 +233,24 @@ def test_credentials_json_table_and_empty_table(
         "INVALID",
         "T0001",
     )
-    table = run(capsys, "credentials", "--user", USER, "--table").out.splitlines()
-    assert table[0].split() == ["ID", "INTEGRATION", "ID", "STATUS", "PROVIDER", "ID", "CONNECTED"]
-    assert table[1].split()[:4] == [credential_id, fake.integration_id("slack"), "INVALID", "T0001"]
-    assert len(table) == 2
+    fake.clear_logs()
+    table = run(capsys, "credentials", "--user", USER, "--table")
+    assert table.code == 0
+    width = len(credential_id)
+    assert table.out == (
+        f"{'ID'.ljust(width)}  INTEGRATION  STATUS   PROVIDER ID  CONNECTED\n"
+        f"{credential_id}  slack        INVALID  T0001        {credential['dateCreated']}\n"
+    )
+    # The table names the integration by its type: one more call, GET /sdk/integrations, maps the ids.
+    assert [record.operation_id for record in fake.requests] == ["listCredentials", "listIntegrations"]
+
+
+def test_credentials_table_falls_back_to_the_integration_id() -> None:
+    """A credential whose integration is not in the project's list (removed since) shows its integration id."""
+    row = {"id": "c1", "integrationId": "i-gone", "status": "VALID", "providerId": None, "dateCreated": None}
+    assert render_table([row], CREDENTIALS_COLUMNS) == (
+        "ID  INTEGRATION  STATUS  PROVIDER ID  CONNECTED\nc1  i-gone       VALID   -            -\n"
+    )
 
 
 # -- Proxy, events, workflows ------------------------------------------------------------------------------------------
@@ -371,7 +388,141 @@ def test_disable_workflow_prints_the_event(
     assert fake.user(USER).enabled_workflows == frozenset()
 
 
+def test_enable_workflow_prints_the_event_and_the_workflow_runs(
+    capsys: pytest.CaptureFixture[str], fake: FakeParagon, server: FakeServer
+) -> None:
+    """`enable-workflow ID` (POST /sdk/workflows/{id}) turns it on, prints the onWorkflowChange event, and the
+    workflow can then be triggered; `disable-workflow` undoes it."""
+    workflow = fake.workflow_id("slack", "Send Updates to Slack")
+    fake.user(USER).connect("slack")
+    result = run(capsys, "enable-workflow", workflow, "--user", USER)
+    assert (result.code, result.err) == (0, "")
+    assert result.json() == {
+        "type": "onWorkflowChange",
+        "integrationId": fake.integration_id("slack"),
+        "workflowId": workflow,
+        "workflowStateChange": {"enabled": True},
+    }
+    assert fake.requests[-1].operation_id == "enableWorkflow"
+    assert fake.user(USER).enabled_workflows == frozenset({workflow})
+    assert run(capsys, "workflow", workflow, "--user", USER).out == "null\n"
+    assert run(capsys, "disable-workflow", workflow, "--user", USER).code == 0
+    assert fake.user(USER).enabled_workflows == frozenset()
+
+
+def test_enable_workflow_of_an_unconnected_integration_fails(
+    capsys: pytest.CaptureFixture[str], fake: FakeParagon, server: FakeServer
+) -> None:
+    """Paragon refuses to enable a workflow whose integration the user has not connected: exit 1, one line."""
+    workflow = fake.workflow_id("hubspot", "Sync Contacts to HubSpot")
+    result = run(capsys, "enable-workflow", workflow, "--user", USER)
+    assert_one_error_line(result, 1, "returned 404 Not Found")
+    assert fake.user(USER).enabled_workflows == frozenset()
+
+
+def test_enable_workflow_help_says_what_it_calls(capsys: pytest.CaptureFixture[str], clean_env: None) -> None:
+    """Its help names the REST call and the JS SDK function it stands for."""
+    result = run(capsys, "enable-workflow", "--help")
+    assert result.code == 0
+    assert "POST /sdk/workflows/{id}" in result.out
+    assert "updateWorkflowState({id: true})" in result.out
+
+
 # -- Settings ----------------------------------------------------------------------------------------------------------
+
+# Each global option, a value for it as parsed, and another value; `paragon OPTION VALUE me` and `paragon me
+# OPTION VALUE` parse the same.
+GLOBAL_OPTIONS = [
+    ("--project-id", "p1", "project_id", "p1", "p0"),
+    ("--signing-key-path", "k.pem", "signing_key_path", "k.pem", "old.pem"),
+    ("--host", "acme.paragon.so", "host", "acme.paragon.so", "old.paragon.so"),
+    ("--api-url", "http://127.0.0.1:1", "api_url", "http://127.0.0.1:1", "http://old"),
+    ("--proxy-url", "http://127.0.0.1:2", "proxy_url", "http://127.0.0.1:2", "http://old"),
+    ("--actionkit-url", "http://127.0.0.1:3", "actionkit_url", "http://127.0.0.1:3", "http://old"),
+    ("--timeout", "2.5", "timeout", 2.5, "9"),
+    ("--max-retries", "0", "max_retries", 0, "5"),
+    ("--user", "u9", "user", "u9", "u0"),
+    ("--user-token", "t.o.k", "user_token", "t.o.k", "o.l.d"),
+]
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "dest", "parsed", "earlier"), GLOBAL_OPTIONS, ids=[o[0] for o in GLOBAL_OPTIONS]
+)
+def test_global_options_go_before_or_after_the_command(
+    flag: str, value: str, dest: str, parsed: Any, earlier: str
+) -> None:
+    """Every setting and user option is accepted on either side of the command, with the same meaning; given on
+    both sides, the later one wins; not given, it is None."""
+    parser = build_parser()
+    before, after = parser.parse_args([flag, value, "me"]), parser.parse_args(["me", flag, value])
+    assert vars(before) == vars(after)
+    assert getattr(before, dest) == parsed
+    assert getattr(parser.parse_args([flag, earlier, "me", flag, value]), dest) == parsed
+    neither = parser.parse_args(["me"])
+    assert [getattr(neither, option[2]) for option in GLOBAL_OPTIONS] == [None] * len(GLOBAL_OPTIONS)
+
+
+def test_global_options_before_the_command_reach_paragon(
+    capsys: pytest.CaptureFixture[str], fake: FakeParagon, server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`paragon --project-id ID --user U me` works (it used to be refused as an invalid choice); a flag repeated
+    after the command wins over the one before it."""
+    monkeypatch.delenv("PARAGON_PROJECT_ID")
+    result = run(capsys, "--project-id", fake.project_id, "--user", USER, "--api-url", server.url, "me")
+    assert (result.code, result.err) == (0, "")
+    assert result.json()["userId"] == USER
+    repeated = run(capsys, "--project-id", "another-project", "me", "--user", USER, "--project-id", fake.project_id)
+    assert repeated.code == 0
+    assert repeated.json()["userId"] == USER
+    reversed_ = run(capsys, "--project-id", fake.project_id, "me", "--user", USER, "--project-id", "another-project")
+    assert_one_error_line(reversed_, 1, "returned 404 Not Found: Project not found.")
+
+
+# -- PARAGON_LOG -------------------------------------------------------------------------------------------------------
+
+
+def test_an_unknown_paragon_log_is_a_warning_line(
+    capsys: pytest.CaptureFixture[str], server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`PARAGON_LOG=bogus` is no longer ignored in silence: one `paragon: warning:` line naming the accepted values,
+    then the command runs as usual (exit 0, its JSON on stdout)."""
+    monkeypatch.setenv("PARAGON_LOG", "bogus")
+    result = run(capsys, "me", "--user", USER)
+    assert result.code == 0
+    assert result.json()["userId"] == USER
+    assert result.err == (
+        "paragon: warning: PARAGON_LOG='bogus' is not a log level, so nothing is logged: use debug or info\n"
+    )
+
+
+def test_the_paragon_log_warning_comes_before_an_error(
+    capsys: pytest.CaptureFixture[str], clean_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warning is printed even when the command then fails (here for want of a project id): two lines."""
+    monkeypatch.setenv("PARAGON_LOG", "verbose")
+    result = run(capsys, "me", "--user", USER)
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        "paragon: warning: PARAGON_LOG='verbose' is not a log level, so nothing is logged: use debug or info\n"
+        "paragon: error: no Paragon project id: pass --project-id or set PARAGON_PROJECT_ID\n"
+    )
+
+
+def test_warn_on_unknown_level_is_a_user_warning() -> None:
+    """The check is a `warnings.warn` (UserWarning) in useparagon._logging; a long value is cut short."""
+    with pytest.warns(UserWarning, match=r"^PARAGON_LOG='x+…' is not a log level") as caught:
+        warn_on_unknown_level({"PARAGON_LOG": "x" * 100})
+    (warning,) = caught
+    assert str(warning.message) == (
+        f"PARAGON_LOG='{'x' * 40}…' is not a log level, so nothing is logged: use debug or info"
+    )
+
+
+@pytest.mark.parametrize("value", [None, "", "  ", "debug", "INFO", " Debug\n"])
+def test_no_warning_for_an_unset_or_known_paragon_log(value: str | None) -> None:
+    """Unset, blank, or a level the logger accepts (any case, blanks around): no warning."""
+    warn_on_unknown_level({} if value is None else {"PARAGON_LOG": value})  # filterwarnings=error would raise
 
 
 def test_flags_win_over_the_environment(
@@ -413,14 +564,16 @@ FAILURES = [
     (["uninstall", "hubspot"], 1, "the user has not connected 'hubspot'"),
     (["request", "hubspot", "GET", "contacts"], 1, "returned 404 Not Found: Integration not enabled for user."),
     (["workflow", "00000000-0000-0000-0000-000000000000"], 1, "returned 404 Not Found"),
-    (["me", "--api-url", "ftp://example.com"], 2, "api_url must be an http(s) URL"),
+    (["me", "--api-url", "ftp://example.com"], 2, "--api-url must be an http(s) URL"),
     (
         ["me", "--api-url", "https://ops:hunter2@example.com"],
         2,
         "without credentials, query or fragment, got 'https://***@example.com'",
     ),
-    (["me", "--timeout", "0"], 2, "timeout must be a positive number"),
-    (["me", "--max-retries", "-1"], 2, "max_retries must be a non-negative int"),
+    (["me", "--timeout", "0"], 2, "argument --timeout: must be a positive number of seconds, got '0'"),
+    (["me", "--timeout", "nan"], 2, "argument --timeout: must be a positive number of seconds, got 'nan'"),
+    (["me", "--timeout", "inf"], 2, "argument --timeout: must be a positive number of seconds, got 'inf'"),
+    (["me", "--max-retries", "-1"], 2, "--max-retries must be a non-negative int, got -1"),
 ]
 
 
@@ -442,20 +595,77 @@ def test_expected_failures_are_one_line(
 @pytest.mark.parametrize(
     ("unset", "message"),
     [
-        ("PARAGON_PROJECT_ID", "no Paragon project id: pass project_id= or set PARAGON_PROJECT_ID"),
-        ("PARAGON_SIGNING_KEY", "signing user tokens needs the project's signing key"),
+        ("PARAGON_PROJECT_ID", "paragon: error: no Paragon project id: pass --project-id or set PARAGON_PROJECT_ID\n"),
+        (
+            "PARAGON_SIGNING_KEY",
+            "paragon: error: signing user tokens needs the project's signing key: pass --signing-key-path, or set"
+            " PARAGON_SIGNING_KEY or PARAGON_SIGNING_KEY_PATH\n",
+        ),
     ],
 )
 def test_missing_settings_exit_2(
     capsys: pytest.CaptureFixture[str],
+    fake: FakeParagon,
     server: FakeServer,
     monkeypatch: pytest.MonkeyPatch,
     unset: str,
     message: str,
 ) -> None:
-    """A missing project id or signing key is a configuration error naming the variable: exit 2, no request."""
+    """A missing project id or signing key is a configuration error naming the flag and the variable, in the CLI's
+    words (never the library's `pass project_id=`): exit 2, no request."""
     monkeypatch.delenv(unset)
-    assert_one_error_line(run(capsys, "me", "--user", USER), 2, message)
+    result = run(capsys, "me", "--user", USER)
+    assert_one_error_line(result, 2, "")
+    assert result.err == message
+    assert fake.requests == ()
+
+
+def test_a_bad_host_is_reported_with_the_flag(capsys: pytest.CaptureFixture[str], clean_env: None) -> None:
+    """The library's `host must be …; pass host= or set PARAGON_HOST` reads `--host must be …; pass --host …`."""
+    result = run(capsys, "me", "--project-id", "p1", "--user", USER, "--host", "https://paragon.example.com")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        "paragon: error: --host must be a bare host name such as 'mycompany.paragon.so' (no scheme or path), got"
+        " 'https://paragon.example.com'; pass --host or set PARAGON_HOST\n"
+    )
+
+
+def test_the_library_keeps_its_python_wording(clean_env: None) -> None:
+    """Only the CLI rewords: a Python caller still reads `pass project_id=`, the error's type is unchanged, and
+    cli_message() leaves the exception as it was."""
+    with pytest.raises(ConfigurationError) as caught:
+        Paragon()
+    assert caught.value.message == "no Paragon project id: pass project_id= or set PARAGON_PROJECT_ID"
+    assert cli_message(caught.value) == "no Paragon project id: pass --project-id or set PARAGON_PROJECT_ID"
+    assert caught.value.message == "no Paragon project id: pass project_id= or set PARAGON_PROJECT_ID"
+
+
+@pytest.mark.parametrize(
+    ("library", "cli"),
+    [
+        ("api_url must be an http(s) URL, got 'x'", "--api-url must be an http(s) URL, got 'x'"),
+        ("proxy_url is not a valid URL: 'x'", "--proxy-url is not a valid URL: 'x'"),
+        ("actionkit_url has a port outside 1-65535: 'x'", "--actionkit-url has a port outside 1-65535: 'x'"),
+        ("ttl must be between 1 and 10 seconds, got 0", "--ttl must be between 1 and 10 seconds, got 0"),
+        ("credential_id must be a non-empty string", "--credential-id must be a non-empty string"),
+        (
+            "a GET request cannot have a body; pass params= for the query string",
+            "a GET request cannot have a body; pass --param for the query string",
+        ),
+        ("x; project_id must not contain whitespace", "x; --project-id must not contain whitespace"),
+        # Not an argument with a flag, or the word not used as one: left alone.
+        ("the user token is malformed", "the user token is malformed"),
+        ("a timeout of 3 s", "a timeout of 3 s"),
+        (
+            "pass permissions either as permissions= or as 'x', not both",
+            "pass permissions either as permissions= or as 'x', not both",
+        ),
+        ("pass either a path or url=, not both", "pass either a path or url=, not both"),
+    ],
+)
+def test_cli_message_names_flags(library: str, cli: str) -> None:
+    """The library's argument names become the CLI's flags where the CLI has one, and nothing else changes."""
+    assert cli_message(InvalidRequestError(library)) == cli
 
 
 def test_missing_user_exits_2(capsys: pytest.CaptureFixture[str], server: FakeServer) -> None:
@@ -495,7 +705,19 @@ def test_a_bad_signing_key_is_not_echoed(
         (["request", "slack", "FETCH", "x"], "argument METHOD: invalid choice: 'FETCH'"),
         (["me", "--user", "a", "--user-token", "b"], "not allowed with argument --user"),
         (["me", "--table"], "unrecognized arguments: --table"),
-        (["me", "--timeout", "soon"], "argument --timeout: invalid float value"),
+        (["--table", "credentials"], "unrecognized arguments: --table"),
+        (["me", "--timeout", "soon"], "argument --timeout: invalid float value: 'soon'"),
+        (["--user", "a", "me", "--user-token", "b"], "argument --user-token: not allowed with argument --user"),
+        (["--user-token", "b", "me", "--user", "a"], "argument --user-token: not allowed with argument --user"),
+        (["--user", "a", "token", "b"], "--user does not apply to `token`: it signs a token for its USER_ID"),
+        (["--user-token", "t", "token", "b"], "--user-token does not apply to `token`"),
+        (["--timeout", "5", "fake-server"], "--timeout does not apply to `fake-server`"),
+        (["--user", "a", "fake-server"], "--user does not apply to `fake-server`"),
+        (
+            ["--host", "paragon.example.com", "fake-server"],
+            "--host before `fake-server` is a self-hosted Paragon's host; put it after `fake-server` to choose the"
+            " address to listen on",
+        ),
     ],
 )
 def test_usage_errors_exit_2_on_one_line(
@@ -519,11 +741,33 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str], clean_env: N
     assert result.err == ""
 
 
+def test_fake_server_help_documents_the_scenario_flags(
+    capsys: pytest.CaptureFixture[str], clean_env: None, fake: FakeParagon
+) -> None:
+    """`fake-server --help` explains each scenario flag, names every workflow of the default project, and its
+    example's workflow id is the real one."""
+    result = run(capsys, "fake-server", "--help")
+    assert result.code == 0
+    text = " ".join(result.out.split())
+    for flag in (
+        "--connect USER_ID:INTEGRATION",
+        "--enable-workflow USER_ID:WORKFLOW",
+        "--workflow-response WORKFLOW=JSON",
+    ):
+        assert flag in text
+    for spec in DEFAULT_INTEGRATIONS:
+        assert f"{spec.type} " in text
+        for workflow in spec.workflows:
+            assert workflow.description in text
+    example = fake.workflow_id("salesforce", "Create Opportunity in Salesforce")
+    assert f"paragon workflow {example} --user u1" in text
+
+
 def test_top_level_help_lists_commands_and_environment(capsys: pytest.CaptureFixture[str], clean_env: None) -> None:
     """`paragon --help` names every command and every environment variable the CLI reads."""
     result = run(capsys, "--help")
     assert result.code == 0
-    for word in (*COMMANDS, *(name for name in SETTINGS_ENV if name != "PARAGON_LOG")):
+    for word in (*COMMANDS, *SETTINGS_ENV, *(option for option, *_ in GLOBAL_OPTIONS)):
         assert word in result.out
 
 
@@ -673,6 +917,27 @@ def test_fake_server_prints_its_settings_and_stops_cleanly(
         (["--connect", "u1:pipedrive"], "no integration 'pipedrive' in the project"),
         (["--port", "70000"], "--port must be from 0 to 65535"),
         (["--signing-key-path", "/nonexistent/key.pem"], "cannot read --signing-key-path"),
+        (["--enable-workflow", "u1"], "--enable-workflow takes USER_ID:WORKFLOW, e.g. 'u1:Send Updates to Slack'"),
+        (
+            ["--enable-workflow", "u1:Nope"],
+            "--enable-workflow: no workflow 'Nope' in the project (by id or description: 'Sync Contacts to"
+            " Salesforce', 'Create Opportunity in Salesforce', ",
+        ),
+        (
+            ["--enable-workflow", "u1:Send Updates to Slack"],
+            "--enable-workflow u1:Send Updates to Slack: user 'u1' has no VALID slack credential: connect it first"
+            " (--connect u1:slack)",
+        ),
+        (
+            ["--connect", "u1:slack", "--connect", "u1:hubspot", "--enable-workflow", "u1:Create Tickets in Freshdesk"],
+            "(--connect u1:freshdesk)",
+        ),
+        (["--workflow-response", "{}"], "--workflow-response takes WORKFLOW=JSON"),
+        (["--workflow-response", "Nope={}"], "--workflow-response: no workflow 'Nope' in the project"),
+        (
+            ["--workflow-response", "Send Updates to Slack={bad"],
+            "--workflow-response Send Updates to Slack is not valid JSON: Expecting property name",
+        ),
     ],
 )
 def test_fake_server_bad_options(
@@ -680,6 +945,59 @@ def test_fake_server_bad_options(
 ) -> None:
     """fake-server's own mistakes are usage errors (exit 2), found before it starts listening."""
     assert_one_error_line(run(capsys, "fake-server", *argv), 2, message)
+
+
+def test_fake_server_scenario_lets_workflow_succeed(
+    capsys: pytest.CaptureFixture[str], clean_env: None, fake: FakeParagon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`fake-server --connect --enable-workflow --workflow-response` sets up a scenario in which `paragon workflow`
+    succeeds: the workflow with a response answers its JSON, the one without answers 202 (`null`), one not enabled
+    is refused. Workflows are named by description or id, the banner prints their ids, and --project-id given
+    before `fake-server` names the fake's project."""
+    replying = fake.workflow_id("salesforce", "Create Opportunity in Salesforce")
+    silent = fake.workflow_id("salesforce", "Sync Contacts to Salesforce")
+    project_id = "9b0c5b5e-6a36-4f8e-9d27-3f1e0f4c2a11"
+    argv = [
+        *("--project-id", project_id, "fake-server", "--print-env", "--connect", f"{USER}:salesforce"),
+        *("--enable-workflow", f"{USER}:Create Opportunity in Salesforce", "--enable-workflow", f"{USER}:{silent}"),
+        *("--workflow-response", 'Create Opportunity in Salesforce={"id": "006", "amount": 5}'),
+    ]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "useparagon", *argv],
+        env=_process_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        exports = _parse_exports([process.stdout.readline() for _ in range(5)])
+        assert exports["PARAGON_PROJECT_ID"] == project_id
+        for name, value in exports.items():
+            monkeypatch.setenv(name, value)
+        answered = run(capsys, "workflow", replying, "--user", USER, "--body", '{"amount": 5}')
+        assert (answered.code, answered.json(), answered.err) == (0, {"id": "006", "amount": 5}, "")
+        accepted = run(capsys, "workflow", silent, "--user", USER)
+        assert (accepted.code, accepted.out) == (0, "null\n")
+        other = fake.workflow_id("slack", "Send Updates to Slack")
+        assert_one_error_line(run(capsys, "workflow", other, "--user", USER), 1, "Workflow not enabled for user.")
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=SUBPROCESS_TIMEOUT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err
+    assert err == (
+        f"FakeParagon listening on {exports['PARAGON_API_URL']} (Ctrl-C to stop)\n"
+        f"  project id:  {project_id}\n"
+        "  signing key: generated for this run; `--print-env` prints it with the other settings as export lines\n"
+        f"  connected:   {USER}:salesforce\n"
+        f"  enabled:     {USER}:{replying} (salesforce: Create Opportunity in Salesforce)\n"
+        f"  enabled:     {USER}:{silent} (salesforce: Sync Contacts to Salesforce)\n"
+        f"  response:    {replying} (salesforce: Create Opportunity in Salesforce) answers 200 with JSON\n"
+        "FakeParagon stopped\n"
+    )
 
 
 def test_fake_server_port_in_use(capsys: pytest.CaptureFixture[str], clean_env: None, fake: FakeParagon) -> None:

@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import re
 import signal
 import sys
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from ._constants import ENV_PROJECT_ID, ENV_SIGNING_KEY, ENV_SIGNING_KEY_PATH, PROXY_METHODS
+from ._constants import ENV_LOG, ENV_PROJECT_ID, ENV_SIGNING_KEY, ENV_SIGNING_KEY_PATH, PROXY_METHODS
 from ._version import __version__
 
 if TYPE_CHECKING:
     from ._client import Paragon
+    from ._errors import ParagonError
     from ._session import UserSession
     from .testing import FakeParagon, FakeServer
 
@@ -49,11 +53,17 @@ environment:
   {ENV_API_URL}, {ENV_PROXY_URL}, {ENV_ACTIONKIT_URL}
                               each service's base URL, e.g. a FakeParagon's (or --api-url…)
   {ENV_USER_ID}             the user to act as (or --user)
+  {ENV_LOG}                 debug or info: log each request's metadata to stderr
 """
 
 
 class UsageError(Exception):
-    """A command line that cannot work (bad JSON, a missing user…): exit 2 with the message."""
+    """A command line that cannot work (bad JSON, a missing user…): exit 2 with the message (and, when the command
+    line itself is wrong, a pointer to the command's --help)."""
+
+    def __init__(self, message: str, help_command: str | None = None) -> None:
+        super().__init__(message)
+        self.help_command = help_command
 
 
 # -- Output ----------------------------------------------------------------------------------------------------------
@@ -124,7 +134,8 @@ INTEGRATIONS_COLUMNS: tuple[Column, ...] = (
 )
 CREDENTIALS_COLUMNS: tuple[Column, ...] = (
     ("id", _key("id")),
-    ("integration id", _key("integrationId")),
+    # The integration's type (what `request`, `uninstall`… take), looked up by _run_credentials; else its id.
+    ("integration", lambda row: row.get("integration") or row.get("integrationId")),
     ("status", _key("status")),
     ("provider id", _key("providerId")),
     ("connected", _key("dateCreated")),
@@ -141,9 +152,36 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{PROG}: error: {message} (see `{self.prog} --help`)\n")
 
 
-def _settings_parent() -> _Parser:
-    parent = _Parser(add_help=False)
-    group = parent.add_argument_group("settings (flags win over the environment)")
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid float value: {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return value
+
+
+# The global options: accepted before the command (`paragon --project-id X me`) and after it (`paragon me
+# --project-id X`); given in both places, the later one wins. The parser before the command has them with a default
+# of None; each command's parser with argparse.SUPPRESS, so that a flag not repeated after the command does not
+# overwrite the one given before it.
+SETTINGS_FLAGS = (
+    "--project-id",
+    "--signing-key-path",
+    "--host",
+    "--api-url",
+    "--proxy-url",
+    "--actionkit-url",
+    "--timeout",
+    "--max-retries",
+)
+USER_FLAGS = ("--user", "--user-token")
+
+
+def _settings_parent(default: Any) -> _Parser:
+    parent = _Parser(add_help=False, argument_default=default)
+    group = parent.add_argument_group("settings (flags win over the environment; before or after the command)")
     group.add_argument("--project-id", metavar="ID", help=f"the Paragon project id [{ENV_PROJECT_ID}]")
     group.add_argument(
         "--signing-key-path",
@@ -154,14 +192,14 @@ def _settings_parent() -> _Parser:
     group.add_argument("--api-url", metavar="URL", help=f"the SDK API's base URL [{ENV_API_URL}]")
     group.add_argument("--proxy-url", metavar="URL", help=f"the Proxy API's base URL [{ENV_PROXY_URL}]")
     group.add_argument("--actionkit-url", metavar="URL", help=f"ActionKit's base URL [{ENV_ACTIONKIT_URL}]")
-    group.add_argument("--timeout", type=float, metavar="SECONDS", help="per-request timeout (default: 60)")
+    group.add_argument("--timeout", type=_positive_seconds, metavar="SECONDS", help="per-request timeout (default: 60)")
     group.add_argument("--max-retries", type=int, metavar="N", help="retries of a failed call (default: 2)")
     return parent
 
 
-def _user_parent() -> _Parser:
-    parent = _Parser(add_help=False)
-    group = parent.add_argument_group("user (one of)").add_mutually_exclusive_group()
+def _user_parent(default: Any) -> _Parser:
+    parent = _Parser(add_help=False, argument_default=default)
+    group = parent.add_argument_group("user (one of; before or after the command)").add_mutually_exclusive_group()
     group.add_argument("--user", metavar="USER_ID", help=f"act as this user, signing a token [{ENV_USER_ID}]")
     group.add_argument("--user-token", metavar="TOKEN", help="act with a user token signed elsewhere")
     return parent
@@ -180,10 +218,12 @@ def build_parser() -> argparse.ArgumentParser:
         "workflow triggers, Proxy API calls, and a local FakeParagon to try them against.",
         epilog=_ENVIRONMENT_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=[_settings_parent(None), _user_parent(None)],
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
-    settings, user, table = _settings_parent(), _user_parent(), _table_parent()
+    settings, user = _settings_parent(argparse.SUPPRESS), _user_parent(argparse.SUPPRESS)
+    table = _table_parent()
 
     def command(name: str, help_text: str, *parents: _Parser) -> _Parser:
         return commands.add_parser(
@@ -242,9 +282,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--credential-id", metavar="ID", help="disconnect only this account")
     sub.set_defaults(run=_run_uninstall)
 
+    sub = command(
+        "enable-workflow",
+        "Turn a workflow on for the user (POST /sdk/workflows/{id}, the call behind the JS SDK's "
+        "updateWorkflowState({id: true})); the user must have connected its integration.",
+        user,
+    )
+    sub.add_argument("workflow_id", metavar="ID")
+    sub.add_argument("--credential-id", metavar="ID", help="in this account's configuration (default: the first)")
+    sub.set_defaults(run=_run_enable_workflow)
+
     sub = command("disable-workflow", "Turn a workflow off for the user (DELETE /sdk/workflows/{id}).", user)
     sub.add_argument("workflow_id", metavar="ID")
-    sub.add_argument("--credential-id", metavar="ID")
+    sub.add_argument("--credential-id", metavar="ID", help="in this account's configuration only (default: every one)")
     sub.set_defaults(run=_run_disable_workflow)
 
     sub = commands.add_parser(
@@ -252,9 +302,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="Run FakeParagon on loopback until Ctrl-C.",
         description="Run FakeParagon (a local, stateful Paragon with a generated key pair and a default project) "
         "on loopback until Ctrl-C. Point the CLI or your app at it with the printed settings.",
+        epilog=_FAKE_SERVER_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    # Its own dests: --host here is the address to listen on, not the settings' self-hosted Paragon host. Given
+    # before the command, --project-id and --signing-key-path mean the same as here (see _check_global_flags).
     sub.add_argument(
-        "--host", default=DEFAULT_FAKE_HOST, help=f"the address to listen on (default: {DEFAULT_FAKE_HOST})"
+        "--host",
+        dest="listen_host",
+        default=DEFAULT_FAKE_HOST,
+        help=f"the address to listen on (default: {DEFAULT_FAKE_HOST})",
     )
     sub.add_argument("--port", type=int, default=0, metavar="N", help="the port (default: any free port)")
     sub.add_argument(
@@ -262,21 +319,86 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print `export PARAGON_…=…` lines for a shell on stdout (the signing key included)",
     )
-    sub.add_argument("--project-id", metavar="ID", help="the fake project's id (default: a fixed uuid)")
+    sub.add_argument(
+        "--project-id", metavar="ID", default=argparse.SUPPRESS, help="the fake project's id (default: a fixed uuid)"
+    )
     sub.add_argument(
         "--signing-key-path",
         metavar="FILE",
+        default=argparse.SUPPRESS,
         help="sign with this PEM private key instead of a fresh one (so tokens survive a restart)",
     )
-    sub.add_argument(
+    scenario = sub.add_argument_group("scenario (each repeatable; applied in this order before serving)")
+    scenario.add_argument(
         "--connect",
         action="append",
         default=[],
         metavar="USER_ID:INTEGRATION",
-        help="give a user a connected account (repeatable), e.g. u1:slack",
+        help="give a user a connected account (VALID), e.g. u1:slack",
+    )
+    scenario.add_argument(
+        "--enable-workflow",
+        action="append",
+        default=[],
+        metavar="USER_ID:WORKFLOW",
+        help="turn a workflow on for a user who has --connect-ed its integration; WORKFLOW is its id or its "
+        "description, e.g. 'u1:Send Updates to Slack'",
+    )
+    scenario.add_argument(
+        "--workflow-response",
+        action="append",
+        default=[],
+        metavar="WORKFLOW=JSON",
+        help="make triggering the workflow answer 200 with this JSON (its Response step) instead of 202, e.g. "
+        '\'Create Opportunity in Salesforce={"id": "006"}\'',
     )
     sub.set_defaults(run=_run_fake_server)
     return parser
+
+
+_FAKE_SERVER_HELP = """the default project's integrations and workflows (WORKFLOW is the id or the description):
+  salesforce   Sync Contacts to Salesforce (App Event "Contact Created"), Create Opportunity in Salesforce
+  hubspot      Sync Contacts to HubSpot (App Event "Contact Created")
+  slack        Send Updates to Slack, Notify Slack of New Leads (App Event "Lead Created")
+  googledrive  Back Up Files to Google Drive
+  freshdesk    Create Tickets in Freshdesk (App Event "Support Request Created"; an API-key integration)
+The banner prints the id of each workflow given to --enable-workflow or --workflow-response, for `paragon workflow`.
+
+example: a workflow that can be triggered, and its answer
+  paragon fake-server --print-env --connect u1:salesforce \\
+      --enable-workflow 'u1:Create Opportunity in Salesforce' \\
+      --workflow-response 'Create Opportunity in Salesforce={"id": "006"}' > fake.env &
+  source fake.env && paragon workflow e682aeca-5381-5632-946f-48e276161bbd --user u1 --body '{"amount": 5}'
+  (ids are the same in every run: that is "Create Opportunity in Salesforce"; it prints {"id": "006"})
+"""
+
+
+def _check_global_flags(args: argparse.Namespace) -> None:
+    """Refuse a global option given before a command that has no use for it (rather than ignore it), and --user
+    with --user-token when they were given on either side of the command."""
+    command = args.command
+    given = [flag for flag in (*SETTINGS_FLAGS, *USER_FLAGS) if getattr(args, _dest(flag), None) is not None]
+    if args.user is not None and args.user_token is not None:
+        raise UsageError("argument --user-token: not allowed with argument --user", command)
+    if command == "token":
+        unused = [flag for flag in given if flag in USER_FLAGS]
+        if unused:
+            raise UsageError(f"{unused[0]} does not apply to `token`: it signs a token for its USER_ID", command)
+    elif command == "fake-server":
+        # --project-id and --signing-key-path name the fake's project and key, before or after `fake-server`.
+        unused = [flag for flag in given if flag not in ("--project-id", "--signing-key-path")]
+        if "--host" in unused:
+            raise UsageError(
+                "--host before `fake-server` is a self-hosted Paragon's host; put it after `fake-server` to choose "
+                "the address to listen on",
+                command,
+            )
+        if unused:
+            raise UsageError(f"{unused[0]} does not apply to `fake-server`", command)
+
+
+def _dest(flag: str) -> str:
+    return flag.removeprefix("--").replace("-", "_")
 
 
 def _json_arg(text: str | None, option: str) -> Any:
@@ -365,7 +487,17 @@ def _run_integrations(client: Paragon, args: argparse.Namespace, out: TextIO) ->
 
 
 def _run_credentials(client: Paragon, args: argparse.Namespace, out: TextIO) -> None:
-    _write_list(_session(client, args).get_credentials(), CREDENTIALS_COLUMNS, args, out)
+    session = _session(client, args)
+    credentials = session.get_credentials()
+    if not args.table:
+        _write_json(credentials, out)
+        return
+    rows = _plain(list(credentials))
+    if rows:
+        # A credential names its integration by id only: one more call maps ids to types for the table.
+        types = {i.get("id"): i.get("type") for i in _plain(session.get_integrations())}
+        rows = [{**row, "integration": types.get(row.get("integrationId"))} for row in rows]
+    out.write(render_table(rows, CREDENTIALS_COLUMNS))
 
 
 def _run_request(client: Paragon, args: argparse.Namespace, out: TextIO) -> None:
@@ -408,11 +540,20 @@ def _run_uninstall(client: Paragon, args: argparse.Namespace, out: TextIO) -> No
     _write_json(fired[0] if fired else {"type": "onIntegrationUninstall", "integrationType": args.integration}, out)
 
 
+def _run_enable_workflow(client: Paragon, args: argparse.Namespace, out: TextIO) -> None:
+    _set_workflow_state(client, args, out, enabled=True)
+
+
 def _run_disable_workflow(client: Paragon, args: argparse.Namespace, out: TextIO) -> None:
+    _set_workflow_state(client, args, out, enabled=False)
+
+
+def _set_workflow_state(client: Paragon, args: argparse.Namespace, out: TextIO, *, enabled: bool) -> None:
     session = _session(client, args)
     fired: list[Any] = []
     session.subscribe("onWorkflowChange", lambda event, _user: fired.append(event))
-    session.disable_workflow(args.workflow_id, credential_id=args.credential_id)
+    change = session.enable_workflow if enabled else session.disable_workflow
+    change(args.workflow_id, credential_id=args.credential_id)
     _write_json(fired[0] if fired else {"type": "onWorkflowChange", "workflowId": args.workflow_id}, out)
 
 
@@ -426,7 +567,9 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _announce(args: argparse.Namespace, fake: FakeParagon, server: FakeServer, out: TextIO, err: TextIO) -> None:
+def _announce(
+    args: argparse.Namespace, fake: FakeParagon, server: FakeServer, scenario: Sequence[str], out: TextIO, err: TextIO
+) -> None:
     env = {
         ENV_PROJECT_ID: fake.project_id,
         ENV_SIGNING_KEY: fake.signing_key_pem,
@@ -440,13 +583,67 @@ def _announce(args: argparse.Namespace, fake: FakeParagon, server: FakeServer, o
         f"  project id:  {fake.project_id}\n"
         f"  signing key: {key_note}; `--print-env` prints it with the other settings as export lines\n"
     )
-    for item in args.connect:
-        err.write(f"  connected:   {item}\n")
+    for line in scenario:
+        err.write(f"  {line}\n")
     err.flush()
     # The export lines come last: whoever reads them knows the banner is complete.
     if args.print_env:
         out.write("".join(f"export {name}={_shell_quote(value)}\n" for name, value in env.items()))
         out.flush()
+
+
+def _fake_workflows(fake: FakeParagon) -> list[tuple[str, str, str]]:
+    """(id, integration type, description) of each workflow of the fake's default project."""
+    from .testing._defaults import DEFAULT_INTEGRATIONS
+
+    return [
+        (fake.workflow_id(spec.type, workflow.description), spec.type, workflow.description)
+        for spec in DEFAULT_INTEGRATIONS
+        for workflow in spec.workflows
+    ]
+
+
+def _find_workflow(workflows: Sequence[tuple[str, str, str]], name: str, option: str) -> tuple[str, str, str]:
+    """The workflow whose id or description is ``name``."""
+    found = [workflow for workflow in workflows if name in (workflow[0], workflow[2])]
+    if not found:
+        known = ", ".join(repr(description) for _, _, description in workflows)
+        raise UsageError(f"{option}: no workflow {name!r} in the project (by id or description: {known})")
+    return found[0]
+
+
+def _set_up_scenario(fake: FakeParagon, args: argparse.Namespace) -> list[str]:
+    """Apply --connect, --enable-workflow and --workflow-response to ``fake``; returns the banner's lines."""
+    lines = []
+    for item in args.connect:
+        user_id, found, integration = item.partition(":")
+        if not found or not user_id or not integration:
+            raise UsageError("--connect takes USER_ID:INTEGRATION, e.g. u1:slack")
+        try:
+            fake.user(user_id).connect(integration)
+        except (KeyError, ValueError) as error:
+            raise UsageError(f"--connect {item}: {error.args[0] if error.args else error}") from None
+        lines.append(f"connected:   {item}")
+    workflows = _fake_workflows(fake) if args.enable_workflow or args.workflow_response else []
+    for item in args.enable_workflow:
+        user_id, found, name = item.partition(":")
+        if not found or not user_id or not name:
+            raise UsageError("--enable-workflow takes USER_ID:WORKFLOW, e.g. 'u1:Send Updates to Slack'")
+        workflow_id, integration, description = _find_workflow(workflows, name, "--enable-workflow")
+        try:
+            fake.user(user_id).enable_workflow(workflow_id)
+        except ValueError as error:
+            # The user has no VALID account for the workflow's integration.
+            raise UsageError(f"--enable-workflow {item}: {error} (--connect {user_id}:{integration})") from None
+        lines.append(f"enabled:     {user_id}:{workflow_id} ({integration}: {description})")
+    for item in args.workflow_response:
+        name, found, text = item.partition("=")
+        if not found or not name:
+            raise UsageError("--workflow-response takes WORKFLOW=JSON, e.g. 'Create Opportunity in Salesforce={}'")
+        workflow_id, integration, description = _find_workflow(workflows, name, "--workflow-response")
+        fake.set_workflow_response(workflow_id, _json_arg(text, f"--workflow-response {name}"))
+        lines.append(f"response:    {workflow_id} ({integration}: {description}) answers 200 with JSON")
+    return lines
 
 
 def _run_fake_server(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -468,24 +665,17 @@ def _run_fake_server(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except ValueError as error:
         # The fake's key loader says what is wrong with the key without quoting it.
         raise UsageError(f"cannot start FakeParagon: {error}") from None
-    for item in args.connect:
-        user_id, found, integration = item.partition(":")
-        if not found or not user_id or not integration:
-            raise UsageError("--connect takes USER_ID:INTEGRATION, e.g. u1:slack")
-        try:
-            fake.user(user_id).connect(integration)
-        except (KeyError, ValueError) as error:
-            raise UsageError(f"--connect {item}: {error.args[0] if error.args else error}") from None
+    scenario = _set_up_scenario(fake, args)
     try:
-        server = fake.serve(host=args.host, port=args.port)
+        server = fake.serve(host=args.listen_host, port=args.port)
     except OSError as error:
-        raise UsageError(f"cannot listen on {args.host}:{args.port}: {error.strerror or error}") from None
+        raise UsageError(f"cannot listen on {args.listen_host}:{args.port}: {error.strerror or error}") from None
     # Ctrl-C (SIGINT) and `kill` (SIGTERM) both stop it cleanly. SIGINT gets a handler of its own: a shell starts a
     # background job with SIGINT ignored, and Python then never installs its KeyboardInterrupt handler. Either may
     # come as soon as the settings are printed, before serve_forever() runs, so the server is closed either way.
     previous = {number: signal.signal(number, _interrupt) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
-        _announce(args, fake, server, out, err)
+        _announce(args, fake, server, scenario, out, err)
         server.serve_forever()
     except KeyboardInterrupt:
         pass
@@ -505,6 +695,48 @@ def _fail(message: str, code: int, err: TextIO) -> int:
     return code
 
 
+def _warn_about_the_environment(err: TextIO) -> None:
+    """A setting the library would ignore in silence (an unknown PARAGON_LOG) is a ``paragon: warning:`` line."""
+    from ._logging import warn_on_unknown_level
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warn_on_unknown_level()
+    for warning in caught:
+        err.write(f"{PROG}: warning: {' '.join(str(warning.message).split())}\n")
+
+
+# The library's messages name its keyword arguments (`pass project_id= or set PARAGON_PROJECT_ID`, `api_url must be
+# …`); the command line's name its flags. Arguments the CLI has no flag for are left as they are.
+_CLI_WORDS = {
+    "project_id": "--project-id",
+    "signing_key_path": "--signing-key-path",
+    "host": "--host",
+    "api_url": "--api-url",
+    "proxy_url": "--proxy-url",
+    "actionkit_url": "--actionkit-url",
+    "timeout": "--timeout",
+    "max_retries": "--max-retries",
+    "ttl": "--ttl",
+    "user_token": "--user-token",
+    "credential_id": "--credential-id",
+    "params": "--param",
+}
+_NAMES = "|".join(sorted(_CLI_WORDS, key=len, reverse=True))
+# `signing_key=`: the key's text has no flag on purpose (see the README); PARAGON_SIGNING_KEY is named right after.
+_SIGNING_KEY_CHOICE = re.compile(r"\bsigning_key= or signing_key_path=")
+_KEYWORD = re.compile(rf"\b({_NAMES})=(?!\w)")
+# The argument as the subject of the message (or of a clause after "; "): `api_url must be an http(s) URL…`.
+_SUBJECT = re.compile(rf"(?:^|(?<=; ))({_NAMES})(?= (?:must|is|has|needs)\b)")
+
+
+def cli_message(error: ParagonError) -> str:
+    """``error``'s message in the command line's words: ``--project-id`` rather than ``pass project_id=``."""
+    message = _SIGNING_KEY_CHOICE.sub("--signing-key-path", error.message)
+    message = _KEYWORD.sub(lambda match: _CLI_WORDS[match.group(1)], message)
+    return _SUBJECT.sub(lambda match: _CLI_WORDS[match.group(1)], message)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default: ``sys.argv[1:]``); returns the exit status."""
     out, err = sys.stdout, sys.stderr
@@ -514,20 +746,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:
         # --help and --version exit 0; usage errors have already printed their message.
         return exit_.code if isinstance(exit_.code, int) else (EXIT_OK if exit_.code is None else EXIT_USAGE)
-    from ._errors import ConfigurationError, InvalidRequestError, ParagonError
+    from ._errors import APIError, ConfigurationError, InvalidRequestError, ParagonError
 
+    _warn_about_the_environment(err)
     try:
+        _check_global_flags(args)
         if args.command == "fake-server":
             return _run_fake_server(args, out, err)
         with _client(args) as client:
             args.run(client, args, out)
         out.flush()
     except UsageError as error:
-        return _fail(str(error), EXIT_USAGE, err)
+        see = f" (see `{PROG} {error.help_command} --help`)" if error.help_command else ""
+        return _fail(f"{error}{see}", EXIT_USAGE, err)
     except (ConfigurationError, InvalidRequestError) as error:
-        return _fail(error.message, EXIT_USAGE, err)
-    except ParagonError as error:
+        return _fail(cli_message(error), EXIT_USAGE, err)
+    except APIError as error:
+        # Paragon's (or the transport's) own words: nothing in them is the library's Python wording.
         return _fail(error.message, EXIT_API_ERROR, err)
+    except ParagonError as error:
+        return _fail(cli_message(error), EXIT_API_ERROR, err)
     except KeyboardInterrupt:
         err.write("\n")
         return EXIT_INTERRUPTED
