@@ -43,6 +43,7 @@ IDENTIFIERS = {
     "AsyncPool": "SyncPool",
     "AsyncEventHub": "EventHub",
     "AsyncCallback": "Callback",
+    "AsyncIterator": "Iterator",
     "AsyncWatcher": "Watcher",
     "AsyncStreamContext": "StreamContext",
     "AsyncStreamedResponse": "StreamedResponse",

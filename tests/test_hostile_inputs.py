@@ -253,10 +253,23 @@ INTEGRATION = {
     "type": "salesforce",
     "isActive": True,
     "configs": [],
-    "workflows": [{"id": "wf-1"}],
+    "workflows": [{"id": "wf-1", "integrationId": "int-1", "customWebhookTriggerId": "hook-1"}],
     "hasCredential": True,
 }
-USER = {"authenticated": True, "userId": "user-123", "integrations": {}}
+CREDENTIAL = {
+    "id": "cred-1",
+    "status": "VALID",
+    "integrationId": "int-1",
+    "configurations": [
+        {"id": "cfg-1", "isDefault": True, "sharedSettings": {}, "workflowSettings": {"wf-1": {"enabled": True}}},
+        {"id": "cfg-2", "isDefault": False, "externalId": "ws-1", "dateCreated": "2026-01-01T00:00:00Z"},
+    ],
+}
+USER = {
+    "authenticated": True,
+    "userId": "user-123",
+    "integrations": {"salesforce": {"enabled": True, "credentialId": "cred-1", "allCredentials": [CREDENTIAL]}},
+}
 API_KEY_INTEGRATION = {**INTEGRATION, "id": "int-2", "type": "pipedrive", "hasCredential": False,
                        "authenticationType": "basic"}  # fmt: skip
 OAUTH_INTEGRATION = {**INTEGRATION, "id": "int-3", "type": "hubspot", "authenticationType": "oauth"}
@@ -271,6 +284,8 @@ def _paragon(request: httpx.Request) -> httpx.Response:
         return json_response(200, {"output": {"ok": True}})
     if path == f"{base}/actions":
         return json_response(200, {"actions": {}} if method == "GET" else {"ok": True})
+    if path == f"{base}/triggers":
+        return json_response(200, {"triggers": {"salesforce": []}})
     routes: dict[tuple[str, str], Any] = {
         ("GET", "/sdk/me"): USER,
         ("PATCH", "/sdk/me"): USER,
@@ -280,8 +295,13 @@ def _paragon(request: httpx.Request) -> httpx.Response:
         ("GET", "/sdk/actions/session-id/k-1"): {"connectCredentialId": "cred-1"},
         ("DELETE", "/sdk/actions/session-id/k-1"): {},
         ("DELETE", "/sdk/integrations/int-1"): {},
-        ("GET", "/sdk/credentials"): [],
-        ("GET", "/sdk/credentials/cred-1"): {"id": "cred-1"},
+        ("GET", "/sdk/credentials"): INTEGRATION if "integration" in request.url.params else [],
+        ("GET", "/sdk/credentials/cred-1"): CREDENTIAL,
+        ("PATCH", "/sdk/credentials/cred-1"): {**CREDENTIAL, "meta": {}},
+        ("POST", "/sdk/credentials/cred-1/configurations"): CREDENTIAL,
+        ("PATCH", "/sdk/credentials/cred-1/configurations"): CREDENTIAL,
+        ("DELETE", "/sdk/credentials/cred-1/configurations"): {},
+        ("POST", "/sdk/actions"): {"output": [{"label": "Account", "value": "acc"}]},
         ("POST", "/sdk/events/trigger"): {},
         ("POST", "/sdk/triggers/wf-1"): {"ok": True},
         ("POST", "/sdk/workflows/wf-1"): {},
@@ -343,7 +363,44 @@ EVERY_CALL: list[tuple[str, SessionCall, list[str]]] = [
     ),
     ("wait_for_connection", lambda s: s.wait_for_connection(LINK, interval=0.01), ["api", "api", "api"]),
     ("watch", lambda s: s.watch(interval=3600), ["api", "api"]),
+    (
+        "request",
+        lambda s: s.request("salesforce", url="https://login.salesforce.com/services/oauth2/userinfo"),
+        ["proxy"],
+    ),
+    ("stream", lambda s: s.stream("salesforce", url="https://files.example.com/f/1"), ["proxy"]),
+    ("update_workflow_state", lambda s: s.update_workflow_state({"wf-1": True, "wf-2": False}), ["api"] * 4),
+    (
+        "update_integration_user_settings",
+        lambda s: s.update_integration_user_settings("salesforce", {"a": 1}),
+        ["api", "api"],
+    ),
+    (
+        "update_workflow_user_settings",
+        lambda s: s.update_workflow_user_settings("salesforce", "wf-1", {"a": 1}),
+        ["api", "api"],
+    ),
+    ("create_configuration", lambda s: s.create_configuration("cred-1", external_id="ws-1"), ["api"]),
+    ("update_configuration", lambda s: s.update_configuration("cfg-2", {"a": 1}, credential_id="cred-1"), ["api"]),
+    ("destroy_configuration", lambda s: s.destroy_configuration("cfg-2", credential_id="cred-1"), ["api", "api"]),
+    ("get_integration_account", lambda s: s.get_integration_account("salesforce", include_account_auth=True), ["api"]),
+    ("get_field_options", lambda s: s.get_field_options("salesforce", action="accounts"), ["api"]),
+    ("iter_field_options", lambda s: _all_pages(s.iter_field_options("salesforce", action="accounts")), ["api"]),
+    ("get_triggers", lambda s: s.get_triggers("salesforce"), ["api", "actionkit"]),
+    ("get_custom_webhook_user_manual_url", lambda s: s.get_custom_webhook_user_manual_url("wf-1"), ["api", "api"]),
 ]
+
+
+def _all_pages(pages: Any) -> Any:
+    """Every page of a (sync or async) iterator, as a value or an awaitable, for _complete."""
+    if hasattr(pages, "__aiter__"):
+
+        async def collect() -> list[Any]:
+            return [page async for page in pages]
+
+        return collect()
+    return list(pages)
+
 
 HOSTS: dict[str, dict[str, str]] = {
     "cloud": {},

@@ -42,14 +42,19 @@ NOT_IMPORTED_BY_USEPARAGON = {
 # The generated names `useparagon` re-exports, by the module they come from: the models are the attrs classes, the
 # events the wire TypedDicts (the other package has a class of the same name for each).
 REEXPORTED: dict[str, types.ModuleType] = {
+    "AccountAuth": useparagon_api.models,
     "ActionList": useparagon_api.models,
     "AuthenticatedUser": useparagon_api.models,
     "Credential": useparagon_api.models,
+    "CredentialConfiguration": useparagon_api.models,
     "CredentialStatus": useparagon_api.models,
     "Integration": useparagon_api.models,
     "IntegrationMetadata": useparagon_api.models,
     "IntegrationState": useparagon_api.models,
+    "TriggerDefinition": useparagon_api.models,
+    "TriggerList": useparagon_api.models,
     "UnauthenticatedUser": useparagon_api.models,
+    "UpdatedCredential": useparagon_api.models,
     "IntegrationInstallEvent": useparagon_api.wire,
     "IntegrationUninstallEvent": useparagon_api.wire,
     "PortalCloseEvent": useparagon_api.wire,

@@ -14,6 +14,7 @@ import gzip
 import inspect
 import json
 import zlib
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -36,7 +37,8 @@ from useparagon import (
 from tests.support import PROJECT_ID, SESSION_METHODS, SessionCall
 
 LINK = ConnectLink(url="https://consent.example/x", integration="hubspot", integration_id="int-3", session_key="k-1")
-# Every public call of a session, named after its method: the stream is entered and read to the end, a watcher stopped.
+# Every public call of a session, named after its method: the stream is entered and read to the end, a watcher
+# stopped, a page iterator run to its end.
 CALLS: list[tuple[str, SessionCall]] = [
     ("get_user", lambda s: s.get_user()),
     ("set_user_metadata", lambda s: s.set_user_metadata({"Email": "a@b.co"})),
@@ -58,6 +60,18 @@ CALLS: list[tuple[str, SessionCall]] = [
     ("complete_install", lambda s: s.complete_install("pipedrive", "code-1")),
     ("start_connect", lambda s: s.start_connect("hubspot")),
     ("wait_for_connection", lambda s: s.wait_for_connection(LINK, timeout=0.001, interval=0.001)),
+    ("request", lambda s: s.request("salesforce", url="https://example.my.salesforce.com/services/data")),
+    ("update_workflow_state", lambda s: s.update_workflow_state({"wf-1": True})),
+    ("update_integration_user_settings", lambda s: s.update_integration_user_settings("salesforce", {"a": 1})),
+    ("update_workflow_user_settings", lambda s: s.update_workflow_user_settings("salesforce", "wf-1", {"a": 1})),
+    ("create_configuration", lambda s: s.create_configuration("cred-1")),
+    ("update_configuration", lambda s: s.update_configuration("cfg-1", {"a": 1}, credential_id="cred-1")),
+    ("destroy_configuration", lambda s: s.destroy_configuration("cfg-1", credential_id="cred-1")),
+    ("get_integration_account", lambda s: s.get_integration_account("box", include_account_auth=True)),
+    ("get_field_options", lambda s: s.get_field_options("salesforce", action="objects", search="Acc")),
+    ("iter_field_options", lambda s: s.iter_field_options("salesforce", action="objects")),
+    ("get_triggers", lambda s: s.get_triggers("salesforce")),
+    ("get_custom_webhook_user_manual_url", lambda s: s.get_custom_webhook_user_manual_url("wf-1")),
     ("watch", lambda s: s.watch(interval=3600)),
 ]
 
@@ -148,6 +162,8 @@ def _run_every_call(session: UserSession) -> None:
                     download.read()
             elif isinstance(result, Watcher):
                 result.stop()
+            elif isinstance(result, Iterator):
+                list(result)
         except ParagonError:
             pass
 
@@ -189,6 +205,8 @@ def test_every_async_call_raises_only_paragon_errors(key: rsa.RSAPrivateKey, ans
                             await download.read()
                     elif isinstance(result, AsyncWatcher):
                         await result.stop()
+                    elif isinstance(result, AsyncIterator):
+                        [page async for page in result]
                 except ParagonError:
                     pass
 

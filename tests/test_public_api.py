@@ -67,8 +67,9 @@ def test_session_classes_have_the_same_public_members() -> None:
     assert {"get_user", "request", "uninstall_integration", "run_action"} <= sync_members.keys()
 
 
-# subscribe and stream are plain methods on both sessions (stream returns a context manager for `with`/`async with`).
-NOT_AWAITED = frozenset({"subscribe", "stream"})
+# subscribe, stream and iter_field_options are plain methods on both sessions (stream returns a context manager for
+# `with`/`async with`, iter_field_options an iterator for `for`/`async for`).
+NOT_AWAITED = frozenset({"subscribe", "stream", "iter_field_options"})
 
 
 @pytest.mark.parametrize("name", sorted(SESSION_METHODS - NOT_AWAITED))
@@ -95,6 +96,14 @@ def test_stream_has_an_async_twin_that_is_not_awaited() -> None:
     _compare_signatures("stream", UserSession.stream, AsyncUserSession.stream)
     assert inspect.signature(UserSession.stream).return_annotation == "StreamContext"
     assert inspect.signature(AsyncUserSession.stream).return_annotation == "AsyncStreamContext"
+
+
+def test_iter_field_options_has_an_async_twin_that_is_not_awaited() -> None:
+    """``iter_field_options`` takes the same parameters on both sessions and returns an iterator of pages."""
+    assert not inspect.iscoroutinefunction(AsyncUserSession.iter_field_options)
+    _compare_signatures("iter_field_options", UserSession.iter_field_options, AsyncUserSession.iter_field_options)
+    assert inspect.signature(UserSession.iter_field_options).return_annotation == "Iterator[FieldOptions]"
+    assert inspect.signature(AsyncUserSession.iter_field_options).return_annotation == "AsyncIterator[FieldOptions]"
 
 
 def test_subscribe_is_synchronous_on_both_sessions_and_clients() -> None:

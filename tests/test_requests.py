@@ -15,15 +15,18 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from useparagon import (
+    AccountAuth,
     ActionList,
     APIResponseValidationError,
     AuthenticatedUser,
     Credential,
+    CredentialConfiguration,
     CredentialStatus,
     Integration,
     IntegrationMetadata,
     IntegrationNotInstalledError,
     RawResponse,
+    TriggerList,
     UnauthenticatedUser,
 )
 from useparagon_api.models import LegacyCredentialConfig, ProviderData, UserMeta
@@ -170,6 +173,23 @@ SEED_SLACK_MESSAGE = {
 }
 SEED_METADATA_UPDATE = {"Email": "sean@example.com", "apiKey": "key_Y0kBVldPFInxK"}
 WORKFLOW_ID = "f2b0d5c4-0b6e-4b5a-9a55-7f7c3ad1c0de"
+ACCOUNT: dict[str, Any] = {
+    "id": "1c2b3a4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", "type": "googledrive", "isActive": True, "configs": [],
+    "workflows": [], "hasCredential": True, "accountAuth": {"OAUTH_ACCESS_TOKEN": "ya29.token"},
+}  # fmt: skip
+WITH_CONFIGURATIONS: dict[str, Any] = {
+    "id": CREDENTIAL_ID, "status": "VALID",
+    "configurations": [
+        {"id": "conf-default", "isDefault": True, "dateCreated": "2024-01-01T00:00:00.000Z"},
+        {"id": "conf-ws", "isDefault": False, "externalId": "ws-42", "dateCreated": "2024-01-03T00:00:00.000Z"},
+        {"id": "conf-new", "isDefault": False, "dateCreated": "2024-01-05T00:00:00.000Z"},
+    ],
+}  # fmt: skip
+TRIGGERS: dict[str, Any] = {
+    "triggers": {"salesforce": [{"type": "SALESFORCE_RECORD_CREATED", "triggerModel": "POLLING", "title": "Created",
+                                 "description": "A record was created", "parameters": []}]},
+    "errors": [],
+}  # fmt: skip
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\xff\x00"
 
 
@@ -404,6 +424,86 @@ SENT: dict[str, Sent] = {
         lambda s: s.run_action("HUBSPOT_GET_CONTACTS"), always(200, []), "POST", f"{ACTIONKIT}{P}/actions",
         JSON_HEADERS, b'{"action":"HUBSPOT_GET_CONTACTS","parameters":{}}', lambda r: r == [],
     ),
+    "request to a full provider URL (X-Paragon-Proxy-Url), params merged into it": Sent(
+        lambda s: s.request(
+            "googledrive", url="https://www.googleapis.com/drive/v3/about?fields=user", params={"alt": "json"},
+            credential_id="cred-3",
+        ),
+        always(200, {"output": {"user": {}}}), "GET", f"{PROXY}{P}/sdk/proxy/googledrive",
+        {**GET_HEADERS, "x-paragon-proxy-url": "https://www.googleapis.com/drive/v3/about?fields=user&alt=json",
+         "x-paragon-credential": "cred-3"}, b"", lambda r: r == {"user": {}},
+    ),
+    "request POST to a full provider URL, raw": Sent(
+        lambda s: s.request(
+            "slack", url="https://files.slack.com/upload/v1/x", method="POST", body={"a": 1}, raw=True
+        ),
+        always(200, content=b"ok"), "POST", f"{PROXY}{P}/sdk/proxy/slack",
+        {**JSON_HEADERS, "x-paragon-proxy-url": "https://files.slack.com/upload/v1/x",
+         "x-paragon-use-raw-response": "1"}, b'{"a":1}', lambda r: isinstance(r, RawResponse) and r.content == b"ok",
+    ),
+    "request answered without an output envelope (the JS SDK returns it as is)": Sent(
+        lambda s: s.request("slack", "auth.test"), always(200, {"ok": True}), "GET",
+        f"{PROXY}{P}/sdk/proxy/slack/auth.test", GET_HEADERS, b"", lambda r: r == {"ok": True},
+    ),
+    "get_integration_account": Sent(
+        lambda s: s.get_integration_account("googledrive"), always(200, ACCOUNT), "GET",
+        f"{API}{P}/sdk/credentials?integration=googledrive&includeAccountAuth=false", GET_HEADERS, b"",
+        lambda r: isinstance(r, Integration) and r.type_ == "googledrive",
+    ),
+    "get_integration_account with the token and a credential": Sent(
+        lambda s: s.get_integration_account("googledrive", include_account_auth=True, credential_id="cred-4"),
+        always(200, ACCOUNT), "GET",
+        f"{API}{P}/sdk/credentials?integration=googledrive&includeAccountAuth=true",
+        {**GET_HEADERS, "x-paragon-credential": "cred-4"}, b"",
+        lambda r: isinstance(r.account_auth, AccountAuth) and r.account_auth["OAUTH_ACCESS_TOKEN"] == "ya29.token",
+    ),
+    "create_configuration": Sent(
+        lambda s: s.create_configuration(CREDENTIAL_ID), always(201, WITH_CONFIGURATIONS), "POST",
+        f"{API}{P}/sdk/credentials/{CREDENTIAL_ID}/configurations", JSON_HEADERS, b"{}",
+        lambda r: isinstance(r, CredentialConfiguration) and r.id == "conf-new",
+    ),
+    "create_configuration with an external id": Sent(
+        lambda s: s.create_configuration(CREDENTIAL_ID, external_id="ws-42"), always(201, WITH_CONFIGURATIONS),
+        "POST", f"{API}{P}/sdk/credentials/{CREDENTIAL_ID}/configurations", JSON_HEADERS, b'{"externalId":"ws-42"}',
+        lambda r: r.id == "conf-ws",
+    ),
+    "update_configuration": Sent(
+        lambda s: s.update_configuration("conf-ws", {"region": "eu"}, credential_id=CREDENTIAL_ID),
+        always(200, WITH_CONFIGURATIONS), "PATCH", f"{API}{P}/sdk/credentials/{CREDENTIAL_ID}/configurations",
+        {**JSON_HEADERS, "x-paragon-credential": CREDENTIAL_ID, "x-paragon-configuration-id": "conf-ws"},
+        b'{"meta":{"region":"eu"}}', lambda r: r.id == "conf-ws",
+    ),
+    "update_configuration by external id": Sent(
+        lambda s: s.update_configuration("ext:ws-42", {}, credential_id=CREDENTIAL_ID),
+        always(200, WITH_CONFIGURATIONS), "PATCH", f"{API}{P}/sdk/credentials/{CREDENTIAL_ID}/configurations",
+        {**JSON_HEADERS, "x-paragon-credential": CREDENTIAL_ID, "x-paragon-configuration-id": "ext:ws-42"},
+        b'{"meta":{}}', lambda r: r.id == "conf-ws",
+    ),
+    "get_field_options (the JS SDK's body: first page 0, no search)": Sent(
+        lambda s: s.get_field_options("salesforce", action="objects"),
+        always(200, {"output": [{"label": "Contact", "value": "Contact"}]}), "POST", f"{API}{P}/sdk/actions",
+        JSON_HEADERS,
+        b'{"action":"salesforce","sourceKey":"objects","parameters":[],"paginationParameters":{"pageCursor":0}}',
+        lambda r: r.data == [{"label": "Contact", "value": "Contact"}] and r.nested_data == []
+        and r.next_page_cursor is None,
+    ),
+    "get_field_options from a source, with parameters, search, cursor and a credential": Sent(
+        lambda s: s.get_field_options(
+            "slack", source={"cacheKey": "channels", "title": "Channel"}, search="gen", cursor="2",
+            parameters={"workspace": "T1"}, credential_id="cred-5",
+        ),
+        always(200, {"output": {"records": [{"id": "nested", "title": "x"}], "nextPageCursor": "4"}}), "POST",
+        f"{API}{P}/sdk/actions", {**JSON_HEADERS, "x-paragon-credential": "cred-5"},
+        compact({"action": "slack", "sourceKey": "channels",
+                 "parameters": [{"key": "workspace", "source": {"type": "VALUE", "value": "T1"}}],
+                 "paginationParameters": {"pageCursor": "2", "search": "gen"}}),
+        lambda r: r.data == [] and r.nested_data == [{"id": "nested", "title": "x"}] and r.next_page_cursor == "4",
+    ),
+    "get_triggers with a credential": Sent(
+        lambda s: s.get_triggers("salesforce", credential_id="cred-6"), always(200, TRIGGERS), "GET",
+        f"{ACTIONKIT}{P}/triggers?integrations=salesforce", {**GET_HEADERS, "x-paragon-credential": "cred-6"}, b"",
+        lambda r: isinstance(r, TriggerList) and r.triggers["salesforce"][0].type_ == "SALESFORCE_RECORD_CREATED",
+    ),
 }  # fmt: skip
 
 
@@ -419,9 +519,19 @@ def test_each_call_sends_exactly_one_request(make_harness: MakeHarness, rsa_key:
 
 def test_every_session_method_is_in_the_request_table() -> None:
     """The table covers every public call of a session (uninstall_integration has its own two-request tests, stream
-    its own in test_streaming.py, the connect calls theirs in test_connect.py); each case is named after its call."""
+    its own in test_streaming.py, the connect calls theirs in test_connect.py, the headless calls of several requests
+    theirs in test_headless.py); each case is named after its call."""
     connect = {"install_integration", "complete_install", "start_connect", "wait_for_connection", "watch"}
-    covered = {name.split()[0] for name in SENT} | {"uninstall_integration", "subscribe", "stream"} | connect
+    # Calls of several requests, in test_headless.py.
+    headless = {
+        "update_integration_user_settings",
+        "update_workflow_user_settings",
+        "destroy_configuration",
+        "iter_field_options",
+        "update_workflow_state",
+        "get_custom_webhook_user_manual_url",
+    }
+    covered = {name.split()[0] for name in SENT} | {"uninstall_integration", "subscribe", "stream"} | connect | headless
     assert covered == SESSION_METHODS
 
 
@@ -807,6 +917,20 @@ HOST_CALLS: list[tuple[str, SessionCall, Handler, str, str]] = [
     ("list_actions", lambda s: s.list_actions(), always(200, {"actions": {}}), "actionkit", f"{P}/actions"),
     ("run_action", lambda s: s.run_action("A"), always(200, {}), "actionkit", f"{P}/actions"),
     ("event", lambda s: s.event("E", {}), always(200, {}), "api", f"{P}/sdk/events/trigger"),
+    (
+        "get_triggers",
+        lambda s: s.get_triggers("salesforce", credential_id="c"),
+        always(200, {"triggers": {}}),
+        "actionkit",
+        f"{P}/triggers",
+    ),
+    (
+        "request to a full URL",
+        lambda s: s.request("slack", url="https://slack.com/api/auth.test"),
+        always(200, {"output": {}}),
+        "proxy",
+        f"{P}/sdk/proxy/slack",
+    ),
 ]
 HOST_SETUPS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "cloud": ({}, {"api": API, "proxy": PROXY, "actionkit": ACTIONKIT}),
@@ -815,7 +939,7 @@ HOST_SETUPS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         {
             "api": "https://zeus.mycompany.paragon.so",
             "proxy": "https://worker-proxy.mycompany.paragon.so",
-            "actionkit": "https://actionkit.mycompany.paragon.so",
+            "actionkit": "https://worker-actionkit.mycompany.paragon.so",
         },
     ),
     "self-hosted with a port": (
@@ -823,7 +947,7 @@ HOST_SETUPS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         {
             "api": "https://zeus.paragon.internal:8443",
             "proxy": "https://worker-proxy.paragon.internal:8443",
-            "actionkit": "https://actionkit.paragon.internal:8443",
+            "actionkit": "https://worker-actionkit.paragon.internal:8443",
         },
     ),
     "per-service overrides": (
@@ -838,12 +962,20 @@ HOST_SETUPS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
             "actionkit": "https://ak.example.com",
         },
     ),
+    "self-hosted, ActionKit under the JS SDK's name": (
+        {"host": "mycompany.paragon.so", "actionkit_url": "https://actionkit.mycompany.paragon.so"},
+        {
+            "api": "https://zeus.mycompany.paragon.so",
+            "proxy": "https://worker-proxy.mycompany.paragon.so",
+            "actionkit": "https://actionkit.mycompany.paragon.so",
+        },
+    ),
     "self-hosted with one override": (
         {"host": "mycompany.paragon.so", "proxy_url": "https://proxy.internal"},
         {
             "api": "https://zeus.mycompany.paragon.so",
             "proxy": "https://proxy.internal",
-            "actionkit": "https://actionkit.mycompany.paragon.so",
+            "actionkit": "https://worker-actionkit.mycompany.paragon.so",
         },
     ),
 }
@@ -861,7 +993,8 @@ def test_each_service_goes_to_its_host(
     service: str,
     path: str,
 ) -> None:
-    """api/proxy/actionkit calls go to the cloud hosts, the zeus./worker-proxy./actionkit. hosts, or overrides."""
+    """api/proxy/actionkit calls go to the cloud hosts, the zeus./worker-proxy./worker-actionkit. hosts (ActionKit's
+    self-hosted name in Paragon's docs), or overrides."""
     options, bases = setup
     harness = make_harness(reply, **options)
     harness.run(call(harness.session))

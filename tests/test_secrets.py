@@ -1,7 +1,8 @@
 """The secret canary.
 
-The signing key, every user token the client minted or was given, and secrets a caller put in a proxy query value,
-a header and a body are seeded through every path a call can take: success, 400, 401 with the server echoing the
+The signing key, every user token the client minted or was given, secrets a caller put in a proxy query value,
+a header and a body, and the provider token Paragon sends as ``accountAuth`` are seeded through every path a call can
+take: success, 400, 401 with the server echoing the
 Authorization header, 404, 429, 500, timeouts, connection errors, retry exhaustion, a 200 that breaks the spec and a
 redirect. With ``PARAGON_LOG=debug`` and every logger at DEBUG, none of them may appear in a log record, in the
 ``str()``/``repr()``/traceback of any exception raised, or in the ``repr()`` of any public object.
@@ -43,7 +44,9 @@ WINDOW = 16
 QUERY_SECRET = "QUERY-CANARY-7f3a9c"
 HEADER_SECRET = "HEADER-CANARY-51be02"
 BODY_SECRET = "BODY-CANARY-c4d8e1"
-CALLER_SECRETS = (QUERY_SECRET, HEADER_SECRET, BODY_SECRET)
+# The provider's access token in get_integration_account's answer (accountAuth): Paragon's secret, not the caller's.
+ACCOUNT_SECRET = "ya29.ACCOUNT-CANARY-9d2b77"
+CALLER_SECRETS = (QUERY_SECRET, HEADER_SECRET, BODY_SECRET, ACCOUNT_SECRET)
 FAST_RETRIES = RetryPolicy(initial_delay=0.0)
 
 
@@ -146,7 +149,19 @@ def _ok(request: httpx.Request) -> httpx.Response:
         return json_response(200, {"authenticated": True, "userId": "user-123", "integrations": {}})
     if "/sdk/proxy/" in path:
         return json_response(200, {"output": {"ok": True}}, **{"x-request-id": "req-ok"})
+    if path.endswith("/sdk/credentials") and "integration" in request.url.params:
+        return json_response(200, ACCOUNT)
     return json_response(200, {})
+
+
+ACCOUNT = {
+    "id": "int-gd",
+    "type": "googledrive",
+    "isActive": True,
+    "configs": [],
+    "workflows": [],
+    "accountAuth": {"OAUTH_ACCESS_TOKEN": ACCOUNT_SECRET, "DOMAIN": "example.com"},
+}
 
 
 Outcome = Callable[[httpx.Request, int], httpx.Response]
@@ -216,7 +231,8 @@ SCENARIOS: dict[str, tuple[Outcome, type[ParagonError] | None, type[ParagonError
     "timeout": (_timeout, APITimeoutError, APITimeoutError),
     "connection error": (_connection_error, APIConnectionError, APIConnectionError),
     "retry exhaustion": (_always_unavailable, InternalServerError, InternalServerError),
-    "200 off the spec": (_off_spec_200, APIResponseValidationError, APIResponseValidationError),
+    # The proxy's answer without "output" is the provider's body as it is (as the JS SDK reads it), not an error.
+    "200 off the spec": (_off_spec_200, APIResponseValidationError, None),
     "redirect": (_redirect, APIStatusError, APIStatusError),
 }
 
@@ -268,7 +284,9 @@ def test_the_canary_finds_each_secret(rsa_pem: str, rsa_key: rsa.RSAPrivateKey) 
     assert canary.found(f"message: {key_line[10:30]}…") == ["key"]
     assert canary.found(f"Bearer {token}") == ["token"]
     assert canary.found(f"sig={signature[:WINDOW]}") == ["token"]
-    assert canary.found(f"?q={QUERY_SECRET}&h={HEADER_SECRET}&b={BODY_SECRET}") == list(CALLER_SECRETS)
+    assert canary.found(f"?q={QUERY_SECRET}&h={HEADER_SECRET}&b={BODY_SECRET}&a={ACCOUNT_SECRET}") == list(
+        CALLER_SECRETS
+    )
     assert canary.found(f"?q={QUERY_SECRET}", caller_secrets=False) == []
     assert canary.found("GET /projects/{projectId}/sdk/me -> 200 in 1.0 ms (attempt 1, request id req-1)") == []
 
@@ -307,6 +325,12 @@ def test_no_secret_leaks_on_any_path(
     assert _attempt(harness, proxied, errors) is post_error
     _attempt(harness, lambda: given.event("Contact Created", {"secret": BODY_SECRET}), errors)
     _attempt(harness, lambda: minted.request("slack", "files/1", raw=True), errors)
+    accounts: list[object] = []
+    _attempt(
+        harness,
+        lambda: accounts.append(harness.run(minted.get_integration_account("googledrive", include_account_auth=True))),
+        errors,
+    )
     signed = client.sign_user_token("frontend-user")
 
     canary = Canary(rsa_pem)
@@ -328,6 +352,7 @@ def test_no_secret_leaks_on_any_path(
         client.urls,
         MintedToken(signer, "user-123"),
         GivenToken(given_token),
+        *accounts,
     ]
     assert_no_leaks(canary, caplog, errors, objects)
 
@@ -384,3 +409,43 @@ def test_rejected_caller_secrets_are_not_echoed(
         harness.run(harness.session.request("slack", "chat.postMessage", **kwargs))
     assert harness.requests == []
     assert_no_leaks(Canary(rsa_pem), caplog, [caught.value], [])
+
+
+# Answers to get_integration_account that carry the provider token where an error would keep it.
+ACCOUNT_FAILURES: dict[str, tuple[Callable[[httpx.Request], httpx.Response], type[ParagonError]]] = {
+    "200 off the spec": (
+        lambda request: json_response(200, {**ACCOUNT, "configs": "not a list"}),
+        APIResponseValidationError,
+    ),
+    "200 as a list": (lambda request: json_response(200, [ACCOUNT]), APIResponseValidationError),
+    "400 echoing the account": (
+        lambda request: json_response(400, {"message": "bad", "accountAuth": ACCOUNT["accountAuth"]}),
+        BadRequestError,
+    ),
+    "404 echoing a nested account": (
+        lambda request: json_response(404, {"message": "gone", "data": [{"integration": ACCOUNT}]}),
+        NotFoundError,
+    ),
+    "500 as text": (
+        lambda request: httpx.Response(500, text=f"<pre>accountAuth: {ACCOUNT_SECRET}</pre>"),
+        InternalServerError,
+    ),
+}
+
+
+@pytest.mark.parametrize("scenario", list(ACCOUNT_FAILURES))
+@pytest.mark.usefixtures("debug_logging")
+def test_account_tokens_are_scrubbed_from_errors(
+    scenario: str, make_harness: MakeHarness, rsa_pem: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An answer to get_integration_account that fails (off the spec, or an error status echoing the account):
+    the provider token is in no message, traceback, log record, nor in the error's ``body``."""
+    reply, expected = ACCOUNT_FAILURES[scenario]
+    harness = make_harness(reply, retry=RetryPolicy(max_retries=0))
+    with pytest.raises(ParagonError) as caught:
+        harness.run(harness.session.get_integration_account("googledrive", include_account_auth=True))
+    error = caught.value
+    assert type(error) is expected
+    body = getattr(error, "body", None)
+    assert ACCOUNT_SECRET not in repr(body)
+    assert_no_leaks(Canary(rsa_pem), caplog, [error], [body])

@@ -138,6 +138,14 @@ COMPLETE_CREDENTIAL_SETUP: Final = Operation(
     tag="Connect",
     module="useparagon_api.api.connect.complete_credential_setup",
 )
+GET_FIELD_OPTIONS: Final = Operation(
+    id="getFieldOptions",
+    method="POST",
+    path="/projects/{projectId}/sdk/actions",
+    service="api",
+    tag="Credentials",
+    module="useparagon_api.api.credentials.get_field_options",
+)
 GET_OAUTH_SESSION: Final = Operation(
     id="getOauthSession",
     method="GET",
@@ -210,6 +218,46 @@ SEND_APP_EVENT_V2: Final = Operation(
     tag="App Events",
     module="useparagon_api.api.app_events.send_app_event_v2",
 )
+PROXY_URL_GET: Final = Operation(
+    id="proxyUrlGet",
+    method="GET",
+    path="/projects/{projectId}/sdk/proxy/{integrationType}",
+    service="proxy",
+    tag="Proxy",
+    module="useparagon_api.api.proxy.proxy_url_get",
+)
+PROXY_URL_PUT: Final = Operation(
+    id="proxyUrlPut",
+    method="PUT",
+    path="/projects/{projectId}/sdk/proxy/{integrationType}",
+    service="proxy",
+    tag="Proxy",
+    module="useparagon_api.api.proxy.proxy_url_put",
+)
+PROXY_URL_POST: Final = Operation(
+    id="proxyUrlPost",
+    method="POST",
+    path="/projects/{projectId}/sdk/proxy/{integrationType}",
+    service="proxy",
+    tag="Proxy",
+    module="useparagon_api.api.proxy.proxy_url_post",
+)
+PROXY_URL_DELETE: Final = Operation(
+    id="proxyUrlDelete",
+    method="DELETE",
+    path="/projects/{projectId}/sdk/proxy/{integrationType}",
+    service="proxy",
+    tag="Proxy",
+    module="useparagon_api.api.proxy.proxy_url_delete",
+)
+PROXY_URL_PATCH: Final = Operation(
+    id="proxyUrlPatch",
+    method="PATCH",
+    path="/projects/{projectId}/sdk/proxy/{integrationType}",
+    service="proxy",
+    tag="Proxy",
+    module="useparagon_api.api.proxy.proxy_url_patch",
+)
 PROXY_GET: Final = Operation(
     id="proxyGet",
     method="GET",
@@ -255,6 +303,14 @@ PROXY_PATCH: Final = Operation(
     module="useparagon_api.api.proxy.proxy_patch",
     catch_all="path",
 )
+LIST_TRIGGERS: Final = Operation(
+    id="listTriggers",
+    method="GET",
+    path="/projects/{projectId}/triggers",
+    service="actionkit",
+    tag="ActionKit",
+    module="useparagon_api.api.action_kit.list_triggers",
+)
 LIST_ACTIONS: Final = Operation(
     id="listActions",
     method="GET",
@@ -286,6 +342,7 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
     DELETE_CREDENTIAL_CONFIGURATION,
     UPDATE_CREDENTIAL_CONFIGURATION,
     COMPLETE_CREDENTIAL_SETUP,
+    GET_FIELD_OPTIONS,
     GET_OAUTH_SESSION,
     DELETE_OAUTH_SESSION,
     GET_OAUTH_NONCE_PAGE,
@@ -295,11 +352,17 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
     TRIGGER_WORKFLOW,
     SEND_APP_EVENT,
     SEND_APP_EVENT_V2,
+    PROXY_URL_GET,
+    PROXY_URL_PUT,
+    PROXY_URL_POST,
+    PROXY_URL_DELETE,
+    PROXY_URL_PATCH,
     PROXY_GET,
     PROXY_PUT,
     PROXY_POST,
     PROXY_DELETE,
     PROXY_PATCH,
+    LIST_TRIGGERS,
     LIST_ACTIONS,
     RUN_ACTION,
 )
@@ -322,6 +385,7 @@ __all__ = [
     "DELETE_CREDENTIAL_CONFIGURATION",
     "UPDATE_CREDENTIAL_CONFIGURATION",
     "COMPLETE_CREDENTIAL_SETUP",
+    "GET_FIELD_OPTIONS",
     "GET_OAUTH_SESSION",
     "DELETE_OAUTH_SESSION",
     "GET_OAUTH_NONCE_PAGE",
@@ -331,11 +395,17 @@ __all__ = [
     "TRIGGER_WORKFLOW",
     "SEND_APP_EVENT",
     "SEND_APP_EVENT_V2",
+    "PROXY_URL_GET",
+    "PROXY_URL_PUT",
+    "PROXY_URL_POST",
+    "PROXY_URL_DELETE",
+    "PROXY_URL_PATCH",
     "PROXY_GET",
     "PROXY_PUT",
     "PROXY_POST",
     "PROXY_DELETE",
     "PROXY_PATCH",
+    "LIST_TRIGGERS",
     "LIST_ACTIONS",
     "RUN_ACTION",
 ]

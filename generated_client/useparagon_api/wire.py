@@ -40,6 +40,17 @@ class UnauthenticatedUser(TypedDict):
     """Always `false` for this shape."""
 
 
+AccountAuth: TypeAlias = dict[str, str]
+"""
+The provider's decrypted account tokens (`OAUTH_ACCESS_TOKEN`, sometimes `DOMAIN`…), sent only when asked for
+with `includeAccountAuth=true`. A secret: generated models redact it in their repr (`x-paragon-secret`).
+"""
+
+
+UndocumentedBody: TypeAlias = Any
+"""A body whose shape Paragon does not document; any JSON value."""
+
+
 class ProviderData(TypedDict):
     """Provider facts about the connected account, e.g. a Salesforce `instanceURL`."""
 
@@ -247,6 +258,10 @@ class UpdateCredentialConfigurationRequest(TypedDict):
     meta: JsonObject
 
 
+WorkflowTriggerQuery: TypeAlias = dict[str, str]
+"""Query parameters passed through to a Request-triggered workflow."""
+
+
 class WorkflowTriggerBody(TypedDict):
     """The Request trigger's body; any JSON object."""
 
@@ -273,10 +288,43 @@ ProxyRequestBody: TypeAlias = Any
 
 
 class ProxyResponse(TypedDict):
-    """The provider's JSON response, wrapped."""
+    """
+    The provider's JSON response, wrapped as `{"output": …}`. The JS SDK unwraps `output` only when it is there
+    and otherwise returns the body as it is, so `output` is not required.
+    """
 
-    output: Any
+    output: NotRequired[Any]
     """The provider's response body, parsed as JSON."""
+
+
+class KeyedSource(TypedDict):
+    """One input value for a data source."""
+
+    key: str
+    """The input's key."""
+    source: JsonObject
+
+
+class PaginationParameters(TypedDict):
+    """Which page to load, and a search text."""
+
+    pageCursor: NotRequired[str | int | bool]
+    """`0` (or absent) for the first page, then the previous page's `nextPageCursor`."""
+    search: NotRequired[str]
+    """Only options matching this text."""
+
+
+class FieldOptionsPage(TypedDict):
+    """A page of options and the cursor of the next one."""
+
+    records: list[JsonObject]
+    """Options (`{label, value}`) or nested inputs (with an `id`)."""
+    nextPageCursor: NotRequired[str | int | None]
+    """The cursor of the next page; absent, null or empty on the last one."""
+
+
+TriggerModel: TypeAlias = Literal["POLLING", "WEBHOOK"]
+"""How a trigger fires. Paragon may add values."""
 
 
 class ActionFunction(TypedDict):
@@ -426,8 +474,7 @@ class Credential(TypedDict):
     """Failed token refreshes in a row."""
     configurations: NotRequired[list[CredentialConfiguration]]
     """Its Multi-Configuration instances."""
-    accountAuth: NotRequired[dict[str, str]]
-    """The decrypted account tokens, for some integrations when asked for."""
+    accountAuth: NotRequired[AccountAuth]
     externalId: NotRequired[str | None]
     """Your external id for the account."""
 
@@ -443,6 +490,40 @@ class UpdatedCredential(Credential):
 
     errors: NotRequired[list[str]]
     """Validation errors for settings that were not saved."""
+
+
+class FieldOptionsRequest(TypedDict):
+    """Which data source to load, with what inputs, and which page."""
+
+    action: str
+    """The integration type."""
+    sourceKey: str
+    """The data source's `cacheKey`, or the action's name."""
+    parameters: NotRequired[list[KeyedSource]]
+    """The values the source depends on, as `{key, source: {type: "VALUE", value}}`."""
+    paginationParameters: NotRequired[PaginationParameters]
+
+
+class FieldOptionsResponse(TypedDict):
+    """One page of a data source's options."""
+
+    output: list[JsonObject] | FieldOptionsPage
+    """The options, as a list (one page) or as `{records, nextPageCursor}`."""
+
+
+class TriggerDefinition(TypedDict):
+    """One trigger type."""
+
+    type: str
+    """The trigger's name, e.g. `SALESFORCE_RECORD_CREATED`."""
+    triggerModel: NotRequired[TriggerModel | str]
+    """How it fires."""
+    title: NotRequired[str]
+    """Its title."""
+    description: NotRequired[str]
+    """What it does."""
+    parameters: NotRequired[list[JsonObject]]
+    """Its inputs."""
 
 
 class ActionDefinition(TypedDict):
@@ -533,6 +614,15 @@ class IntegrationConfig(TypedDict):
     values: NotRequired[ConnectPortalConfig]
 
 
+class TriggerList(TypedDict):
+    """The trigger types an integration offers."""
+
+    triggers: dict[str, list[TriggerDefinition]]
+    """Trigger types keyed by integration."""
+    errors: NotRequired[list[JsonObject]]
+    """Integrations whose triggers could not be loaded."""
+
+
 class ActionList(TypedDict):
     """The actions available to the user."""
 
@@ -582,6 +672,8 @@ class Integration(TypedDict):
     """Its workflows."""
     hasCredential: NotRequired[bool]
     """Whether the user has connected it."""
+    providerId: NotRequired[str]
+    """The user's id at the provider, when they connected it."""
     connectedUserLimitOnDevCred: NotRequired[int]
     """How many users may connect with Paragon's development credentials."""
     connectedUserLimitReached: NotRequired[bool]
@@ -603,5 +695,4 @@ class Integration(TypedDict):
     providerData: NotRequired[ProviderData]
     noPermissionWorkflows: NotRequired[list[str]]
     """Workflows the user's token may not use."""
-    accountAuth: NotRequired[dict[str, str]]
-    """The decrypted account tokens, for some integrations when asked for."""
+    accountAuth: NotRequired[AccountAuth]

@@ -8,15 +8,16 @@ fails when they differ. Edit the async module, then run ``make generate``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
-from . import _calls, _connect
+from . import _calls, _connect, _headless
 from ._base_session import SessionBase
 from ._connect import DEFAULT_CONNECT_TIMEOUT, DEFAULT_POLL_INTERVAL, ConnectLink, apause
 from ._constants import HTTPMethod
-from ._errors import ConnectNotCompletedError
+from ._errors import APIError, ConnectNotCompletedError
 from ._events import AsyncCallback, AsyncEventHub, EventName, adeliver
+from ._headless import FieldOptions, UserSettingsUpdate, WorkflowStateError, WorkflowStateUpdate
 from ._http import AsyncSender
 from ._stream import AsyncStreamContext, AsyncStreamedResponse
 from ._types import RawResponse
@@ -29,8 +30,10 @@ if TYPE_CHECKING:
         ActionList,
         AuthenticatedUser,
         Credential,
+        CredentialConfiguration,
         Integration,
         IntegrationMetadata,
+        TriggerList,
         UnauthenticatedUser,
     )
     from useparagon_api.wire import SdkEvent
@@ -137,8 +140,9 @@ class AsyncUserSession(SessionBase):
     async def request(
         self,
         integration: str,
-        path: str,
+        path: str | None = ...,
         *,
+        url: str | None = ...,
         method: HTTPMethod = ...,
         body: Any = ...,
         params: Mapping[str, Any] | None = ...,
@@ -151,8 +155,9 @@ class AsyncUserSession(SessionBase):
     async def request(
         self,
         integration: str,
-        path: str,
+        path: str | None = ...,
         *,
+        url: str | None = ...,
         method: HTTPMethod = ...,
         body: Any = ...,
         params: Mapping[str, Any] | None = ...,
@@ -164,8 +169,9 @@ class AsyncUserSession(SessionBase):
     async def request(
         self,
         integration: str,
-        path: str,
+        path: str | None = None,
         *,
+        url: str | None = None,
         method: HTTPMethod = "GET",
         body: Any = None,
         params: Mapping[str, Any] | None = None,
@@ -175,6 +181,10 @@ class AsyncUserSession(SessionBase):
     ) -> Any:
         """Call a third-party API through Paragon's Proxy API, with this user's connected account.
 
+        ``path`` is relative to the integration's API; or pass ``url=`` (an absolute ``https://`` URL, ``params``
+        merged into its query) to reach one outside it: Paragon's proxy calls it (``X-Paragon-Proxy-Url``), this
+        client never does, and the user token goes only to Paragon.
+
         Returns the provider's JSON (Paragon's ``{"output": ...}`` unwrapped), or with ``raw=True`` a
         ``RawResponse`` with the provider's status, headers and bytes.
         """
@@ -183,6 +193,7 @@ class AsyncUserSession(SessionBase):
                 self._project_id,
                 integration,
                 path,
+                url=url,
                 method=method,
                 body=body,
                 params=params,
@@ -195,8 +206,9 @@ class AsyncUserSession(SessionBase):
     def stream(
         self,
         integration: str,
-        path: str,
+        path: str | None = None,
         *,
+        url: str | None = None,
         method: HTTPMethod = "GET",
         body: Any = None,
         params: Mapping[str, Any] | None = None,
@@ -207,12 +219,14 @@ class AsyncUserSession(SessionBase):
 
         ``with user.stream("googledrive", "files/ID", params={"alt": "media"}) as download:`` then
         ``for chunk in download.iter_bytes(): ...``. No ``max_response_bytes`` cap applies; the timeout and total
-        deadline do. Input is checked now; the request is sent when the ``with`` block is entered.
+        deadline do. ``url=`` works as in ``request``. Input is checked now; the request is sent when the ``with``
+        block is entered.
         """
         call = _calls.proxy_call(
             self._project_id,
             integration,
             path,
+            url=url,
             method=method,
             body=body,
             params=params,
@@ -282,6 +296,167 @@ class AsyncUserSession(SessionBase):
     ) -> Any:
         """ActionKit ``POST /projects/{projectId}/actions``: run ``action`` as this user; returns its output."""
         return await self._send(_calls.run_action_call(self._project_id, action, parameters, credential_id))
+
+    async def update_workflow_state(
+        self,
+        states: Mapping[str, bool],
+        *,
+        credential_id: str | None = None,
+        configuration_id: str | None = None,
+    ) -> WorkflowStateUpdate:
+        """Turn several workflows on or off (``{workflow_id: True/False}``), one request each, in order, as the JS
+        SDK's ``updateWorkflowState``. A workflow Paragon refuses does not stop the others: it is reported in
+        ``errors``. Fires ``onWorkflowChange`` for each change."""
+        changes = _headless.check_workflow_states(states)
+        _calls.targeting(credential_id, configuration_id)
+        updated: list[str] = []
+        errors: list[WorkflowStateError] = []
+        for workflow_id, enabled in changes:
+            try:
+                await self._set_workflow_state(workflow_id, enabled, credential_id, configuration_id)
+            except APIError as error:
+                errors.append(WorkflowStateError(workflow_id=workflow_id, message=str(error), error=error))
+            else:
+                updated.append(workflow_id)
+        return WorkflowStateUpdate(updated=updated, errors=errors)
+
+    # -- Headless Connect Portal: User Settings, configurations, account details, field options, triggers --------------
+
+    async def update_integration_user_settings(
+        self,
+        integration: str,
+        settings: Mapping[str, Any],
+        *,
+        credential_id: str | None = None,
+        configuration_id: str | None = None,
+    ) -> UserSettingsUpdate:
+        """Change the integration-level User Settings of the user's current (or chosen) credential and configuration:
+        ``GET /sdk/me``, then ``PATCH /sdk/credentials/{id}`` with ``{"config": {"sharedSettings": ...}}``, the
+        current settings merged with ``settings`` and sent whole (workflow settings are left out, as the JS SDK
+        leaves them). Returns the credential after the update and Paragon's per-input ``errors``."""
+        return await self._drive(
+            _headless.update_user_settings_flow(
+                self._project_id,
+                integration,
+                settings,
+                credential_id=credential_id,
+                configuration_id=configuration_id,
+            )
+        )
+
+    async def update_workflow_user_settings(
+        self,
+        integration: str,
+        workflow_id: str,
+        settings: Mapping[str, Any],
+        *,
+        credential_id: str | None = None,
+        configuration_id: str | None = None,
+    ) -> UserSettingsUpdate:
+        """Change one workflow's User Settings: like ``update_integration_user_settings``, with ``{"config":
+        {"workflowSettings": ...}}`` (every workflow's entry, the one named merged with ``settings``). Raises
+        ``WorkflowNotFoundError`` when the configuration has no entry for the workflow yet (enable it first)."""
+        return await self._drive(
+            _headless.update_user_settings_flow(
+                self._project_id,
+                integration,
+                settings,
+                workflow_id=workflow_id,
+                credential_id=credential_id,
+                configuration_id=configuration_id,
+            )
+        )
+
+    async def create_configuration(
+        self, credential_id: str, *, external_id: str | None = None
+    ) -> CredentialConfiguration:
+        """``POST /sdk/credentials/{credentialId}/configurations``: a new Multi-Configuration instance of a VALID
+        credential, optionally addressable as ``ext:<external_id>``. Returns the new configuration."""
+        return await self._send(_headless.create_configuration_call(self._project_id, credential_id, external_id))
+
+    async def update_configuration(
+        self, configuration_id: str, meta: Mapping[str, Any], *, credential_id: str
+    ) -> CredentialConfiguration:
+        """``PATCH /sdk/credentials/{credentialId}/configurations`` (the configuration named by
+        ``X-Paragon-Configuration-Id``): set its ``meta``. Returns the configuration after the update."""
+        return await self._send(
+            _headless.update_configuration_call(self._project_id, configuration_id, meta, credential_id)
+        )
+
+    async def destroy_configuration(self, configuration_id: str, *, credential_id: str) -> None:
+        """``DELETE /sdk/credentials/{credentialId}/configurations`` after reading the credential: the default
+        configuration is refused before anything is deleted, as the JS SDK refuses it."""
+        await self._drive(_headless.destroy_configuration_flow(self._project_id, configuration_id, credential_id))
+
+    async def get_integration_account(
+        self, integration: str, *, include_account_auth: bool = False, credential_id: str | None = None
+    ) -> Integration:
+        """``GET /sdk/credentials?integration=...``: the integration with the user's connection, and with
+        ``include_account_auth=True`` its ``account_auth`` (the provider's access token, for file pickers). That
+        token is a secret: its repr is redacted and no log line or error message carries it."""
+        return await self._send(
+            _headless.integration_account_call(self._project_id, integration, include_account_auth, credential_id)
+        )
+
+    async def get_field_options(
+        self,
+        integration: str,
+        *,
+        action: str | None = None,
+        source: Mapping[str, Any] | None = None,
+        search: str | None = None,
+        cursor: str | int | None = None,
+        parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+        credential_id: str | None = None,
+    ) -> FieldOptions:
+        """``POST /sdk/actions``: one page of a dynamic input's choices. Name the data source by ``action`` (its key)
+        or ``source`` (a data source dict with a ``cacheKey``); ``parameters`` maps the inputs it depends on to their
+        values (or is a list of the SDK's KeyedSource dicts). Pass ``next_page_cursor`` back as ``cursor``, or use
+        ``iter_field_options``."""
+        query = _headless.field_options_query(
+            integration, action=action, source=source, search=search, parameters=parameters, credential_id=credential_id
+        )
+        return await self._send(_headless.field_options_call(self._project_id, query, _headless.check_cursor(cursor)))
+
+    def iter_field_options(
+        self,
+        integration: str,
+        *,
+        action: str | None = None,
+        source: Mapping[str, Any] | None = None,
+        search: str | None = None,
+        parameters: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+        credential_id: str | None = None,
+    ) -> AsyncIterator[FieldOptions]:
+        """Every page of ``get_field_options``, fetched as the loop asks for it (``async for page in ...``). Input is
+        checked now; a data source that repeats a cursor raises ``APIResponseValidationError`` instead of looping."""
+        query = _headless.field_options_query(
+            integration, action=action, source=source, search=search, parameters=parameters, credential_id=credential_id
+        )
+        return self._field_option_pages(query)
+
+    async def _field_option_pages(self, query: _headless.FieldOptionsQuery) -> AsyncIterator[FieldOptions]:
+        seen: set[str | int] = set()
+        cursor: str | int | None = _headless.check_cursor(None)
+        while cursor is not None:
+            page = await self._send(_headless.field_options_call(self._project_id, query, cursor))
+            yield page
+            cursor = _headless.next_cursor(page, seen)
+
+    async def get_triggers(self, integration: str, *, credential_id: str | None = None) -> TriggerList:
+        """ActionKit ``GET /projects/{projectId}/triggers``: the trigger types ``integration`` offers this user. Without
+        ``credential_id``, the user's current VALID credential is read from ``GET /sdk/me`` first."""
+        return await self._drive(_headless.triggers_flow(self._project_id, integration, credential_id))
+
+    async def get_custom_webhook_user_manual_url(self, workflow_id: str, *, credential_id: str | None = None) -> str:
+        """The URL your user's system calls to trigger a workflow with a custom webhook trigger, for this user (built,
+        never requested): ``{hermes}/triggers/connect/{projectId}/{integrationId}/custom-triggers/{triggerId}?id=
+        {credentialId}``. Reads ``/sdk/integrations`` (and ``/sdk/me`` without ``credential_id``)."""
+        return await self._drive(
+            _headless.custom_webhook_url_flow(
+                self._project_id, self._sender.settings.urls.hermes, workflow_id, credential_id
+            )
+        )
 
     # -- Connecting integrations (the REST calls behind the JS SDK's installIntegration, completeInstall, connect) --
 

@@ -98,6 +98,7 @@ class ParagonBase:
         api_url: str | None,
         proxy_url: str | None,
         actionkit_url: str | None,
+        hermes_url: str | None,
         timeout: float | httpx.Timeout | NotGiven | None,
         max_retries: int | NotGiven,
         retry: RetryPolicy | None,
@@ -107,7 +108,9 @@ class ParagonBase:
         environ = RedactedEnvironment(os.environ)
         configure_from_environment()
         self.project_id = resolve_project_id(project_id, environ)
-        self.urls: ServiceURLs = resolve_service_urls(host, api_url, proxy_url, actionkit_url, environ)
+        self.urls: ServiceURLs = resolve_service_urls(
+            host, api_url, proxy_url, actionkit_url, environ, hermes_url=hermes_url
+        )
         source = resolve_signing_key_source(signing_key, signing_key_path, environ)
         self._signer: TokenSigner | None = None
         if source is not None:

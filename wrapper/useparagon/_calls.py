@@ -82,6 +82,8 @@ class Call(Generic[T]):
     relayed_status: bool = False
     # The body is handed over unread (``stream()``); ``parse`` is not used.
     stream: bool = False
+    # For an answer that may hold secrets (account tokens): errors keep only what this returns of the parsed body.
+    redact: Callable[[Any], Any] | None = None
 
     def __repr__(self) -> str:
         return f"Call({getattr(self, 'route', '?')!r})"
@@ -161,7 +163,7 @@ def _workflow_response(response: httpx.Response) -> Any:
     return None if response.status_code == 202 else _json_or_none(response)
 
 
-def _targeting(credential_id: str | None, configuration_id: str | None) -> dict[str, str | Unset]:
+def targeting(credential_id: str | None, configuration_id: str | None) -> dict[str, str | Unset]:
     if configuration_id is not None and credential_id is None:
         # The JS SDK refuses this too: a configuration is only meaningful within one credential.
         raise InvalidRequestError("configuration_id needs credential_id (the configuration's credential)")
@@ -194,7 +196,7 @@ def get_user_call(project_id: str) -> Call[AuthenticatedUser | UnauthenticatedUs
     return call_for(get_user.OPERATION, get_user.build_request(project_id), parse)
 
 
-def _authenticated_user_call(project_id: str) -> Call[AuthenticatedUser]:
+def authenticated_user_call(project_id: str) -> Call[AuthenticatedUser]:
     from useparagon_api.api.users import get_user
     from useparagon_api.models import AuthenticatedUser
 
@@ -236,7 +238,7 @@ def set_user_metadata_flow(project_id: str, meta: object) -> Flow[AuthenticatedU
     updated: AuthenticatedUser | None = yield call_for(update_user_metadata.OPERATION, request, user_or_none)
     if updated is None:
         # Paragon does not document this response; the JS SDK re-reads the user too.
-        user: AuthenticatedUser = yield _authenticated_user_call(project_id)
+        user: AuthenticatedUser = yield authenticated_user_call(project_id)
         return user
     return updated
 
@@ -296,7 +298,7 @@ def uninstall_integration_flow(
     from useparagon_api.api.integrations import uninstall_integration
 
     integration_type = validate_integration_type(integration)
-    targeting = _targeting(credential_id, None)
+    chosen = targeting(credential_id, None)
     integrations: list[Integration] = yield get_integrations_call(project_id)
     match = find_integration(integrations, integration_type)
     if match.has_credential is False:
@@ -306,7 +308,7 @@ def uninstall_integration_flow(
         )
     integration_id = validate_id(match.id, name="integration id from Paragon")
     request = uninstall_integration.build_request(
-        project_id, integration_id, x_paragon_credential=targeting["x_paragon_credential"]
+        project_id, integration_id, x_paragon_credential=chosen["x_paragon_credential"]
     )
     yield call_for(uninstall_integration.OPERATION, request, no_result)
     return {"type": "onIntegrationUninstall", "integrationId": integration_id, "integrationType": integration_type}
@@ -328,7 +330,7 @@ def set_workflow_state_flow(
     from useparagon_api.api.workflows import disable_workflow, enable_workflow
 
     workflow = validate_id(workflow_id, name="workflow_id")
-    targeting = _targeting(credential_id, configuration_id)
+    chosen = targeting(credential_id, configuration_id)
     integration_id = ""
     if with_event:
         integrations: list[Integration] = yield get_integrations_call(project_id)
@@ -336,7 +338,7 @@ def set_workflow_state_flow(
             (entry.id for entry in integrations for flow in entry.workflows if flow.id == workflow), ""
         )
     operation = enable_workflow if enabled else disable_workflow
-    yield call_for(operation.OPERATION, operation.build_request(project_id, workflow, **targeting), no_result)
+    yield call_for(operation.OPERATION, operation.build_request(project_id, workflow, **chosen), no_result)
     if not with_event:
         return None
     return {
@@ -356,7 +358,7 @@ def event_call(
     if not isinstance(name, str) or not name.strip():
         raise InvalidRequestError(f"event name must be a non-empty str, got {show_input(name)}")
     body = AppEventRequest(name=name, payload=AppEventRequestPayload.from_dict(mapping(payload, name="payload")))
-    request = send_app_event.build_request(project_id, body=body, **_targeting(credential_id, configuration_id))
+    request = send_app_event.build_request(project_id, body=body, **targeting(credential_id, configuration_id))
     return call_for(send_app_event.OPERATION, request, no_result)
 
 
@@ -375,10 +377,17 @@ def workflow_call(
 
     workflow = validate_id(workflow_id, name="workflow_id")
     trigger_body = WorkflowTriggerBody.from_dict(mapping({} if body is None else body, name="body"))
+    chosen = targeting(credential_id, configuration_id)
     request = trigger_workflow.build_request(
-        project_id, workflow, body=trigger_body, **_targeting(credential_id, configuration_id)
+        project_id,
+        workflow,
+        body=trigger_body,
+        x_paragon_credential=chosen["x_paragon_credential"],
+        x_paragon_configuration_id=chosen["x_paragon_configuration_id"],
     )
     call = call_for(trigger_workflow.OPERATION, request, _workflow_response)
+    # The spec's query object holds text only; lists (a repeated key), numbers and booleans are sent as the
+    # caller's query, checked and encoded the way every query here is.
     extra_headers = validate_headers(headers, reserved=_CONTROL_HEADERS)
     params = tuple(validate_query_params(query, name="query"))
     if not extra_headers and not params:
@@ -390,13 +399,46 @@ def workflow_call(
 # -- Proxy API -------------------------------------------------------------------------------------------------------
 
 
-def _proxy_operations() -> dict[str, Operation]:
+def _proxy_operations(*, by_path: bool) -> dict[str, Operation]:
     from useparagon_api.operations import OPERATIONS
 
-    return {operation.method: operation for operation in OPERATIONS if operation.catch_all is not None}
+    # By path: the catch-all operations; by URL: the Proxy operations without a path (X-Paragon-Proxy-Url).
+    return {
+        operation.method: operation
+        for operation in OPERATIONS
+        if operation.tag == "Proxy" and (operation.catch_all is not None) is by_path
+    }
 
 
-_PROXY_OPERATIONS = _proxy_operations()
+_PROXY_OPERATIONS = _proxy_operations(by_path=True)
+_PROXY_URL_OPERATIONS = _proxy_operations(by_path=False)
+
+
+def provider_url(url: object, params: Mapping[str, object] | None) -> str:
+    """The ``X-Paragon-Proxy-Url`` value for a provider URL outside the integration's base path: an absolute https URL
+    without userinfo or fragment, with ``params`` merged into its query (the provider sees exactly this URL).
+
+    The client never requests it: Paragon's proxy does, with the user's credential. The URL is never echoed in a
+    message (its query may hold the caller's keys).
+    """
+    if not isinstance(url, str):
+        raise InvalidRequestError(f"url must be a str, not {type(url).__name__}")
+    if not url or any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise InvalidRequestError("url must be a non-empty absolute URL without whitespace or control characters")
+    try:
+        parsed_url = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError):
+        raise InvalidRequestError("url is not a valid URL") from None
+    if parsed_url.scheme != "https" or not parsed_url.host:
+        raise InvalidRequestError("url must be an absolute https:// URL (Paragon's proxy calls it with the credential)")
+    if parsed_url.userinfo:
+        raise InvalidRequestError("url must not carry credentials (user:password@); the proxy adds the user's own")
+    if parsed_url.fragment or "#" in url:
+        raise InvalidRequestError("url must not have a fragment ('#…')")
+    pairs = validate_query_params(params)
+    if pairs:
+        parsed_url = parsed_url.copy_merge_params(tuple(pairs))
+    return validate_header_value(str(parsed_url), name="url")
 
 
 def proxy_call(
@@ -411,20 +453,31 @@ def proxy_call(
     credential_id: str | None,
     raw: bool,
     stream: bool = False,
+    url: object = None,
 ) -> Call[Any]:
     """The Proxy API's path is a catch-all the generated builder would encode as one segment: the path template is
     the spec's, and the caller's path is checked and encoded here, segment by segment.
 
-    A stream is a raw call whose body is handed over unread.
+    With ``url`` instead of a path, the provider URL goes in ``X-Paragon-Proxy-Url`` (and ``params`` into its
+    query) on the spec's path-less proxy operation. A stream is a raw call whose body is handed over unread.
     """
     raw = raw or stream
     verb = method.upper() if isinstance(method, str) else ""
     if verb not in PROXY_METHODS:
         raise InvalidRequestError(f"method must be one of {', '.join(sorted(PROXY_METHODS))}, got {show_input(method)}")
-    operation = _PROXY_OPERATIONS[verb]
-    suffix = proxy_path(path)
+    if path is not None and url is not None:
+        raise InvalidRequestError("pass either a path (relative to the integration's API) or url=, not both")
+    if path is None and url is None:
+        raise InvalidRequestError(
+            "path must be a str, not None: a path relative to the integration's API, or url= for a full provider URL"
+        )
+    target_url = None if url is None else provider_url(url, params)
+    operation = (_PROXY_OPERATIONS if target_url is None else _PROXY_URL_OPERATIONS)[verb]
+    suffix = proxy_path(path) if target_url is None else ""
     integration_type = validate_integration_type(integration)
     request_headers = validate_headers(headers, reserved=frozenset())
+    if target_url is not None:
+        request_headers["X-Paragon-Proxy-Url"] = target_url
     if credential_id is not None:
         request_headers["X-Paragon-Credential"] = validate_header_value(credential_id, name="credential_id")
     if raw:
@@ -440,16 +493,17 @@ def proxy_call(
             content = encode_json_body(body)
             request_headers["Content-Type"] = "application/json"
     # project_id was checked when the client was made; integration_type admits no "/", "{" or "%".
-    url = operation.path.format_map(
+    request_path = operation.path.format_map(
         {"projectId": project_id, "integrationType": integration_type, operation.catch_all or "path": suffix}
     )
     return Call(
         method=verb,
         service=_SERVICES[operation.service],
-        path=url,
+        path=request_path,
         route=operation.route,
         parse=_raw_response if raw else _proxy_output,
-        params=tuple(validate_query_params(params)) or None,
+        # With url=, params are already in the provider URL.
+        params=(tuple(validate_query_params(params)) or None) if target_url is None else None,
         headers=request_headers or None,
         content=content,
         replayable=verb in REPLAYABLE_PROXY_METHODS,
@@ -459,11 +513,13 @@ def proxy_call(
 
 
 def _proxy_output(response: httpx.Response) -> Any:
-    from useparagon_api.models import ProxyResponse
-
     if not response.content:
         return None
-    return ProxyResponse.from_dict(response.json()).output
+    body = response.json()
+    # As the JS SDK does: unwrap "output" when it is there, and otherwise return the body as it is.
+    if isinstance(body, dict) and "output" in body:
+        return body["output"]
+    return body
 
 
 def _raw_response(response: httpx.Response) -> RawResponse:
@@ -502,6 +558,6 @@ def run_action_call(project_id: str, action: object, parameters: object, credent
         parameters=JsonObject.from_dict(mapping({} if parameters is None else parameters, name="parameters")),
     )
     request = run_action.build_request(
-        project_id, body=body, x_paragon_credential=_targeting(credential_id, None)["x_paragon_credential"]
+        project_id, body=body, x_paragon_credential=targeting(credential_id, None)["x_paragon_credential"]
     )
     return call_for(run_action.OPERATION, request, _json_or_none)

@@ -13,6 +13,7 @@ import httpx
 from ._constants import (
     DEFAULT_ACTIONKIT_URL,
     DEFAULT_API_URL,
+    DEFAULT_HERMES_URL,
     DEFAULT_PROXY_URL,
     DEFAULT_TIMEOUT,
     ENV_HOST,
@@ -21,6 +22,7 @@ from ._constants import (
     ENV_SIGNING_KEY_PATH,
     ON_PREM_ACTIONKIT_PREFIX,
     ON_PREM_API_PREFIX,
+    ON_PREM_HERMES_PREFIX,
     ON_PREM_PROXY_PREFIX,
 )
 from ._errors import ConfigurationError, InvalidRequestError
@@ -48,6 +50,8 @@ class ServiceURLs:
     api: str
     proxy: str
     actionkit: str
+    # No call is sent here: it is the host of the custom-webhook URLs a session builds for your users' systems.
+    hermes: str = DEFAULT_HERMES_URL
 
 
 def resolve_project_id(project_id: str | None, environ: Mapping[str, str]) -> str:
@@ -85,10 +89,13 @@ def resolve_service_urls(
     proxy_url: str | None,
     actionkit_url: str | None,
     environ: Mapping[str, str],
+    hermes_url: str | None = None,
 ) -> ServiceURLs:
     base_host = host if host is not None else environ.get(ENV_HOST) or None
     if base_host is None:
-        defaults = ServiceURLs(api=DEFAULT_API_URL, proxy=DEFAULT_PROXY_URL, actionkit=DEFAULT_ACTIONKIT_URL)
+        defaults = ServiceURLs(
+            api=DEFAULT_API_URL, proxy=DEFAULT_PROXY_URL, actionkit=DEFAULT_ACTIONKIT_URL, hermes=DEFAULT_HERMES_URL
+        )
     else:
         base_host = base_host.strip()
         port = base_host.rpartition(":")[2] if ":" in base_host else ""
@@ -101,11 +108,13 @@ def resolve_service_urls(
             api=f"https://{ON_PREM_API_PREFIX}.{base_host}",
             proxy=f"https://{ON_PREM_PROXY_PREFIX}.{base_host}",
             actionkit=f"https://{ON_PREM_ACTIONKIT_PREFIX}.{base_host}",
+            hermes=f"https://{ON_PREM_HERMES_PREFIX}.{base_host}",
         )
     return ServiceURLs(
         api=_service_url(api_url, "api_url") or defaults.api,
         proxy=_service_url(proxy_url, "proxy_url") or defaults.proxy,
         actionkit=_service_url(actionkit_url, "actionkit_url") or defaults.actionkit,
+        hermes=_service_url(hermes_url, "hermes_url") or defaults.hermes,
     )
 
 

@@ -10,11 +10,16 @@ import httpx
 DEFAULT_API_URL = "https://api.useparagon.com"
 DEFAULT_PROXY_URL = "https://proxy.useparagon.com"
 DEFAULT_ACTIONKIT_URL = "https://actionkit.useparagon.com"
+# Workflow triggers ("Hermes"): the host of the custom-webhook URLs the JS SDK builds (getCustomWebhookUserManualUrl).
+DEFAULT_HERMES_URL = "https://hermes.useparagon.com"
 
 # Self-hosted installations derive each service's host from their base host, as the JS SDK's configureGlobal does.
 ON_PREM_API_PREFIX = "zeus"
 ON_PREM_PROXY_PREFIX = "worker-proxy"
-ON_PREM_ACTIONKIT_PREFIX = "actionkit"
+ON_PREM_HERMES_PREFIX = "hermes"
+# Paragon's docs (actionkit/api-reference) name worker-actionkit.{host}; the JS SDK's trigger-kit prefix is actionkit.
+# The docs win; an installation that serves ActionKit under the SDK's name passes actionkit_url= instead.
+ON_PREM_ACTIONKIT_PREFIX = "worker-actionkit"
 
 ENV_PROJECT_ID = "PARAGON_PROJECT_ID"
 ENV_SIGNING_KEY = "PARAGON_SIGNING_KEY"

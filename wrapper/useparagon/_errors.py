@@ -8,6 +8,8 @@
     ├── InvalidRequestError (ValueError)       input rejected before any network I/O
     │   └── UserTokenError                     a user token given to authenticate() is malformed or expired
     ├── IntegrationNotInstalledError (LookupError)   uninstall of an integration the user has not connected
+    ├── CredentialNotFoundError (LookupError)   no VALID credential, or no configuration, matches (user settings…)
+    ├── WorkflowNotFoundError (LookupError)    no such workflow in the project or in the configuration
     ├── IntegrationAlreadyInstalledError (ValueError)   install_integration of one the user already connected
     ├── OAuthRequiredError (ValueError)        install_integration of an OAuth integration (use start_connect)
     ├── ConnectNotCompletedError (TimeoutError)   wait_for_connection ran out of time
@@ -44,12 +46,14 @@ __all__ = [
     "APIError",
     "APIResponseValidationError",
     "APIStatusError",
+    "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
     "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
     "ConnectNotCompletedError",
+    "CredentialNotFoundError",
     "IntegrationAlreadyInstalledError",
     "IntegrationNotInstalledError",
     "InternalServerError",
@@ -63,6 +67,7 @@ __all__ = [
     "SigningKeyError",
     "UnprocessableEntityError",
     "UserTokenError",
+    "WorkflowNotFoundError",
 ]
 
 
@@ -99,6 +104,24 @@ class IntegrationNotInstalledError(ParagonError, LookupError):
     def __init__(self, message: str, *, integration: str) -> None:
         super().__init__(message)
         self.integration = integration
+
+
+class CredentialNotFoundError(ParagonError, LookupError):
+    """The user's state has no VALID credential (or no configuration) for what was asked: the user settings, trigger
+    catalog and webhook calls read ``GET /sdk/me`` first, as the JS SDK reads its own copy of it. ``integration`` is
+    the integration type, when the call named one."""
+
+    def __init__(self, message: str, *, integration: str | None = None) -> None:
+        super().__init__(message)
+        self.integration = integration
+
+
+class WorkflowNotFoundError(ParagonError, LookupError):
+    """No workflow with this id in the project's integrations, or none in the configuration whose settings change."""
+
+    def __init__(self, message: str, *, workflow_id: str) -> None:
+        super().__init__(message)
+        self.workflow_id = workflow_id
 
 
 class IntegrationAlreadyInstalledError(ParagonError, ValueError):

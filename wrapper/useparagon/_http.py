@@ -441,11 +441,20 @@ def _validation_messages(errors: list[Any], messages: list[str], depth: int) -> 
     return messages
 
 
+def _redacted(call: Call[Any], body: Any, content: bytes) -> tuple[Any, bytes]:
+    """The body and its text as an error may keep them: a call whose answer may hold secrets redacts both."""
+    if call.redact is None:
+        return body, content
+    body = call.redact(body)
+    return body, b"" if body is None else json.dumps(body, default=str).encode()
+
+
 def _status_error(call: Call[Any], response: httpx.Response, content: bytes, token: Secret[str]) -> APIStatusError:
     status = response.status_code
     cut = len(content) > MAX_ERROR_BODY_BYTES
     content = _without_token(content[:MAX_ERROR_BODY_BYTES], token)
     body = content.decode("utf-8", errors="replace") if cut else _decode_body(content)
+    body, content = _redacted(call, body, content)
     request_id = _request_id(response.headers)
     reason = httpx.codes.get_reason_phrase(status)
     cls = status_error_class(status)
@@ -476,7 +485,7 @@ def _validation_error(
     call: Call[Any], response: httpx.Response, cause: Exception, token: Secret[str]
 ) -> APIResponseValidationError:
     content = _without_token(response.content, token)
-    body = _decode_body(content)
+    body, content = _redacted(call, _decode_body(content), content)
     shown = "(empty body)" if body is None else preview(_scrub(_head(content), token), 200)
     message = (
         f"{call.route} returned {response.status_code} with a body that does not match the API"

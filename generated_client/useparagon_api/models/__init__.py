@@ -8,6 +8,7 @@ Each name's module is imported on first access (PEP 562), so importing this pack
 import typing as _typing
 
 if _typing.TYPE_CHECKING:
+    from .account_auth import AccountAuth
     from .acknowledgement import Acknowledgement
     from .action_definition import ActionDefinition
     from .action_function import ActionFunction
@@ -25,7 +26,6 @@ if _typing.TYPE_CHECKING:
     from .connect_portal_config_workflow_meta import ConnectPortalConfigWorkflowMeta
     from .create_credential_configuration_request import CreateCredentialConfigurationRequest
     from .credential import Credential
-    from .credential_account_auth import CredentialAccountAuth
     from .credential_configuration import CredentialConfiguration
     from .credential_configuration_workflow_settings import CredentialConfigurationWorkflowSettings
     from .credential_settings import CredentialSettings
@@ -34,9 +34,11 @@ if _typing.TYPE_CHECKING:
     from .credential_status import CredentialStatus
     from .error_meta import ErrorMeta
     from .error_response import ErrorResponse
+    from .field_options_page import FieldOptionsPage
+    from .field_options_request import FieldOptionsRequest
+    from .field_options_response import FieldOptionsResponse
     from .install_credential_request import InstallCredentialRequest
     from .integration import Integration
-    from .integration_account_auth import IntegrationAccountAuth
     from .integration_config import IntegrationConfig
     from .integration_install_event import IntegrationInstallEvent
     from .integration_metadata import IntegrationMetadata
@@ -45,10 +47,12 @@ if _typing.TYPE_CHECKING:
     from .integration_state_workflow_settings import IntegrationStateWorkflowSettings
     from .integration_uninstall_event import IntegrationUninstallEvent
     from .json_object import JsonObject
+    from .keyed_source import KeyedSource
     from .legacy_credential_config import LegacyCredentialConfig
     from .legacy_credential_config_configured_workflows import LegacyCredentialConfigConfiguredWorkflows
     from .o_auth_session import OAuthSession
     from .o_auth_url import OAuthUrl
+    from .pagination_parameters import PaginationParameters
     from .portal_close_event import PortalCloseEvent
     from .portal_open_event import PortalOpenEvent
     from .project_info import ProjectInfo
@@ -56,6 +60,10 @@ if _typing.TYPE_CHECKING:
     from .proxy_response import ProxyResponse
     from .resource_state import ResourceState
     from .run_action_request import RunActionRequest
+    from .trigger_definition import TriggerDefinition
+    from .trigger_list import TriggerList
+    from .trigger_list_triggers import TriggerListTriggers
+    from .trigger_model import TriggerModel
     from .unauthenticated_user import UnauthenticatedUser
     from .update_credential_configuration_request import UpdateCredentialConfigurationRequest
     from .update_credential_request import UpdateCredentialRequest
@@ -70,11 +78,13 @@ if _typing.TYPE_CHECKING:
     from .workflow_state_change import WorkflowStateChange
     from .workflow_state_change_event import WorkflowStateChangeEvent
     from .workflow_trigger_body import WorkflowTriggerBody
+    from .workflow_trigger_query import WorkflowTriggerQuery
 else:
     from importlib import import_module as _import_module
 
     # Each exported name and the submodule that defines it.
     _MODULES = {
+        "AccountAuth": ".account_auth",
         "Acknowledgement": ".acknowledgement",
         "ActionDefinition": ".action_definition",
         "ActionFunction": ".action_function",
@@ -92,7 +102,6 @@ else:
         "ConnectPortalConfigWorkflowMeta": ".connect_portal_config_workflow_meta",
         "CreateCredentialConfigurationRequest": ".create_credential_configuration_request",
         "Credential": ".credential",
-        "CredentialAccountAuth": ".credential_account_auth",
         "CredentialConfiguration": ".credential_configuration",
         "CredentialConfigurationWorkflowSettings": ".credential_configuration_workflow_settings",
         "CredentialSettings": ".credential_settings",
@@ -101,9 +110,11 @@ else:
         "CredentialStatus": ".credential_status",
         "ErrorMeta": ".error_meta",
         "ErrorResponse": ".error_response",
+        "FieldOptionsPage": ".field_options_page",
+        "FieldOptionsRequest": ".field_options_request",
+        "FieldOptionsResponse": ".field_options_response",
         "InstallCredentialRequest": ".install_credential_request",
         "Integration": ".integration",
-        "IntegrationAccountAuth": ".integration_account_auth",
         "IntegrationConfig": ".integration_config",
         "IntegrationInstallEvent": ".integration_install_event",
         "IntegrationMetadata": ".integration_metadata",
@@ -112,10 +123,12 @@ else:
         "IntegrationStateWorkflowSettings": ".integration_state_workflow_settings",
         "IntegrationUninstallEvent": ".integration_uninstall_event",
         "JsonObject": ".json_object",
+        "KeyedSource": ".keyed_source",
         "LegacyCredentialConfig": ".legacy_credential_config",
         "LegacyCredentialConfigConfiguredWorkflows": ".legacy_credential_config_configured_workflows",
         "OAuthSession": ".o_auth_session",
         "OAuthUrl": ".o_auth_url",
+        "PaginationParameters": ".pagination_parameters",
         "PortalCloseEvent": ".portal_close_event",
         "PortalOpenEvent": ".portal_open_event",
         "ProjectInfo": ".project_info",
@@ -123,6 +136,10 @@ else:
         "ProxyResponse": ".proxy_response",
         "ResourceState": ".resource_state",
         "RunActionRequest": ".run_action_request",
+        "TriggerDefinition": ".trigger_definition",
+        "TriggerList": ".trigger_list",
+        "TriggerListTriggers": ".trigger_list_triggers",
+        "TriggerModel": ".trigger_model",
         "UnauthenticatedUser": ".unauthenticated_user",
         "UpdateCredentialConfigurationRequest": ".update_credential_configuration_request",
         "UpdateCredentialRequest": ".update_credential_request",
@@ -137,6 +154,7 @@ else:
         "WorkflowStateChange": ".workflow_state_change",
         "WorkflowStateChangeEvent": ".workflow_state_change_event",
         "WorkflowTriggerBody": ".workflow_trigger_body",
+        "WorkflowTriggerQuery": ".workflow_trigger_query",
     }
 
     def __getattr__(name):
@@ -154,6 +172,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = (
+    "AccountAuth",
     "Acknowledgement",
     "ActionDefinition",
     "ActionFunction",
@@ -171,7 +190,6 @@ __all__ = (
     "ConnectPortalConfigWorkflowMeta",
     "CreateCredentialConfigurationRequest",
     "Credential",
-    "CredentialAccountAuth",
     "CredentialConfiguration",
     "CredentialConfigurationWorkflowSettings",
     "CredentialSettings",
@@ -180,9 +198,11 @@ __all__ = (
     "CredentialStatus",
     "ErrorMeta",
     "ErrorResponse",
+    "FieldOptionsPage",
+    "FieldOptionsRequest",
+    "FieldOptionsResponse",
     "InstallCredentialRequest",
     "Integration",
-    "IntegrationAccountAuth",
     "IntegrationConfig",
     "IntegrationInstallEvent",
     "IntegrationMetadata",
@@ -191,10 +211,12 @@ __all__ = (
     "IntegrationStateWorkflowSettings",
     "IntegrationUninstallEvent",
     "JsonObject",
+    "KeyedSource",
     "LegacyCredentialConfig",
     "LegacyCredentialConfigConfiguredWorkflows",
     "OAuthSession",
     "OAuthUrl",
+    "PaginationParameters",
     "PortalCloseEvent",
     "PortalOpenEvent",
     "ProjectInfo",
@@ -202,6 +224,10 @@ __all__ = (
     "ProxyResponse",
     "ResourceState",
     "RunActionRequest",
+    "TriggerDefinition",
+    "TriggerList",
+    "TriggerListTriggers",
+    "TriggerModel",
     "UnauthenticatedUser",
     "UpdateCredentialConfigurationRequest",
     "UpdateCredentialRequest",
@@ -216,4 +242,5 @@ __all__ = (
     "WorkflowStateChange",
     "WorkflowStateChangeEvent",
     "WorkflowTriggerBody",
+    "WorkflowTriggerQuery",
 )

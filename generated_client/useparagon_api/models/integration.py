@@ -30,6 +30,7 @@ class Integration:
         custom_integration_id (None | str | Unset): The custom integration behind it, if any.
         custom_integration (JsonObject | None | Unset): The custom integration's definition, if any.
         has_credential (bool | Unset): Whether the user has connected it.
+        provider_id (str | Unset): The user's id at the provider, when they connected it.
         connected_user_limit_on_dev_cred (int | Unset): How many users may connect with Paragon's development
             credentials.
         connected_user_limit_reached (bool | Unset): Whether that limit is reached.
@@ -44,8 +45,9 @@ class Integration:
         provider_data (ProviderData | Unset): Provider facts about the connected account, e.g. a Salesforce
             `instanceURL`.
         no_permission_workflows (list[str] | Unset): Workflows the user's token may not use.
-        account_auth (IntegrationAccountAuth | Unset): The decrypted account tokens, for some integrations when asked
-            for.
+        account_auth (AccountAuth | Unset): The provider's decrypted account tokens (`OAUTH_ACCESS_TOKEN`, sometimes
+            `DOMAIN`…), sent only when asked for
+            with `includeAccountAuth=true`. A secret: generated models redact it in their repr (`x-paragon-secret`).
     """
 
     id: str
@@ -59,6 +61,7 @@ class Integration:
     custom_integration_id: None | str | Unset = UNSET
     custom_integration: JsonObject | None | Unset = UNSET
     has_credential: bool | Unset = UNSET
+    provider_id: str | Unset = UNSET
     connected_user_limit_on_dev_cred: int | Unset = UNSET
     connected_user_limit_reached: bool | Unset = UNSET
     name: str | Unset = UNSET
@@ -70,7 +73,7 @@ class Integration:
     sdk_integration_config: JsonObject | None | Unset = UNSET
     provider_data: ProviderData | Unset = UNSET
     no_permission_workflows: list[str] | Unset = UNSET
-    account_auth: IntegrationAccountAuth | Unset = UNSET
+    account_auth: AccountAuth | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -115,6 +118,8 @@ class Integration:
             custom_integration = self.custom_integration
 
         has_credential = self.has_credential
+
+        provider_id = self.provider_id
 
         connected_user_limit_on_dev_cred = self.connected_user_limit_on_dev_cred
 
@@ -185,6 +190,8 @@ class Integration:
             field_dict["customIntegration"] = custom_integration
         if has_credential is not UNSET:
             field_dict["hasCredential"] = has_credential
+        if provider_id is not UNSET:
+            field_dict["providerId"] = provider_id
         if connected_user_limit_on_dev_cred is not UNSET:
             field_dict["connectedUserLimitOnDevCred"] = connected_user_limit_on_dev_cred
         if connected_user_limit_reached is not UNSET:
@@ -279,6 +286,8 @@ class Integration:
 
         has_credential = d.pop("hasCredential", UNSET)
 
+        provider_id = d.pop("providerId", UNSET)
+
         connected_user_limit_on_dev_cred = d.pop("connectedUserLimitOnDevCred", UNSET)
 
         connected_user_limit_reached = d.pop("connectedUserLimitReached", UNSET)
@@ -342,11 +351,11 @@ class Integration:
         no_permission_workflows = cast(list[str], d.pop("noPermissionWorkflows", UNSET))
 
         _account_auth = d.pop("accountAuth", UNSET)
-        account_auth: IntegrationAccountAuth | Unset
+        account_auth: AccountAuth | Unset
         if isinstance(_account_auth, Unset):
             account_auth = UNSET
         else:
-            account_auth = IntegrationAccountAuth.from_dict(_account_auth)
+            account_auth = AccountAuth.from_dict(_account_auth)
 
         integration = cls(
             id=id,
@@ -360,6 +369,7 @@ class Integration:
             custom_integration_id=custom_integration_id,
             custom_integration=custom_integration,
             has_credential=has_credential,
+            provider_id=provider_id,
             connected_user_limit_on_dev_cred=connected_user_limit_on_dev_cred,
             connected_user_limit_reached=connected_user_limit_reached,
             name=name,
@@ -394,7 +404,7 @@ class Integration:
         return key in self.additional_properties
 
 
-from ..models.integration_account_auth import IntegrationAccountAuth  # noqa: E402
+from ..models.account_auth import AccountAuth  # noqa: E402
 from ..models.integration_config import IntegrationConfig  # noqa: E402
 from ..models.json_object import JsonObject  # noqa: E402
 from ..models.provider_data import ProviderData  # noqa: E402

@@ -7,18 +7,21 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import UNSET, Unset
+
 T = TypeVar("T", bound="ProxyResponse")
 
 
 @_attrs_define
 class ProxyResponse:
-    """The provider's JSON response, wrapped.
+    """The provider's JSON response, wrapped as `{"output": …}`. The JS SDK unwraps `output` only when it is there
+    and otherwise returns the body as it is, so `output` is not required.
 
-    Attributes:
-        output (Any): The provider's response body, parsed as JSON.
+        Attributes:
+            output (Any | Unset): The provider's response body, parsed as JSON.
     """
 
-    output: Any
+    output: Any | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -26,18 +29,16 @@ class ProxyResponse:
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "output": output,
-            }
-        )
+        field_dict.update({})
+        if output is not UNSET:
+            field_dict["output"] = output
 
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        output = d.pop("output")
+        output = d.pop("output", UNSET)
 
         proxy_response = cls(
             output=output,

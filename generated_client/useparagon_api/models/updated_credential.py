@@ -37,8 +37,9 @@ class UpdatedCredential:
         status (CredentialStatus | str | Unset): Its status.
         refresh_failure_count (int | Unset): Failed token refreshes in a row.
         configurations (list[CredentialConfiguration] | Unset): Its Multi-Configuration instances.
-        account_auth (CredentialAccountAuth | Unset): The decrypted account tokens, for some integrations when asked
-            for.
+        account_auth (AccountAuth | Unset): The provider's decrypted account tokens (`OAUTH_ACCESS_TOKEN`, sometimes
+            `DOMAIN`…), sent only when asked for
+            with `includeAccountAuth=true`. A secret: generated models redact it in their repr (`x-paragon-secret`).
         external_id (None | str | Unset): Your external id for the account.
         errors (list[str] | Unset): Validation errors for settings that were not saved.
     """
@@ -60,7 +61,7 @@ class UpdatedCredential:
     status: CredentialStatus | str | Unset = UNSET
     refresh_failure_count: int | Unset = UNSET
     configurations: list[CredentialConfiguration] | Unset = UNSET
-    account_auth: CredentialAccountAuth | Unset = UNSET
+    account_auth: AccountAuth | Unset = UNSET
     external_id: None | str | Unset = UNSET
     errors: list[str] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -322,11 +323,11 @@ class UpdatedCredential:
                 configurations.append(configurations_item)
 
         _account_auth = d.pop("accountAuth", UNSET)
-        account_auth: CredentialAccountAuth | Unset
+        account_auth: AccountAuth | Unset
         if isinstance(_account_auth, Unset):
             account_auth = UNSET
         else:
-            account_auth = CredentialAccountAuth.from_dict(_account_auth)
+            account_auth = AccountAuth.from_dict(_account_auth)
 
         def _parse_external_id(data: object) -> None | str | Unset:
             if data is None:
@@ -382,7 +383,7 @@ class UpdatedCredential:
         return key in self.additional_properties
 
 
-from ..models.credential_account_auth import CredentialAccountAuth  # noqa: E402
+from ..models.account_auth import AccountAuth  # noqa: E402
 from ..models.credential_configuration import CredentialConfiguration  # noqa: E402
 from ..models.legacy_credential_config import LegacyCredentialConfig  # noqa: E402
 from ..models.provider_data import ProviderData  # noqa: E402

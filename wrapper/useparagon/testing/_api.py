@@ -7,6 +7,16 @@ Choices where Paragon's behaviour is not documented (each one a status the spec 
 - ``GET /actions`` with a query parameter it does not define: ``400`` (``property x should not exist``).
 - A proxy or ActionKit call for an integration the user has no VALID credential for: ``404``
   ``"Integration not enabled for user."``, ``code: "integration_not_enabled"``.
+- ``PATCH /sdk/credentials/{id}`` replaces each part of ``config`` it is sent (``sharedSettings``,
+  ``workflowSettings``) and keeps the parts left out, as the JS SDK (which sends one part) relies on.
+- ``GET /sdk/credentials?integration=…`` answers the integration with the user's account (the one named by
+  ``X-Paragon-Credential``, else the first VALID one), ``404`` when there is none; ``accountAuth`` (a fake token per
+  credential) only with ``includeAccountAuth=true``, for any integration.
+- ``POST /sdk/actions`` pages a data source by offset: ``pageCursor`` is ``0`` or the previous ``nextPageCursor``
+  (an offset as text); ``search`` keeps options whose label contains it (any case). An unknown ``sourceKey``: ``404``.
+- ``GET /triggers`` needs the user's VALID credential of the integration in ``X-Paragon-Credential``.
+- A proxy call with ``X-Paragon-Proxy-Url``: the URL must be absolute ``https`` without userinfo (else ``400``); the
+  provider handler sees its path, query and the full ``ProxyRequest.url``.
 """
 
 from __future__ import annotations
@@ -138,7 +148,24 @@ def uninstall_integration(ctx: Context) -> Outcome:
 
 
 def list_credentials(ctx: Context) -> Outcome:
+    if "integration" in ctx.query:
+        return _integration_account(ctx)
+    if "includeAccountAuth" in ctx.query:
+        raise invalid("includeAccountAuth", "isEmpty", "includeAccountAuth needs integration")
     return json_outcome(200, [render.credential(ctx.project, c, ctx.user.persona_id) for c in ctx.user.credentials])
+
+
+def _integration_account(ctx: Context) -> Outcome:
+    integration = ctx.project.integrations.get(_string(ctx.query.get("integration"), "integration", min_length=1))
+    flag = ctx.query.get("includeAccountAuth")
+    # The JS SDK sends the literal "undefined" when the option is left out: it means no.
+    if flag is not None and flag not in ("true", "false", "undefined"):
+        raise invalid("includeAccountAuth", "isBoolean", "includeAccountAuth must be a boolean value")
+    with_auth = flag == "true"
+    if integration is None:
+        raise ApiError(404, "Integration not connected.")
+    credential, _ = ctx.project.pick_configuration(ctx.user, integration, ctx.header("X-Paragon-Credential"), None)
+    return json_outcome(200, render.account(ctx.project, ctx.user, integration, credential, with_auth))
 
 
 def get_credential(ctx: Context) -> Outcome:
@@ -148,22 +175,25 @@ def get_credential(ctx: Context) -> Outcome:
 
 def update_credential(ctx: Context) -> Outcome:
     config = _object(_object(ctx.json(), "body").get("config"), "config")
-    shared = _object(config.get("sharedSettings", {}), "config.sharedSettings")
-    requested: dict[str, dict[str, Any]] = {}
+    shared = _object(config["sharedSettings"], "config.sharedSettings") if "sharedSettings" in config else None
+    requested: dict[str, dict[str, Any]] | None = None
     for prop in ("configuredWorkflows", "workflowSettings"):
         if prop in config:
-            requested.update(_workflow_settings(config[prop], f"config.{prop}"))
+            requested = {**(requested or {}), **_workflow_settings(config[prop], f"config.{prop}")}
     credential = ctx.project.find_credential(ctx.user, ctx.params["credentialId"])
     configuration = _configuration(ctx, credential.find_configuration, required=False)
     integration = ctx.project.integration(credential.integration_type)
     known = {w.id for w in integration.workflows}
-    errors = [f"Unknown workflow {workflow_id}." for workflow_id in requested if workflow_id not in known]
-    configuration.shared_settings = copy.deepcopy(shared)
-    configuration.workflow_settings = {
-        wid: {"enabled": bool(entry.get("enabled", False)), "settings": copy.deepcopy(entry.get("settings", {}))}
-        for wid, entry in requested.items()
-        if wid in known
-    }
+    errors = [f"Unknown workflow {workflow_id}." for workflow_id in requested or {} if workflow_id not in known]
+    # Each part sent replaces that part; a part left out is kept.
+    if shared is not None:
+        configuration.shared_settings = copy.deepcopy(shared)
+    if requested is not None:
+        configuration.workflow_settings = {
+            wid: {"enabled": bool(entry.get("enabled", False)), "settings": copy.deepcopy(entry.get("settings", {}))}
+            for wid, entry in requested.items()
+            if wid in known
+        }
     configuration.date_updated = credential.date_updated = now_iso()
     body = render.credential(ctx.project, credential, ctx.user.persona_id)
     return json_outcome(200, {**body, "errors": errors})
@@ -212,6 +242,45 @@ def delete_credential_configuration(ctx: Context) -> Outcome:
         raise ApiError(400, "The default configuration cannot be deleted.")
     credential.configurations.remove(configuration)
     return json_outcome(200, DONE)
+
+
+# Field options
+
+
+def get_field_options(ctx: Context) -> Outcome:
+    body = _object(ctx.json(), "body")
+    integration_type = _string(body.get("action"), "action", min_length=1)
+    source_key = _string(body.get("sourceKey"), "sourceKey", min_length=1)
+    parameters = body.get("parameters", [])
+    if not isinstance(parameters, list) or not all(isinstance(p, dict) and "key" in p for p in parameters):
+        raise invalid("parameters", "isArray", "parameters must be an array of {key, source}")
+    pagination = _object(body.get("paginationParameters", {}), "paginationParameters")
+    search = pagination.get("search")
+    if search is not None:
+        _string(search, "paginationParameters.search")
+    offset = _offset(pagination.get("pageCursor", 0))
+    integration = ctx.project.integrations.get(integration_type)
+    if integration is None:
+        raise ApiError(404, "Integration not found.")
+    ctx.project.pick_configuration(ctx.user, integration, ctx.header("X-Paragon-Credential"), None)
+    source = integration.option_sources.get(source_key)
+    if source is None:
+        raise ApiError(404, f"Data source {source_key[:100]!r} not found.")
+    options = [o for o in source.options if not search or search.lower() in str(o.get("label", "")).lower()]
+    if source.page_size is None:
+        return json_outcome(200, {"output": copy.deepcopy(options)})
+    page = options[offset : offset + source.page_size]
+    following = offset + source.page_size
+    cursor = str(following) if following < len(options) else None
+    return json_outcome(200, {"output": {"records": copy.deepcopy(page), "nextPageCursor": cursor}})
+
+
+def _offset(cursor: Any) -> int:
+    if cursor in (0, False, None, "", "0"):
+        return 0
+    if isinstance(cursor, str) and cursor.isdigit():
+        return int(cursor)
+    raise invalid("paginationParameters.pageCursor", "isPageCursor", "pageCursor must be 0 or a nextPageCursor")
 
 
 # Workflows
@@ -321,8 +390,22 @@ def _proxy_path(raw: str) -> str:
     return raw
 
 
+def _proxy_url(value: str | None) -> httpx.URL:
+    if value is None:
+        raise invalid("X-Paragon-Proxy-Url", "isNotEmpty", "X-Paragon-Proxy-Url is required")
+    try:
+        url = httpx.URL(value)
+    except (httpx.InvalidURL, ValueError):
+        url = None
+    if url is None or url.scheme != "https" or not url.host or url.userinfo or url.fragment:
+        raise ApiError(400, "Invalid X-Paragon-Proxy-Url: an absolute https URL without credentials is required.")
+    return url
+
+
 def proxy(ctx: Context) -> Outcome:
-    path = _proxy_path(ctx.params["path"])
+    provider_url = _proxy_url(ctx.header("X-Paragon-Proxy-Url")) if "path" not in ctx.params else None
+    path = _proxy_path(ctx.params["path"]) if provider_url is None else provider_url.raw_path.decode().split("?")[0]
+    query = ctx.query if provider_url is None else provider_url.params
     integration_type = ctx.params["integrationType"]
     with ctx.project.lock:
         integration = ctx.project.integrations.get(integration_type)
@@ -332,12 +415,13 @@ def proxy(ctx: Context) -> Outcome:
         request = ProxyRequest(
             method=ctx.method,
             integration=integration_type,
-            path=path,
-            query=ctx.query,
+            path=path.lstrip("/"),
+            query=query,
             headers=provider_headers(ctx.headers, ctx.body),
             body=ctx.body,
             user_id=ctx.user.id,
             credential_id=credential.id,
+            url=None if provider_url is None else str(provider_url),
         )
     provider = ctx.providers.call(request)
     if (ctx.header("X-Paragon-Use-Raw-Response") or "").lower() in _TRUE:
@@ -376,6 +460,18 @@ def list_actions(ctx: Context) -> Outcome:
     return json_outcome(200, render.action_list(chosen))
 
 
+def list_triggers(ctx: Context) -> Outcome:
+    integration_type = _string(ctx.query.get("integrations"), "integrations", min_length=1)
+    credential_ref = ctx.header("X-Paragon-Credential")
+    if credential_ref is None:
+        raise invalid("X-Paragon-Credential", "isNotEmpty", "X-Paragon-Credential is required")
+    integration = ctx.project.integrations.get(integration_type)
+    if integration is None:
+        raise not_enabled()
+    ctx.project.pick_configuration(ctx.user, integration, credential_ref, None)
+    return json_outcome(200, render.trigger_list(integration))
+
+
 def run_action(ctx: Context) -> Outcome:
     body = _object(ctx.json(), "body")
     name = _string(body.get("action"), "action", min_length=1)
@@ -405,6 +501,7 @@ OPERATIONS: dict[str, tuple[Callable[[Context], Outcome], bool]] = {
     "listIntegrations": (list_integrations, True),
     "uninstallIntegration": (uninstall_integration, True),
     "listCredentials": (list_credentials, True),
+    "getFieldOptions": (get_field_options, True),
     "getCredential": (get_credential, True),
     "updateCredential": (update_credential, True),
     "createCredentialConfiguration": (create_credential_configuration, True),
@@ -420,6 +517,12 @@ OPERATIONS: dict[str, tuple[Callable[[Context], Outcome], bool]] = {
     "proxyPut": (proxy, False),
     "proxyPatch": (proxy, False),
     "proxyDelete": (proxy, False),
+    "proxyUrlGet": (proxy, False),
+    "proxyUrlPost": (proxy, False),
+    "proxyUrlPut": (proxy, False),
+    "proxyUrlPatch": (proxy, False),
+    "proxyUrlDelete": (proxy, False),
+    "listTriggers": (list_triggers, True),
     "listActions": (list_actions, True),
     "runAction": (run_action, False),
 }

@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from ._model import ActionDef, FakeWorkflow, stable_id
+from ._model import ActionDef, FakeWorkflow, OptionSource, TriggerDef, stable_id
 
 DEFAULT_PROJECT_ID = stable_id("project", "default")
 ICON_URL_TEMPLATE = "https://cdn.useparagon.com/latest/dashboard/public/integrations/{type}.svg"
@@ -30,6 +30,8 @@ class IntegrationSpec:
     actions: tuple[ActionDef, ...] = ()
     provider_data: tuple[tuple[str, Any], ...] = ()
     authentication_type: str = "oauth"
+    triggers: tuple[TriggerDef, ...] = ()
+    option_sources: tuple[tuple[str, OptionSource], ...] = ()
 
 
 def _object_params(**properties: str) -> dict[str, Any]:
@@ -58,6 +60,21 @@ DEFAULT_INTEGRATIONS: tuple[IntegrationSpec, ...] = (
             ),
         ),
         provider_data=(("instanceURL", "https://fake.my.salesforce.com"),),
+        triggers=(
+            TriggerDef("SALESFORCE_RECORD_CREATED", "POLLING", "Record Created", "Fires when a record is created"),
+        ),
+        option_sources=(
+            (
+                "objects",
+                OptionSource(
+                    [
+                        {"label": "Account", "value": "Account"},
+                        {"label": "Contact", "value": "Contact"},
+                        {"label": "Opportunity", "value": "Opportunity"},
+                    ]
+                ),
+            ),
+        ),
     ),
     IntegrationSpec(
         type="hubspot",
@@ -77,6 +94,20 @@ DEFAULT_INTEGRATIONS: tuple[IntegrationSpec, ...] = (
         workflows=(
             FakeWorkflow("Send Updates to Slack"),
             FakeWorkflow("Notify Slack of New Leads", app_event="Lead Created"),
+        ),
+        triggers=(TriggerDef("SLACK_MESSAGE_RECEIVED", "WEBHOOK", "Message Received", "Fires on a new message"),),
+        option_sources=(
+            (
+                "channels",
+                OptionSource(
+                    [
+                        {"label": "#general", "value": "C0000000001"},
+                        {"label": "#random", "value": "C0000000002"},
+                        {"label": "#sales", "value": "C0000000003"},
+                    ],
+                    page_size=2,
+                ),
+            ),
         ),
         actions=(
             ActionDef(

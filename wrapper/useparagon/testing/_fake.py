@@ -27,6 +27,7 @@ from ._model import (
     CredentialStatus,
     FakeWorkflow,
     Install,
+    OptionSource,
     RequestRecord,
     Workflow,
     WorkflowTrigger,
@@ -214,6 +215,19 @@ class FakeParagon:
             raise ValueError("error must not be empty")
         with self._project.lock:
             self._project.integration(integration).consent_error = None if approve else error
+
+    def set_field_options(
+        self, integration: str, source_key: str, options: Iterable[Mapping[str, Any]], *, page_size: int | None = None
+    ) -> None:
+        """The choices ``POST /sdk/actions`` (``get_field_options``) answers for ``source_key`` of ``integration``:
+        one plain list, or with ``page_size`` pages of ``{records, nextPageCursor}``. Records with an ``id`` are
+        nested inputs, the others options (``{"label", "value"}``)."""
+        if page_size is not None and page_size < 1:
+            raise ValueError("page_size must be a positive int or None")
+        with self._project.lock:
+            self._project.integration(integration).option_sources[source_key] = OptionSource(
+                [dict(copy.deepcopy(option)) for option in options], page_size
+            )
 
     def integration_id(self, type: str) -> str:
         with self._project.lock:
@@ -406,6 +420,11 @@ class FakeUser:
             for credential in self._project.user(self.id).credentials:
                 found.setdefault(credential.integration_type, credential.status)
             return found
+
+    def account_auth(self, integration: str) -> list[dict[str, str]]:
+        """Per credential of ``integration``: the fake provider tokens ``accountAuth`` carries when asked for."""
+        with self._project.lock:
+            return [dict(c.account_auth) for c in self._credentials(integration)]
 
     def credential_ids(self, integration: str) -> list[str]:
         with self._project.lock:

@@ -48,6 +48,8 @@ class FakeWorkflow:
     ``app_event`` names the App Event that triggers it (it then runs on every matching event sent by a user who
     enabled it); ``response`` is the ``(status, json)`` its Response step answers a Request trigger with — without
     one, triggering it answers ``202`` with no body. ``id`` defaults to a uuid5 of the integration and description.
+    ``custom_webhook`` gives it a custom webhook trigger (``customWebhookTriggerId``, a uuid5 of its id): a workflow
+    your users' systems start through the URL ``get_custom_webhook_user_manual_url`` builds.
     """
 
     description: str
@@ -55,6 +57,7 @@ class FakeWorkflow:
     app_event: str = ""
     response: tuple[int, Any] | None = None
     default_enabled: bool = False
+    custom_webhook: bool = False
 
 
 @attrs.define
@@ -66,6 +69,7 @@ class Workflow:
     app_event: str
     response: tuple[int, Any] | None
     default_enabled: bool
+    custom_webhook_trigger_id: str | None = None
 
 
 @attrs.define
@@ -73,6 +77,25 @@ class ActionDef:
     name: str
     description: str
     parameters: dict[str, Any]
+
+
+@attrs.define
+class TriggerDef:
+    """An ActionKit trigger type (``GET /projects/{p}/triggers``)."""
+
+    type: str
+    trigger_model: Literal["POLLING", "WEBHOOK"]
+    title: str
+    description: str
+
+
+@attrs.define
+class OptionSource:
+    """A dynamic input's data source (``POST /sdk/actions``): its options, and the page size (``None`` answers one
+    plain list; a number answers ``{records, nextPageCursor}`` pages of that size)."""
+
+    options: list[dict[str, Any]]
+    page_size: int | None = None
 
 
 @attrs.define
@@ -89,6 +112,9 @@ class Integration:
     authentication_type: str = "oauth"
     # What the fake's OAuth consent page does for this integration: None approves, an error code denies.
     consent_error: str | None = None
+    triggers: list[TriggerDef] = attrs.Factory(list)
+    # Data sources of dynamic inputs by sourceKey.
+    option_sources: dict[str, OptionSource] = attrs.Factory(dict)
 
     @property
     def uses_redirect(self) -> bool:
@@ -122,6 +148,8 @@ class Credential:
     configurations: list[Configuration]
     # The values the user supplied (API keys…) and the post-OAuth setup values: never rendered, never logged.
     values: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    # The provider's tokens: rendered only as accountAuth when asked for (includeAccountAuth=true).
+    account_auth: dict[str, str] = attrs.field(factory=dict, repr=False)
 
     @property
     def default_configuration(self) -> Configuration:

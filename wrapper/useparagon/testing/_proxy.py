@@ -30,7 +30,10 @@ ProxyReply = tuple[int, Any] | tuple[int, Any, Mapping[str, str]]
 @attrs.frozen
 class ProxyRequest:
     """What a provider handler receives: the method, the integration, the provider path (no leading ``/``), the
-    query, the headers meant for the provider (no ``Authorization``, no ``X-Paragon-*``), the body and the user."""
+    query, the headers meant for the provider (no ``Authorization``, no ``X-Paragon-*``), the body and the user.
+
+    ``url`` is the full provider URL of a call made with ``X-Paragon-Proxy-Url`` (``path`` and ``query`` are then its
+    own), else ``None``."""
 
     method: str
     integration: str
@@ -40,6 +43,7 @@ class ProxyRequest:
     body: bytes = attrs.field(repr=False)
     user_id: str
     credential_id: str
+    url: str | None = None
 
     @property
     def json(self) -> Any:
@@ -161,7 +165,8 @@ def echo(request: ProxyRequest) -> ProxyReply:
     body = request.json if request.json is not None else (request.body.decode("utf-8", "replace") or None)
     query = {key: request.query.get_list(key) for key in request.query}
     flat = {key: values[0] if len(values) == 1 else values for key, values in query.items()}
-    return 200, {"method": request.method, "path": request.path, "query": flat, "body": body}
+    echoed = {"method": request.method, "path": request.path, "query": flat, "body": body}
+    return 200, echoed if request.url is None else {**echoed, "url": request.url}
 
 
 def relayed_status(provider_status: int) -> int:

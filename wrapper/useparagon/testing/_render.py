@@ -105,7 +105,7 @@ def workflow(project: Project, wf: Workflow) -> dict[str, Any]:
         "teamId": project.id,
         "isOnboardingWorkflow": False,
         "integrationId": wf.integration_id,
-        "customWebhookTriggerId": None,
+        "customWebhookTriggerId": wf.custom_webhook_trigger_id,
         "resourceId": None,
         "workflowVersion": 1,
         "steps": [],
@@ -162,6 +162,34 @@ def integration(project: Project, usr: User, integ: Integration) -> dict[str, An
         "resourceId": None,
         "sdkIntegrationConfig": None,
         "providerData": copy.deepcopy(cred.provider_data) if cred is not None else {},
+        **({"providerId": cred.provider_id} if cred is not None else {}),
+    }
+
+
+def account(project: Project, usr: User, integ: Integration, cred: Credential, with_auth: bool) -> dict[str, Any]:
+    """``GET /sdk/credentials?integration=…``: the integration with this credential, ``accountAuth`` when asked."""
+    body = integration(project, usr, integ)
+    body.update(hasCredential=True, providerId=cred.provider_id, providerData=copy.deepcopy(cred.provider_data))
+    if with_auth:
+        body["accountAuth"] = dict(cred.account_auth)
+    return body
+
+
+def trigger_list(integ: Integration) -> dict[str, Any]:
+    return {
+        "triggers": {
+            integ.type: [
+                {
+                    "type": t.type,
+                    "triggerModel": t.trigger_model,
+                    "title": t.title,
+                    "description": t.description,
+                    "parameters": [],
+                }
+                for t in integ.triggers
+            ]
+        },
+        "errors": [],
     }
 
 

@@ -5,9 +5,12 @@ Callers hold ``Project.lock`` (re-entrant) around every read and write.
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+import attrs
 
 from ._defaults import DEFAULT_BRAND_COLOR, ICON_URL_TEMPLATE, IntegrationSpec
 from ._http import ApiError, not_enabled
@@ -24,6 +27,7 @@ from ._model import (
     Install,
     Integration,
     OAuthAttempt,
+    OptionSource,
     RequestRecord,
     User,
     Workflow,
@@ -101,13 +105,14 @@ class Project:
                     spec.app_event,
                     spec.response,
                     spec.default_enabled,
+                    stable_id("custom-webhook", workflow_id) if spec.custom_webhook else None,
                 )
             )
         self.integrations[type_] = integration
         return integration
 
     def add_spec(self, spec: IntegrationSpec) -> Integration:
-        return self.add_integration(
+        integration = self.add_integration(
             spec.type,
             name=spec.name,
             brand_color=spec.brand_color,
@@ -116,6 +121,12 @@ class Project:
             actions=spec.actions,
             authentication_type=spec.authentication_type,
         )
+        integration.triggers = [attrs.evolve(trigger) for trigger in spec.triggers]
+        integration.option_sources = {
+            key: OptionSource(copy.deepcopy(list(source.options)), source.page_size)
+            for key, source in spec.option_sources
+        }
+        return integration
 
     def integration(self, type_: str) -> Integration:
         try:
@@ -178,6 +189,7 @@ class Project:
             date_created=now,
             date_updated=now,
             configurations=[default],
+            account_auth={"OAUTH_ACCESS_TOKEN": f"fake-access-token-{stable_id('access-token', credential_id)}"},
         )
         user.credentials.append(credential)
         return credential

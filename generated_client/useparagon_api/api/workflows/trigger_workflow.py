@@ -6,6 +6,7 @@ import httpx
 
 from ...models.error_response import ErrorResponse
 from ...models.workflow_trigger_body import WorkflowTriggerBody
+from ...models.workflow_trigger_query import WorkflowTriggerQuery
 from ...operations import TRIGGER_WORKFLOW as OPERATION
 from ...types import UNSET, Request, Unset
 
@@ -17,6 +18,7 @@ def build_request(
     workflow_id: str,
     *,
     body: WorkflowTriggerBody | Unset = UNSET,
+    query: WorkflowTriggerQuery | Unset = UNSET,
     x_paragon_credential: str | Unset = UNSET,
     x_paragon_configuration_id: str | Unset = UNSET,
 ) -> Request:
@@ -31,6 +33,16 @@ def build_request(
 
     if not isinstance(x_paragon_configuration_id, Unset):
         headers["X-Paragon-Configuration-Id"] = x_paragon_configuration_id
+
+    params: dict[str, Any] = {}
+
+    json_query: dict[str, Any] | Unset = UNSET
+    if not isinstance(query, Unset):
+        json_query = query.to_dict()
+    if not isinstance(json_query, Unset):
+        params.update(json_query)
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
 
     _kwargs: dict[str, Any] = {}
 
@@ -47,6 +59,7 @@ def build_request(
                 "workflowId": quote(str(workflow_id), safe=""),
             }
         ),
+        params=params or None,
         headers=headers,
         json=_kwargs.get("json", UNSET),
     )

@@ -7,12 +7,19 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="IntegrationAccountAuth")
+T = TypeVar("T", bound="AccountAuth")
 
 
-@_attrs_define
-class IntegrationAccountAuth:
-    """The decrypted account tokens, for some integrations when asked for."""
+@_attrs_define(repr=False)
+class AccountAuth:
+    """The provider's decrypted account tokens (`OAUTH_ACCESS_TOKEN`, sometimes `DOMAIN`…), sent only when asked for
+    with `includeAccountAuth=true`. A secret: generated models redact it in their repr (`x-paragon-secret`).
+
+    """
+
+    def __repr__(self) -> str:
+        # x-paragon-secret: the values are secrets (provider tokens), and error trackers render every local's repr.
+        return "AccountAuth([redacted])"
 
     additional_properties: dict[str, str] = _attrs_field(init=False, factory=dict)
 
@@ -26,10 +33,10 @@ class IntegrationAccountAuth:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        integration_account_auth = cls()
+        account_auth = cls()
 
-        integration_account_auth.additional_properties = d
-        return integration_account_auth
+        account_auth.additional_properties = d
+        return account_auth
 
     @property
     def additional_keys(self) -> list[str]:

@@ -7,12 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-T = TypeVar("T", bound="CredentialAccountAuth")
+T = TypeVar("T", bound="WorkflowTriggerQuery")
 
 
 @_attrs_define
-class CredentialAccountAuth:
-    """The decrypted account tokens, for some integrations when asked for."""
+class WorkflowTriggerQuery:
+    """Query parameters passed through to a Request-triggered workflow."""
 
     additional_properties: dict[str, str] = _attrs_field(init=False, factory=dict)
 
@@ -26,10 +26,10 @@ class CredentialAccountAuth:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        credential_account_auth = cls()
+        workflow_trigger_query = cls()
 
-        credential_account_auth.additional_properties = d
-        return credential_account_auth
+        workflow_trigger_query.additional_properties = d
+        return workflow_trigger_query
 
     @property
     def additional_keys(self) -> list[str]:
