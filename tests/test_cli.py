@@ -21,6 +21,8 @@ from useparagon._logging import warn_on_unknown_level
 from useparagon.testing import FakeParagon, FakeServer, ProxyRequest
 from useparagon.testing._defaults import DEFAULT_INTEGRATIONS
 
+# A well-formed project id the fake does not have: its answer is "Project not found."
+OTHER_PROJECT = "0f6e1c2a-3b4d-4e5f-8a9b-0c1d2e3f4a5b"
 USER = "u1"
 # Every variable the CLI reads; each test starts with none of them but the ones its fixture sets.
 SETTINGS_ENV = (
@@ -133,7 +135,7 @@ def test_token_needs_no_service_urls(
     capsys: pytest.CaptureFixture[str], clean_env: None, monkeypatch: pytest.MonkeyPatch, rsa_pem: str, tmp_path: Path
 ) -> None:
     """Signing is local: a project id and a key (here from a file, --signing-key-path) are all it takes."""
-    monkeypatch.setenv("PARAGON_PROJECT_ID", "p1")
+    monkeypatch.setenv("PARAGON_PROJECT_ID", OTHER_PROJECT)
     key_path = tmp_path / "signing-key.pem"
     key_path.write_text(rsa_pem, encoding="utf-8")
     result = run(capsys, "token", "user 42", "--signing-key-path", str(key_path))
@@ -472,10 +474,10 @@ def test_global_options_before_the_command_reach_paragon(
     result = run(capsys, "--project-id", fake.project_id, "--user", USER, "--api-url", server.url, "me")
     assert (result.code, result.err) == (0, "")
     assert result.json()["userId"] == USER
-    repeated = run(capsys, "--project-id", "another-project", "me", "--user", USER, "--project-id", fake.project_id)
+    repeated = run(capsys, "--project-id", OTHER_PROJECT, "me", "--user", USER, "--project-id", fake.project_id)
     assert repeated.code == 0
     assert repeated.json()["userId"] == USER
-    reversed_ = run(capsys, "--project-id", fake.project_id, "me", "--user", USER, "--project-id", "another-project")
+    reversed_ = run(capsys, "--project-id", fake.project_id, "me", "--user", USER, "--project-id", OTHER_PROJECT)
     assert_one_error_line(reversed_, 1, "returned 404 Not Found: Project not found.")
 
 
@@ -531,7 +533,7 @@ def test_flags_win_over_the_environment(
     """--api-url beats PARAGON_API_URL (here pointing nowhere), and --project-id beats PARAGON_PROJECT_ID."""
     monkeypatch.setenv("PARAGON_API_URL", "http://127.0.0.1:9")
     assert run(capsys, "me", "--user", USER, "--api-url", server.url).code == 0
-    other = run(capsys, "me", "--user", USER, "--api-url", server.url, "--project-id", "another-project")
+    other = run(capsys, "me", "--user", USER, "--api-url", server.url, "--project-id", OTHER_PROJECT)
     assert_one_error_line(other, 1, "returned 404 Not Found: Project not found.")
 
 
@@ -622,7 +624,7 @@ def test_missing_settings_exit_2(
 
 def test_a_bad_host_is_reported_with_the_flag(capsys: pytest.CaptureFixture[str], clean_env: None) -> None:
     """The library's `host must be …; pass host= or set PARAGON_HOST` reads `--host must be …; pass --host …`."""
-    result = run(capsys, "me", "--project-id", "p1", "--user", USER, "--host", "https://paragon.example.com")
+    result = run(capsys, "me", "--project-id", OTHER_PROJECT, "--user", USER, "--host", "https://paragon.example.com")
     assert (result.code, result.out) == (2, "")
     assert result.err == (
         "paragon: error: --host must be a bare host name such as 'mycompany.paragon.so' (no scheme or path), got"
@@ -1005,3 +1007,36 @@ def test_fake_server_port_in_use(capsys: pytest.CaptureFixture[str], clean_env: 
     with fake.serve() as taken:
         result = run(capsys, "fake-server", "--port", str(taken.port))
     assert_one_error_line(result, 2, f"cannot listen on 127.0.0.1:{taken.port}")
+
+
+def test_a_project_id_that_is_not_a_uuid_is_refused_in_cli_words(
+    capsys: pytest.CaptureFixture[str], clean_env: None
+) -> None:
+    """Refused before any request, naming the flag and where the real id is, not as "Project not found." later."""
+    result = run(capsys, "me", "--project-id", "my-project", "--user", USER, "--api-url", "http://127.0.0.1:9")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        "paragon: error: --project-id must be your Paragon project's UUID (e.g. 38b1f170-0c43-4eae-9a04-ab85325d99f7;"
+        " the dashboard's 'Copy Project ID', under the environment switcher), got 'my-project'\n"
+    )
+
+
+def test_the_environment_points_the_cli_at_the_fake_through_the_library(
+    capsys: pytest.CaptureFixture[str],
+    clean_env: None,
+    fake: FakeParagon,
+    server: FakeServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The CLI no longer reads PARAGON_API_URL itself: Paragon() does, so an app reading the environment gets the same
+    settings as `paragon` from `fake-server --print-env`."""
+    from useparagon import Paragon
+
+    for name in ("PARAGON_API_URL", "PARAGON_PROXY_URL", "PARAGON_ACTIONKIT_URL"):
+        monkeypatch.setenv(name, server.url)
+    monkeypatch.setenv("PARAGON_PROJECT_ID", fake.project_id)
+    monkeypatch.setenv("PARAGON_SIGNING_KEY", fake.signing_key_pem)
+    assert run(capsys, "me", "--user", USER).json()["userId"] == USER
+    with Paragon() as app:
+        assert (app.urls.api, app.urls.proxy, app.urls.actionkit) == (server.url,) * 3
+        assert app.authenticate(USER).get_user().authenticated is True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,19 @@ from useparagon._signing import TokenSigner
 
 from tests.support import API, PROJECT_ID, Handler, MakeHarness, json_response
 
-ENV_VARS = ("PARAGON_PROJECT_ID", "PARAGON_SIGNING_KEY", "PARAGON_SIGNING_KEY_PATH", "PARAGON_HOST", "PARAGON_LOG")
+ENV_VARS = (
+    "PARAGON_PROJECT_ID",
+    "PARAGON_SIGNING_KEY",
+    "PARAGON_SIGNING_KEY_PATH",
+    "PARAGON_HOST",
+    "PARAGON_LOG",
+    "PARAGON_API_URL",
+    "PARAGON_PROXY_URL",
+    "PARAGON_ACTIONKIT_URL",
+    "PARAGON_HERMES_URL",
+)
+ARG_PROJECT = "0f6e1c2a-3b4d-4e5f-8a9b-0c1d2e3f4a5b"
+ENV_PROJECT = "9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d"
 USER = {"authenticated": True, "userId": "user-123", "integrations": {}}
 CLIENTS: dict[str, type[Paragon] | type[AsyncParagon]] = {"sync": Paragon, "async": AsyncParagon}
 
@@ -88,15 +101,15 @@ def test_explicit_arguments_win_over_the_environment(
     make_harness: MakeHarness, monkeypatch: pytest.MonkeyPatch, rsa_key: rsa.RSAPrivateKey
 ) -> None:
     """project_id, signing_key and host passed in are used; the (garbage) environment values are never read."""
-    monkeypatch.setenv("PARAGON_PROJECT_ID", "env-project")
+    monkeypatch.setenv("PARAGON_PROJECT_ID", ENV_PROJECT)
     monkeypatch.setenv("PARAGON_SIGNING_KEY", "not a key at all")
     monkeypatch.setenv("PARAGON_SIGNING_KEY_PATH", "/nonexistent/key.pem")
     monkeypatch.setenv("PARAGON_HOST", "env.example.com")
-    harness = make_harness(ok, project_id="arg-project", host="arg.example.com")
+    harness = make_harness(ok, project_id=ARG_PROJECT, host="arg.example.com")
     harness.run(harness.session.get_user())
     (request,) = harness.requests
-    assert str(request.url) == "https://zeus.arg.example.com/projects/arg-project/sdk/me"
-    claims = verify(request.headers["authorization"].removeprefix("Bearer "), rsa_key, "arg-project")
+    assert str(request.url) == f"https://zeus.arg.example.com/projects/{ARG_PROJECT}/sdk/me"
+    claims = verify(request.headers["authorization"].removeprefix("Bearer "), rsa_key, ARG_PROJECT)
     assert claims["sub"] == "user-123"
 
 
@@ -115,14 +128,109 @@ def test_the_environment_fills_in_every_setting(
     make_harness: MakeHarness, monkeypatch: pytest.MonkeyPatch, rsa_pem: str, rsa_key: rsa.RSAPrivateKey
 ) -> None:
     """With no arguments, PARAGON_PROJECT_ID, PARAGON_SIGNING_KEY and PARAGON_HOST configure the client."""
-    monkeypatch.setenv("PARAGON_PROJECT_ID", "env-project")
+    monkeypatch.setenv("PARAGON_PROJECT_ID", ENV_PROJECT)
     monkeypatch.setenv("PARAGON_SIGNING_KEY", rsa_pem)
     monkeypatch.setenv("PARAGON_HOST", "  paragon.example.com  ")
     harness = make_harness(ok, project_id=None, signing_key=None)
     harness.run(harness.session.get_user())
     (request,) = harness.requests
-    assert str(request.url) == "https://zeus.paragon.example.com/projects/env-project/sdk/me"
-    assert verify(request.headers["authorization"].removeprefix("Bearer "), rsa_key, "env-project")["sub"] == "user-123"
+    assert str(request.url) == f"https://zeus.paragon.example.com/projects/{ENV_PROJECT}/sdk/me"
+    assert verify(request.headers["authorization"].removeprefix("Bearer "), rsa_key, ENV_PROJECT)["sub"] == "user-123"
+
+
+SERVICE_ENVIRONMENT = {
+    "PARAGON_API_URL": "http://127.0.0.1:8765",
+    "PARAGON_PROXY_URL": "http://127.0.0.1:8766",
+    "PARAGON_ACTIONKIT_URL": "http://127.0.0.1:8767",
+    "PARAGON_HERMES_URL": "http://127.0.0.1:8768",
+}
+
+
+def test_the_environment_names_each_service(flavor: str, monkeypatch: pytest.MonkeyPatch, rsa_pem: str) -> None:
+    """What `paragon fake-server --print-env` exports points an app's Paragon() at the fake, as it does the CLI."""
+    for name, value in SERVICE_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PARAGON_HOST", "ignored.example.com")  # a service's own URL wins over the host of all
+    built = Built(flavor, project_id=PROJECT_ID, signing_key=rsa_pem)
+    urls = built.client.urls
+    assert (urls.api, urls.proxy, urls.actionkit, urls.hermes) == tuple(SERVICE_ENVIRONMENT.values())
+    built.run(built.client.authenticate("u-1").get_user())
+    (request,) = built.requests
+    assert str(request.url) == f"http://127.0.0.1:8765/projects/{PROJECT_ID}/sdk/me"
+
+
+def test_arguments_win_over_the_service_urls_in_the_environment(flavor: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """host= derives every service not passed on its own, whatever the environment says; proxy_url= wins alone."""
+    for name, value in SERVICE_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    urls = Built(flavor, project_id=PROJECT_ID, host="arg.example.com", proxy_url="https://p.example.com").client.urls
+    assert (urls.api, urls.proxy, urls.actionkit, urls.hermes) == (
+        "https://zeus.arg.example.com",
+        "https://p.example.com",
+        "https://worker-actionkit.arg.example.com",
+        "https://hermes.arg.example.com",
+    )
+    urls = Built(flavor, project_id=PROJECT_ID, api_url="https://a.example.com").client.urls
+    assert (urls.api, urls.proxy) == ("https://a.example.com", "http://127.0.0.1:8766")
+
+
+def test_the_host_in_the_environment_fills_the_services_without_a_url(
+    flavor: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PARAGON_HOST", "paragon.example.com")
+    monkeypatch.setenv("PARAGON_API_URL", "http://127.0.0.1:8765")
+    urls = Built(flavor, project_id=PROJECT_ID).client.urls
+    assert (urls.api, urls.proxy, urls.actionkit, urls.hermes) == (
+        "http://127.0.0.1:8765",
+        "https://worker-proxy.paragon.example.com",
+        "https://worker-actionkit.paragon.example.com",
+        "https://hermes.paragon.example.com",
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("ftp://files.example.com", "PARAGON_PROXY_URL must be an http(s) URL"),
+        ("https://admin:hunter2@proxy.example.com", "***@proxy.example.com"),
+        ("not a url at all", "PARAGON_PROXY_URL"),
+    ],
+)
+def test_a_bad_service_url_in_the_environment_is_refused_by_name(
+    flavor: str, monkeypatch: pytest.MonkeyPatch, value: str, says: str
+) -> None:
+    monkeypatch.setenv("PARAGON_PROXY_URL", value)
+    with pytest.raises(ConfigurationError, match=re.escape(says)) as caught:
+        Built(flavor, project_id=PROJECT_ID)
+    assert "hunter2" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "project_id",
+    [
+        "my-project",
+        "38b1f170-0c43-4eae-9a04-ab85325d99f",
+        "38b1f1700c434eae9a04ab85325d99f7",
+        "{38b1f170-0c43-4eae-9a04-ab85325d99f7}",
+    ],
+)
+@pytest.mark.parametrize("source", ["argument", "environment"])
+def test_a_project_id_that_is_not_a_uuid_is_refused_at_construction(
+    flavor: str, monkeypatch: pytest.MonkeyPatch, project_id: str, source: str
+) -> None:
+    """Caught when the client is built, with where to find the real one, instead of "Project not found." later."""
+    if source == "environment":
+        monkeypatch.setenv("PARAGON_PROJECT_ID", project_id)
+    with pytest.raises(ConfigurationError) as caught:
+        Built(flavor, project_id=project_id if source == "argument" else None)
+    message = str(caught.value)
+    assert message.startswith("project_id must be your Paragon project's UUID")
+    assert "'Copy Project ID'" in message
+    assert message.endswith(f"got {project_id!r}")
+
+
+def test_a_project_uuid_is_accepted_in_either_case(flavor: str) -> None:
+    assert Built(flavor, project_id=PROJECT_ID.upper()).client.project_id == PROJECT_ID.upper()
 
 
 KEY_FORMS: dict[str, Callable[[str, Path], dict[str, str]]] = {
@@ -165,14 +273,14 @@ def test_the_environment_is_read_at_construction_not_import(
     flavor: str, monkeypatch: pytest.MonkeyPatch, rsa_pem: str
 ) -> None:
     """Each client reads the environment as it is when that client is built, and keeps what it read."""
-    monkeypatch.setenv("PARAGON_PROJECT_ID", "first")
+    monkeypatch.setenv("PARAGON_PROJECT_ID", ENV_PROJECT)
     monkeypatch.setenv("PARAGON_HOST", "one.example.com")
     first = Built(flavor, signing_key=rsa_pem).client
-    monkeypatch.setenv("PARAGON_PROJECT_ID", "second")
+    monkeypatch.setenv("PARAGON_PROJECT_ID", ARG_PROJECT)
     monkeypatch.delenv("PARAGON_HOST")
     second = Built(flavor, signing_key=rsa_pem).client
-    assert (first.project_id, first.urls.api) == ("first", "https://zeus.one.example.com")
-    assert (second.project_id, second.urls.api) == ("second", API)
+    assert (first.project_id, first.urls.api) == (ENV_PROJECT, "https://zeus.one.example.com")
+    assert (second.project_id, second.urls.api) == (ARG_PROJECT, API)
 
 
 MISSING_PROJECT: list[tuple[dict[str, Any], dict[str, str]]] = [

@@ -197,7 +197,7 @@ def test_real_project_mode_failure_is_one_line(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, real_project: tuple[FakeParagon, FakeServer]
 ) -> None:
     """A project the server does not know ends the demo with exit 1 and one error line, no traceback."""
-    monkeypatch.setenv("PARAGON_PROJECT_ID", "not-this-project")
+    monkeypatch.setenv("PARAGON_PROJECT_ID", "0f6e1c2a-3b4d-4e5f-8a9b-0c1d2e3f4a5b")  # well formed, not the fake's
     assert main() == 1
     err = capsys.readouterr().err
     assert re.fullmatch(r"useparagon demo: error: GET /projects/\{projectId\}/sdk/me returned 404 Not Found: .*\n", err)

@@ -20,7 +20,16 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from ._constants import ENV_LOG, ENV_PROJECT_ID, ENV_SIGNING_KEY, ENV_SIGNING_KEY_PATH, PROXY_METHODS
+from ._constants import (
+    ENV_ACTIONKIT_URL,
+    ENV_API_URL,
+    ENV_LOG,
+    ENV_PROJECT_ID,
+    ENV_PROXY_URL,
+    ENV_SIGNING_KEY,
+    ENV_SIGNING_KEY_PATH,
+    PROXY_METHODS,
+)
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -32,9 +41,6 @@ if TYPE_CHECKING:
 PROG = "paragon"
 
 # Read by the command line only (the library takes these as arguments), so that it can be pointed at FakeParagon.
-ENV_API_URL = "PARAGON_API_URL"
-ENV_PROXY_URL = "PARAGON_PROXY_URL"
-ENV_ACTIONKIT_URL = "PARAGON_ACTIONKIT_URL"
 ENV_USER_ID = "PARAGON_USER_ID"
 
 EXIT_OK = 0
@@ -429,11 +435,6 @@ def _pairs(items: Sequence[str], separator: str, option: str) -> list[tuple[str,
 def _client(args: argparse.Namespace) -> Paragon:
     from ._client import Paragon
 
-    environ = os.environ
-
-    def setting(flag: str | None, env: str) -> str | None:
-        return flag if flag is not None else (environ.get(env) or None)
-
     options: dict[str, Any] = {}
     if args.timeout is not None:
         options["timeout"] = args.timeout
@@ -443,9 +444,10 @@ def _client(args: argparse.Namespace) -> Paragon:
         project_id=args.project_id,
         signing_key_path=args.signing_key_path,
         host=args.host,
-        api_url=setting(args.api_url, ENV_API_URL),
-        proxy_url=setting(args.proxy_url, ENV_PROXY_URL),
-        actionkit_url=setting(args.actionkit_url, ENV_ACTIONKIT_URL),
+        # The library reads PARAGON_API_URL and the others when a flag is not given, as it does for an app.
+        api_url=args.api_url,
+        proxy_url=args.proxy_url,
+        actionkit_url=args.actionkit_url,
         **options,
     )
 

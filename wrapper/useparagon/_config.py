@@ -16,8 +16,12 @@ from ._constants import (
     DEFAULT_HERMES_URL,
     DEFAULT_PROXY_URL,
     DEFAULT_TIMEOUT,
+    ENV_ACTIONKIT_URL,
+    ENV_API_URL,
+    ENV_HERMES_URL,
     ENV_HOST,
     ENV_PROJECT_ID,
+    ENV_PROXY_URL,
     ENV_SIGNING_KEY,
     ENV_SIGNING_KEY_PATH,
     ON_PREM_ACTIONKIT_PREFIX,
@@ -25,11 +29,11 @@ from ._constants import (
     ON_PREM_HERMES_PREFIX,
     ON_PREM_PROXY_PREFIX,
 )
-from ._errors import ConfigurationError, InvalidRequestError
+from ._errors import ConfigurationError
 from ._patterns import lazy_pattern
 from ._secret import Secret
 from ._types import NOT_GIVEN, NotGiven, safe_attrs_repr
-from ._validation import validate_id
+from ._validation import show_input
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -58,10 +62,17 @@ def resolve_project_id(project_id: str | None, environ: Mapping[str, str]) -> st
     value = project_id if project_id is not None else environ.get(ENV_PROJECT_ID)
     if value is None or not value.strip():
         raise ConfigurationError(f"no Paragon project id: pass project_id= or set {ENV_PROJECT_ID}")
-    try:
-        return validate_id(value.strip(), name="project_id")
-    except InvalidRequestError as error:
-        raise ConfigurationError(str(error)) from None
+    checked = value.strip()
+    if not _PROJECT_UUID().fullmatch(checked):
+        # Caught here, not as Paragon's "Project not found." on the first call; the value is not a secret.
+        raise ConfigurationError(
+            f"project_id must be your Paragon project's UUID (e.g. 38b1f170-0c43-4eae-9a04-ab85325d99f7; the"
+            f" dashboard's 'Copy Project ID', under the environment switcher), got {show_input(checked)}"
+        )
+    return checked
+
+
+_PROJECT_UUID = lazy_pattern(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def resolve_signing_key_source(
@@ -91,30 +102,47 @@ def resolve_service_urls(
     environ: Mapping[str, str],
     hermes_url: str | None = None,
 ) -> ServiceURLs:
-    base_host = host if host is not None else environ.get(ENV_HOST) or None
-    if base_host is None:
-        defaults = ServiceURLs(
-            api=DEFAULT_API_URL, proxy=DEFAULT_PROXY_URL, actionkit=DEFAULT_ACTIONKIT_URL, hermes=DEFAULT_HERMES_URL
-        )
-    else:
-        base_host = base_host.strip()
-        port = base_host.rpartition(":")[2] if ":" in base_host else ""
-        if not HOST_NAME().fullmatch(base_host) or (port and not _valid_port(int(port))):
-            raise ConfigurationError(
-                f"host must be a bare host name such as 'mycompany.paragon.so' (no scheme or path), got {base_host!r};"
-                f" pass host= or set {ENV_HOST}"
-            )
-        defaults = ServiceURLs(
-            api=f"https://{ON_PREM_API_PREFIX}.{base_host}",
-            proxy=f"https://{ON_PREM_PROXY_PREFIX}.{base_host}",
-            actionkit=f"https://{ON_PREM_ACTIONKIT_PREFIX}.{base_host}",
-            hermes=f"https://{ON_PREM_HERMES_PREFIX}.{base_host}",
+    """Each service's URL: the argument for it, else one derived from ``host=``, else its environment variable
+    (``PARAGON_API_URL``…), else one derived from ``PARAGON_HOST``, else Paragon's cloud. Arguments win over the
+    environment, and within each the URL of one service wins over the host of all."""
+    given = {"api": api_url, "proxy": proxy_url, "actionkit": actionkit_url, "hermes": hermes_url}
+    checked = {service: _service_url(value, f"{service}_url") for service, value in given.items()}
+    if host is not None:
+        derived = _derived_urls(host)
+        return ServiceURLs(**{service: checked[service] or getattr(derived, service) for service in given})
+    for service, variable in _SERVICE_ENVIRONMENT.items():
+        if checked[service] is None:
+            checked[service] = _service_url(environ.get(variable, "").strip() or None, variable)
+    base_host = environ.get(ENV_HOST, "").strip() or None
+    fallback = _CLOUD if base_host is None else _derived_urls(base_host)
+    return ServiceURLs(**{service: checked[service] or getattr(fallback, service) for service in given})
+
+
+_SERVICE_ENVIRONMENT = {
+    "api": ENV_API_URL,
+    "proxy": ENV_PROXY_URL,
+    "actionkit": ENV_ACTIONKIT_URL,
+    "hermes": ENV_HERMES_URL,
+}
+_CLOUD = ServiceURLs(
+    api=DEFAULT_API_URL, proxy=DEFAULT_PROXY_URL, actionkit=DEFAULT_ACTIONKIT_URL, hermes=DEFAULT_HERMES_URL
+)
+
+
+def _derived_urls(base_host: str) -> ServiceURLs:
+    """A self-hosted installation's services, named from its base host as the JS SDK's configureGlobal names them."""
+    base_host = base_host.strip()
+    port = base_host.rpartition(":")[2] if ":" in base_host else ""
+    if not HOST_NAME().fullmatch(base_host) or (port and not _valid_port(int(port))):
+        raise ConfigurationError(
+            f"host must be a bare host name such as 'mycompany.paragon.so' (no scheme or path), got {base_host!r};"
+            f" pass host= or set {ENV_HOST}"
         )
     return ServiceURLs(
-        api=_service_url(api_url, "api_url") or defaults.api,
-        proxy=_service_url(proxy_url, "proxy_url") or defaults.proxy,
-        actionkit=_service_url(actionkit_url, "actionkit_url") or defaults.actionkit,
-        hermes=_service_url(hermes_url, "hermes_url") or defaults.hermes,
+        api=f"https://{ON_PREM_API_PREFIX}.{base_host}",
+        proxy=f"https://{ON_PREM_PROXY_PREFIX}.{base_host}",
+        actionkit=f"https://{ON_PREM_ACTIONKIT_PREFIX}.{base_host}",
+        hermes=f"https://{ON_PREM_HERMES_PREFIX}.{base_host}",
     )
 
 

@@ -25,6 +25,11 @@ ENV_PROJECT_ID = "PARAGON_PROJECT_ID"
 ENV_SIGNING_KEY = "PARAGON_SIGNING_KEY"
 ENV_SIGNING_KEY_PATH = "PARAGON_SIGNING_KEY_PATH"
 ENV_HOST = "PARAGON_HOST"
+# Each service's base URL, read by the library and the CLI alike (`paragon fake-server --print-env` prints them).
+ENV_API_URL = "PARAGON_API_URL"
+ENV_PROXY_URL = "PARAGON_PROXY_URL"
+ENV_ACTIONKIT_URL = "PARAGON_ACTIONKIT_URL"
+ENV_HERMES_URL = "PARAGON_HERMES_URL"
 ENV_LOG = "PARAGON_LOG"
 
 # Proxy calls reach third-party APIs, so httpx's 5 s read timeout is too tight; connecting should still be quick.

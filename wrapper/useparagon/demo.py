@@ -21,7 +21,6 @@ from typing import Any, TextIO
 import httpx
 
 from ._async_client import AsyncParagon
-from ._cli import ENV_ACTIONKIT_URL, ENV_API_URL, ENV_PROXY_URL
 from ._client import Paragon
 from ._constants import ENV_LOG, ENV_PROJECT_ID, ENV_SIGNING_KEY, ENV_SIGNING_KEY_PATH, TOKEN_CLOCK_SKEW
 from ._errors import APITimeoutError, NotFoundError, ParagonError, ResponseTooLargeError
@@ -140,11 +139,7 @@ def run_real(out: TextIO) -> int:
     """The read-only steps against the project in the environment (its API URLs may be overridden, as the CLI's)."""
     tour = Tour(out)
     user_id = os.environ.get(ENV_DEMO_USER, "").strip() or DEFAULT_DEMO_USER
-    with Paragon(
-        api_url=os.environ.get(ENV_API_URL) or None,
-        proxy_url=os.environ.get(ENV_PROXY_URL) or None,
-        actionkit_url=os.environ.get(ENV_ACTIONKIT_URL) or None,
-    ) as paragon:
+    with Paragon() as paragon:
         out.write(
             f"useparagon demo: read-only steps against project {paragon.project_id} at {paragon.urls.api},"
             f" as user {user_id!r} (set {ENV_DEMO_USER} to choose another)\n"
