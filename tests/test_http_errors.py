@@ -15,20 +15,24 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from useparagon import (
     APIConnectionError,
     APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
+    BadRequestError,
     InternalServerError,
     NotFoundError,
     RetryPolicy,
 )
 from useparagon._constants import MAX_ERROR_BODY_BYTES
 from useparagon._http import _scrub, _validation_messages
+from useparagon.testing import FakeParagon
 
-from tests.support import Harness, MakeHarness, json_response
+from tests.support import PROJECT_ID, Harness, MakeHarness, json_response
 
 ME = "GET /projects/{projectId}/sdk/me"
 PROXY_ROUTE = "GET /projects/{projectId}/sdk/proxy/{integrationType}/{path}"
@@ -94,6 +98,74 @@ def test_a_relayed_provider_error_says_so_before_the_request_id(make_harness: Ma
     assert str(caught.value) == (
         f"{PROXY_ROUTE} returned 502 Bad Gateway: Salesforce: INVALID_SESSION_ID"
         " (a third-party API error relayed by Paragon's proxy) [request id r-9]"
+    )
+
+
+SALESFORCE_400 = [
+    {"message": "Required fields are missing: [Name]", "errorCode": "REQUIRED_FIELD_MISSING", "fields": ["Name"]}
+]
+# (the provider's body Paragon relays, what str(error) says after the status)
+PROVIDER_BODIES: dict[str, tuple[Any, str]] = {
+    "Salesforce": (SALESFORCE_400, "REQUIRED_FIELD_MISSING: Required fields are missing: [Name]"),
+    "Slack": ({"ok": False, "error": "channel_not_found"}, "channel_not_found"),
+    "Google": (
+        {"error": {"code": 400, "message": "Invalid value at 'start.date'", "status": "INVALID_ARGUMENT"}},
+        "400: Invalid value at 'start.date'",
+    ),
+    "HubSpot": (
+        {"status": "error", "message": "Property values were not valid", "category": "VALIDATION_ERROR"},
+        "VALIDATION_ERROR: Property values were not valid",
+    ),
+    "OAuth": (
+        {"error": "invalid_grant", "error_description": "Token has been expired"},
+        "invalid_grant: Token has been expired",
+    ),
+    "JSON:API": ({"errors": [{"title": "Invalid Attribute", "detail": "Name is too short"}]}, "Name is too short"),
+    "plain text": ("Bad Request: missing 'channel'", "Bad Request: missing 'channel'"),
+}
+
+
+@pytest.mark.parametrize(("data", "says"), list(PROVIDER_BODIES.values()), ids=list(PROVIDER_BODIES))
+def test_a_relayed_provider_error_says_what_the_provider_said(make_harness: MakeHarness, data: Any, says: str) -> None:
+    """Paragon's generic "Request failed with status code 400" gives way to the provider's own message."""
+    body = {
+        "message": "Request failed with status code 400",
+        "status": 400,
+        "meta": {"isIntegrationError": True, "status": 400, "data": data},
+    }
+    harness = make_harness(lambda _r: json_response(400, body), max_retries=0)
+    with pytest.raises(APIStatusError) as caught:
+        harness.run(harness.session.request("salesforce", "query"))
+    assert (
+        str(caught.value)
+        == f"{PROXY_ROUTE} returned 400 Bad Request: {says} (a third-party API error relayed by Paragon's proxy)"
+    )
+    assert caught.value.body == body
+
+
+def test_a_relayed_provider_message_is_bounded_and_never_carries_the_token(make_harness: MakeHarness) -> None:
+    def echo(request: httpx.Request) -> httpx.Response:
+        said = f"bad token {_token(request)} " + "x" * 5000
+        return json_response(400, {"message": "Request failed", "meta": {"isIntegrationError": True, "data": said}})
+
+    harness = make_harness(echo, max_retries=0)
+    with pytest.raises(APIStatusError) as caught:
+        harness.run(harness.session.request("salesforce", "query"))
+    (request,) = harness.requests
+    message = str(caught.value)
+    assert _token(request) not in message
+    assert message.startswith(f"{PROXY_ROUTE} returned 400 Bad Request: bad token [redacted token] xxx")
+    assert len(message) < 500 + 200
+
+
+def test_a_relayed_error_without_a_provider_message_keeps_paragons(make_harness: MakeHarness) -> None:
+    body = {"message": "Request failed with status code 500", "meta": {"isIntegrationError": True, "data": {"n": 1}}}
+    harness = make_harness(lambda _r: json_response(500, body), max_retries=0)
+    with pytest.raises(InternalServerError) as caught:
+        harness.run(harness.session.request("salesforce", "query"))
+    assert str(caught.value) == (
+        f"{PROXY_ROUTE} returned 500 Internal Server Error: Request failed with status code 500"
+        " (a third-party API error relayed by Paragon's proxy)"
     )
 
 
@@ -392,3 +464,60 @@ def test_jwt_shaped_runs_are_redacted_from_their_first_eyJ(text: str, expected: 
     """A run of 16+ base64url characters and dots holding "eyJ" followed by two dots loses everything from the
     first "eyJ"; anything else is left alone."""
     assert _scrub(text) == expected
+
+
+# -- Against FakeParagon: a provider's error, and a name Paragon does not enable ---------------------------------------
+
+
+@pytest.fixture
+def fake(rsa_key: rsa.RSAPrivateKey) -> FakeParagon:
+    """A FakeParagon that trusts the harness's tokens (same project, the public half of ``rsa_key``)."""
+    public = rsa_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return FakeParagon(project_id=PROJECT_ID, public_key_pem=public.decode())
+
+
+def test_salesforces_own_message_through_the_fake(make_harness: MakeHarness, fake: FakeParagon) -> None:
+    fake.user("user-123").connect("salesforce")
+    fake.on_proxy("salesforce", "*", lambda request: (400, SALESFORCE_400))
+    harness = make_harness(fake.transport().handle_request)
+    with pytest.raises(BadRequestError) as caught:
+        harness.run(harness.session.request("salesforce", "sobjects/Account", method="POST", body={"Phone": "1"}))
+    assert str(caught.value).startswith(
+        "POST /projects/{projectId}/sdk/proxy/{integrationType}/{path} returned 400 Bad Request:"
+        " REQUIRED_FIELD_MISSING: Required fields are missing: [Name] (a third-party API error relayed by Paragon's"
+        " proxy) [request id req_fake_"
+    )
+
+
+NOT_ENABLED_HINTS = {
+    "Salesforce": "(integration names are case-sensitive and 'Salesforce' has capitals: use the type"
+    " get_integration_metadata() lists, e.g. 'salesforce')",
+    "salesforce": "(either the user has not connected 'salesforce', or it is not an integration of this project:"
+    " get_integrations() lists the project's, with whether the user connected each)",
+    "sales-force": "(either the user has not connected 'sales-force', or it is not an integration of this project:"
+    " get_integrations() lists the project's, with whether the user connected each)",
+}
+
+
+@pytest.mark.parametrize("integration", list(NOT_ENABLED_HINTS))
+def test_integration_not_enabled_says_what_to_check(
+    make_harness: MakeHarness, fake: FakeParagon, integration: str
+) -> None:
+    """A wrong-case name, an unknown one and one the user never connected all get Paragon's 404; the message says
+    which mistakes can cause it."""
+    harness = make_harness(fake.transport().handle_request)
+    with pytest.raises(NotFoundError) as caught:
+        harness.run(harness.session.request(integration, "sobjects/Account"))
+    assert str(caught.value).startswith(
+        f"{PROXY_ROUTE} returned 404 Not Found: Integration not enabled for user. {NOT_ENABLED_HINTS[integration]}"
+        " [request id req_fake_"
+    )
+
+
+def test_other_404s_get_no_integration_hint(make_harness: MakeHarness) -> None:
+    harness = make_harness(lambda _r: json_response(404, {"message": "Not Found"}), max_retries=0)
+    with pytest.raises(NotFoundError) as caught:
+        harness.run(harness.session.request("Salesforce", "sobjects/Nope"))
+    assert str(caught.value) == f"{PROXY_ROUTE} returned 404 Not Found: Not Found"

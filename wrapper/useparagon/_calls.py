@@ -84,6 +84,8 @@ class Call(Generic[T]):
     stream: bool = False
     # For an answer that may hold secrets (account tokens): errors keep only what this returns of the parsed body.
     redact: Callable[[Any], Any] | None = None
+    # The integration type a proxy call names: a 404 "Integration not enabled for user." then says what to check.
+    integration: str | None = None
 
     def __repr__(self) -> str:
         return f"Call({getattr(self, 'route', '?')!r})"
@@ -509,6 +511,7 @@ def proxy_call(
         replayable=verb in REPLAYABLE_PROXY_METHODS,
         relayed_status=raw,
         stream=stream,
+        integration=integration_type,
     )
 
 

@@ -44,6 +44,7 @@ from ._errors import (
 from ._logging import logger
 from ._patterns import lazy_pattern
 from ._pool import ATTEMPT_DEADLINE, AsyncPool, SyncPool
+from ._relayed import not_enabled_hint, provider_message
 from ._retry import RetryPolicy
 from ._secret import Secret
 from ._stream import AsyncStreamedResponse, StreamedResponse
@@ -462,7 +463,8 @@ def _status_error(call: Call[Any], response: httpx.Response, content: bytes, tok
         detail = "unexpected redirect (redirects are not followed, so the user token never leaves Paragon's hosts)"
     else:
         detail = _describe(body, content)
-    message = f"{call.route} returned {status}{' ' + reason if reason else ''}: {preview(_scrub(detail, token))}"
+    head = f"{call.route} returned {status}{' ' + reason if reason else ''}"
+    message = f"{head}: {preview(_scrub(detail, token))}"
     if cut:
         message += f" (body cut at {MAX_ERROR_BODY_BYTES:,} bytes)"
     error = cls(
@@ -475,9 +477,17 @@ def _status_error(call: Call[Any], response: httpx.Response, content: bytes, tok
         headers=response.headers,
     )
     if error.is_integration_error:
-        error.args = (message + " (a third-party API error relayed by Paragon's proxy)",)
+        said = provider_message(body)
+        if said is not None:
+            # Paragon's own message is a generic "Request failed with status code 400": the provider's says why.
+            message = f"{head}: {preview(_scrub(said, token))}"
+        message += " (a third-party API error relayed by Paragon's proxy)"
+    hint = not_enabled_hint(body, call.integration) if status == 404 else None
+    if hint is not None:
+        message += f" ({hint})"
     if request_id:
-        error.args = (f"{error.args[0]} [request id {request_id}]",)
+        message += f" [request id {request_id}]"
+    error.args = (message,)
     return error
 
 
