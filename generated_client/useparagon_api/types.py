@@ -11,8 +11,24 @@ class Unset:
     def __bool__(self) -> Literal[False]:
         return False
 
+    def __repr__(self) -> str:
+        return "UNSET"
+
 
 UNSET: Unset = Unset()
+
+
+def model_repr(model: object, names: tuple[str, ...]) -> str:
+    """A model's repr with the fields the answer did not have left out (``Unset`` noise helps no one reading a log),
+    and its additional properties when it has any (a map-only model shows its entries as a dict)."""
+    shown = [f"{name}={value!r}" for name in names if not isinstance(value := getattr(model, name), Unset)]
+    extra = getattr(model, "additional_properties", None)
+    if not names:  # a map-only model: its entries are all it has
+        return f"{type(model).__name__}({extra!r})"
+    if extra:
+        shown.append(f"additional_properties={extra!r}")
+    return f"{type(model).__name__}({', '.join(shown)})"
+
 
 # The types that `httpx.Client(files=)` can accept, copied from that library.
 FileContent = IO[bytes] | bytes | str
@@ -53,4 +69,4 @@ class Request(NamedTuple):
     """The JSON-ready body, or UNSET when the request has none."""
 
 
-__all__ = ["UNSET", "File", "FileTypes", "Request", "RequestFiles", "Unset"]
+__all__ = ["UNSET", "File", "FileTypes", "Request", "RequestFiles", "Unset", "model_repr"]

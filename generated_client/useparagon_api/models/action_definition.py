@@ -7,10 +7,12 @@ from typing import Any, Literal, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import model_repr
+
 T = TypeVar("T", bound="ActionDefinition")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class ActionDefinition:
     """One action, as an LLM function-calling tool definition.
 
@@ -18,6 +20,15 @@ class ActionDefinition:
         type_ (Literal['function']): Always `function`.
         function (ActionFunction): The action's name, description and JSON Schema parameters.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "type_",
+                "function",
+            ),
+        )
 
     type_: Literal["function"]
     function: ActionFunction

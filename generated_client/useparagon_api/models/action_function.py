@@ -7,12 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="ActionFunction")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class ActionFunction:
     """The action's name, description and JSON Schema parameters.
 
@@ -21,6 +21,16 @@ class ActionFunction:
         description (str | Unset): What it does.
         parameters (JsonObject | Unset): Any JSON object.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "name",
+                "description",
+                "parameters",
+            ),
+        )
 
     name: str
     description: str | Unset = UNSET

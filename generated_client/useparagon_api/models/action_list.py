@@ -7,12 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="ActionList")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class ActionList:
     """The actions available to the user.
 
@@ -20,6 +20,15 @@ class ActionList:
         actions (ActionListActions): Action definitions keyed by integration.
         errors (list[JsonObject] | Unset): Integrations whose actions could not be loaded.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "actions",
+                "errors",
+            ),
+        )
 
     actions: ActionListActions
     errors: list[JsonObject] | Unset = UNSET

@@ -7,10 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import model_repr
+
 T = TypeVar("T", bound="AppEventRequest")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class AppEventRequest:
     """An App Event.
 
@@ -18,6 +20,15 @@ class AppEventRequest:
         name (str): The App Event's name as defined in the dashboard.
         payload (AppEventRequestPayload): The event's data; Paragon does not check it against the event's schema.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "name",
+                "payload",
+            ),
+        )
 
     name: str
     payload: AppEventRequestPayload

@@ -7,12 +7,12 @@ from typing import Any, Literal, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="AuthenticatedUser")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class AuthenticatedUser:
     """A Connected User and the state of each of the project's integrations for them.
 
@@ -27,6 +27,19 @@ class AuthenticatedUser:
         resources (list[ResourceState] | Unset): Connected resources (shared credentials) the user can use.
         project (ProjectInfo | Unset): The project, as the user's token sees it.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "authenticated",
+                "user_id",
+                "integrations",
+                "meta",
+                "resources",
+                "project",
+            ),
+        )
 
     authenticated: Literal[True]
     user_id: str

@@ -7,12 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="CompleteInstallRequest")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class CompleteInstallRequest:
     """An OAuth authorization code to exchange for a credential (an install started at the provider).
 
@@ -22,6 +22,17 @@ class CompleteInstallRequest:
         redirect_url (str | Unset): The redirect URL the code was issued for, if not Paragon's default.
         integration_options (JsonObject | Unset): Any JSON object.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "code",
+                "integration_id",
+                "redirect_url",
+                "integration_options",
+            ),
+        )
 
     code: str
     integration_id: str

@@ -7,18 +7,21 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="ConfigMeta")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class ConfigMeta:
     """Bookkeeping about a configuration.
 
     Attributes:
         is_integration_enable_triggered (bool | Unset): Whether the integration-enabled trigger already ran.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("is_integration_enable_triggered",))
 
     is_integration_enable_triggered: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

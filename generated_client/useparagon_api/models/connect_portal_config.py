@@ -7,12 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="ConnectPortalConfig")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class ConnectPortalConfig:
     """What the Connect Portal shows for an integration.
 
@@ -24,6 +24,19 @@ class ConnectPortalConfig:
         workflow_meta (ConnectPortalConfigWorkflowMeta | Unset): Per-workflow portal settings, keyed by workflow id.
         shared_meta (ConnectPortalConfigSharedMeta | Unset): Portal settings shared by all workflows.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "accent_color",
+                "paragon_link",
+                "description",
+                "overview",
+                "workflow_meta",
+                "shared_meta",
+            ),
+        )
 
     accent_color: str | Unset = UNSET
     paragon_link: bool | Unset = UNSET

@@ -7,18 +7,21 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="ConnectPortalConfigSharedMeta")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class ConnectPortalConfigSharedMeta:
     """Portal settings shared by all workflows.
 
     Attributes:
         inputs (list[JsonObject] | Unset): The integration-level User Settings.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("inputs",))
 
     inputs: list[JsonObject] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

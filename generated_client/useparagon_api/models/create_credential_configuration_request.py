@@ -7,18 +7,21 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="CreateCredentialConfigurationRequest")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class CreateCredentialConfigurationRequest:
     """A new configuration.
 
     Attributes:
         external_id (str | Unset): Your external id for it.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("external_id",))
 
     external_id: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

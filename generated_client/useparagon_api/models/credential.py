@@ -9,12 +9,12 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.credential_status import CredentialStatus
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="Credential")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class Credential:
     """An account the user connected for an integration.
 
@@ -42,6 +42,32 @@ class Credential:
             with `includeAccountAuth=true`. A secret: generated models redact it in their repr (`x-paragon-secret`).
         external_id (None | str | Unset): Your external id for the account.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "id",
+                "date_created",
+                "date_updated",
+                "date_deleted",
+                "date_refreshed",
+                "date_valid_until",
+                "project_id",
+                "integration_id",
+                "persona_id",
+                "config",
+                "is_preview_credential",
+                "is_refreshing",
+                "provider_id",
+                "provider_data",
+                "status",
+                "refresh_failure_count",
+                "configurations",
+                "account_auth",
+                "external_id",
+            ),
+        )
 
     id: str
     date_created: datetime.datetime | Unset = UNSET

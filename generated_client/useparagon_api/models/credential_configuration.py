@@ -8,12 +8,12 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="CredentialConfiguration")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class CredentialConfiguration:
     """A Multi-Configuration instance of a credential.
 
@@ -28,6 +28,22 @@ class CredentialConfiguration:
         external_id (None | str | Unset): Your external id for it (addressable as `ext:<id>`).
         is_default (bool | Unset): Whether it is the credential's default configuration.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "id",
+                "date_created",
+                "date_updated",
+                "connect_credential_id",
+                "workflow_settings",
+                "shared_settings",
+                "config_meta",
+                "external_id",
+                "is_default",
+            ),
+        )
 
     id: str
     date_created: datetime.datetime | Unset = UNSET

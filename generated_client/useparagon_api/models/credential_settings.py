@@ -7,12 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="CredentialSettings")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class CredentialSettings:
     """User Settings for a credential.
 
@@ -21,6 +21,16 @@ class CredentialSettings:
         workflow_settings (CredentialSettingsWorkflowSettings | Unset): Per-workflow state, keyed by workflow id.
         configured_workflows (CredentialSettingsConfiguredWorkflows | Unset): The former name of `workflowSettings`.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "shared_settings",
+                "workflow_settings",
+                "configured_workflows",
+            ),
+        )
 
     shared_settings: JsonObject | Unset = UNSET
     workflow_settings: CredentialSettingsWorkflowSettings | Unset = UNSET

@@ -7,18 +7,21 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="ErrorMeta")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class ErrorMeta:
     """Details of an error; `isIntegrationError` marks a failure of the third-party provider.
 
     Attributes:
         is_integration_error (bool | Unset): True when the provider (not Paragon) failed.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("is_integration_error",))
 
     is_integration_error: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

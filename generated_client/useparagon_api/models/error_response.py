@@ -7,12 +7,12 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="ErrorResponse")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class ErrorResponse:
     """Paragon's error body.
 
@@ -22,6 +22,17 @@ class ErrorResponse:
         status (int | Unset): The HTTP status.
         meta (ErrorMeta | Unset): Details of an error; `isIntegrationError` marks a failure of the third-party provider.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "message",
+                "code",
+                "status",
+                "meta",
+            ),
+        )
 
     message: list[ValidationError] | str
     code: str | Unset = UNSET

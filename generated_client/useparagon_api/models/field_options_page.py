@@ -7,12 +7,12 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="FieldOptionsPage")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class FieldOptionsPage:
     """A page of options and the cursor of the next one.
 
@@ -20,6 +20,15 @@ class FieldOptionsPage:
         records (list[JsonObject]): Options (`{label, value}`) or nested inputs (with an `id`).
         next_page_cursor (int | None | str | Unset): The cursor of the next page; absent, null or empty on the last one.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "records",
+                "next_page_cursor",
+            ),
+        )
 
     records: list[JsonObject]
     next_page_cursor: int | None | str | Unset = UNSET

@@ -7,12 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="FieldOptionsRequest")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class FieldOptionsRequest:
     """Which data source to load, with what inputs, and which page.
 
@@ -23,6 +23,17 @@ class FieldOptionsRequest:
             value}}`.
         pagination_parameters (PaginationParameters | Unset): Which page to load, and a search text.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "action",
+                "source_key",
+                "parameters",
+                "pagination_parameters",
+            ),
+        )
 
     action: str
     source_key: str

@@ -7,10 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import model_repr
+
 T = TypeVar("T", bound="FieldOptionsResponse")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class FieldOptionsResponse:
     """One page of a data source's options.
 
@@ -18,6 +20,9 @@ class FieldOptionsResponse:
         output (FieldOptionsPage | list[JsonObject]): The options, as a list (one page) or as `{records,
             nextPageCursor}`.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("output",))
 
     output: FieldOptionsPage | list[JsonObject]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

@@ -7,12 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="InstallCredentialRequest")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class InstallCredentialRequest:
     """Values the user supplied to install an integration (or to finish its setup).
 
@@ -22,6 +22,17 @@ class InstallCredentialRequest:
         config (JsonObject | Unset): Any JSON object.
         install_options (JsonObject | Unset): Any JSON object.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "integration_id",
+                "payload",
+                "config",
+                "install_options",
+            ),
+        )
 
     integration_id: str
     payload: JsonObject

@@ -9,12 +9,12 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.authentication_scheme import AuthenticationScheme
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="Integration")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class Integration:
     """An integration of the project, with the user's connection to it.
 
@@ -49,6 +49,37 @@ class Integration:
             `DOMAIN`…), sent only when asked for
             with `includeAccountAuth=true`. A secret: generated models redact it in their repr (`x-paragon-secret`).
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "id",
+                "type_",
+                "is_active",
+                "configs",
+                "workflows",
+                "date_created",
+                "date_updated",
+                "project_id",
+                "custom_integration_id",
+                "custom_integration",
+                "has_credential",
+                "provider_id",
+                "connected_user_limit_on_dev_cred",
+                "connected_user_limit_reached",
+                "name",
+                "brand_color",
+                "need_pre_oauth_inputs",
+                "provider_type",
+                "authentication_type",
+                "resource_id",
+                "sdk_integration_config",
+                "provider_data",
+                "no_permission_workflows",
+                "account_auth",
+            ),
+        )
 
     id: str
     type_: str

@@ -8,12 +8,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="IntegrationConfig")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class IntegrationConfig:
     """An integration's Connect Portal configuration.
 
@@ -24,6 +24,18 @@ class IntegrationConfig:
         integration_id (str | Unset): Its integration.
         values (ConnectPortalConfig | Unset): What the Connect Portal shows for an integration.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "id",
+                "date_created",
+                "date_updated",
+                "integration_id",
+                "values",
+            ),
+        )
 
     id: str
     date_created: datetime.datetime | Unset = UNSET

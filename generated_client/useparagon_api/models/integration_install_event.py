@@ -7,12 +7,12 @@ from typing import Any, Literal, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="IntegrationInstallEvent")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class IntegrationInstallEvent:
     """An integration was connected (`onIntegrationInstall`).
 
@@ -23,6 +23,18 @@ class IntegrationInstallEvent:
         credential_id (str | Unset): The new credential.
         credential (Credential | Unset): An account the user connected for an integration.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "type_",
+                "integration_id",
+                "integration_type",
+                "credential_id",
+                "credential",
+            ),
+        )
 
     type_: Literal["onIntegrationInstall"]
     integration_id: str

@@ -7,10 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import model_repr
+
 T = TypeVar("T", bound="IntegrationMetadata")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class IntegrationMetadata:
     """How to show an integration.
 
@@ -20,6 +22,17 @@ class IntegrationMetadata:
         brand_color (str): Its brand color, as `#RRGGBB`.
         icon (str): The URL of its icon.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "type_",
+                "name",
+                "brand_color",
+                "icon",
+            ),
+        )
 
     type_: str
     name: str

@@ -8,12 +8,12 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.credential_status import CredentialStatus
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="IntegrationState")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class IntegrationState:
     """One integration's state for the user. `allCredentials` is always sent (empty when the user has not connected
     the integration): the JS SDK reads it on every entry.
@@ -36,6 +36,26 @@ class IntegrationState:
             config_meta (ConfigMeta | Unset): Bookkeeping about a configuration.
             external_id (str | Unset): The configuration's external id.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "enabled",
+                "all_credentials",
+                "credential_id",
+                "credential_config_id",
+                "credential_status",
+                "provider_id",
+                "provider_data",
+                "all_configurations",
+                "shared_settings",
+                "workflow_settings",
+                "configured_workflows",
+                "config_meta",
+                "external_id",
+            ),
+        )
 
     enabled: bool
     all_credentials: list[Credential]

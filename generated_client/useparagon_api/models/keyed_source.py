@@ -7,10 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import model_repr
+
 T = TypeVar("T", bound="KeyedSource")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class KeyedSource:
     """One input value for a data source.
 
@@ -18,6 +20,15 @@ class KeyedSource:
         key (str): The input's key.
         source (JsonObject): Any JSON object.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "key",
+                "source",
+            ),
+        )
 
     key: str
     source: JsonObject

@@ -7,12 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="LegacyCredentialConfig")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class LegacyCredentialConfig:
     """The credential's User Settings (the older shape).
 
@@ -21,6 +21,15 @@ class LegacyCredentialConfig:
             id.
         shared_settings (JsonObject | Unset): Any JSON object.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "configured_workflows",
+                "shared_settings",
+            ),
+        )
 
     configured_workflows: LegacyCredentialConfigConfiguredWorkflows | Unset = UNSET
     shared_settings: JsonObject | Unset = UNSET

@@ -7,18 +7,21 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="OAuthSession")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class OAuthSession:
     """The state of one OAuth attempt.
 
     Attributes:
         connect_credential_id (None | str | Unset): The credential created once the user approved.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("connect_credential_id",))
 
     connect_credential_id: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

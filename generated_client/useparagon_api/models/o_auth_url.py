@@ -7,16 +7,21 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import model_repr
+
 T = TypeVar("T", bound="OAuthUrl")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class OAuthUrl:
     """Where to send the user's browser to approve access.
 
     Attributes:
         redirect_url (str): The provider's consent page.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("redirect_url",))
 
     redirect_url: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

@@ -7,12 +7,12 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="PaginationParameters")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class PaginationParameters:
     """Which page to load, and a search text.
 
@@ -21,6 +21,15 @@ class PaginationParameters:
             `nextPageCursor`.
         search (str | Unset): Only options matching this text.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "page_cursor",
+                "search",
+            ),
+        )
 
     page_cursor: bool | int | str | Unset = UNSET
     search: str | Unset = UNSET

@@ -7,10 +7,12 @@ from typing import Any, Literal, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import model_repr
+
 T = TypeVar("T", bound="PortalCloseEvent")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class PortalCloseEvent:
     """The Connect Portal closed (`onPortalClose`).
 
@@ -19,6 +21,16 @@ class PortalCloseEvent:
         integration_id (str): The integration's id.
         integration_type (str): The integration's short name.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "type_",
+                "integration_id",
+                "integration_type",
+            ),
+        )
 
     type_: Literal["onPortalClose"]
     integration_id: str

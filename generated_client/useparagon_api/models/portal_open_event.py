@@ -7,10 +7,12 @@ from typing import Any, Literal, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import model_repr
+
 T = TypeVar("T", bound="PortalOpenEvent")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class PortalOpenEvent:
     """The Connect Portal opened (`onPortalOpen`).
 
@@ -19,6 +21,16 @@ class PortalOpenEvent:
         integration_id (str): The integration's id.
         integration_type (str): The integration's short name.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "type_",
+                "integration_id",
+                "integration_type",
+            ),
+        )
 
     type_: Literal["onPortalOpen"]
     integration_id: str

@@ -7,12 +7,12 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="ProjectInfo")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class ProjectInfo:
     """The project, as the user's token sees it.
 
@@ -21,6 +21,16 @@ class ProjectInfo:
         billing_plan (str | Unset): The project's plan (`free`, `pro`, `enterprise`…).
         accessible_features (list[str] | Unset): The add-ons the project has (`headless-cp`, `user-metadata`…).
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "id",
+                "billing_plan",
+                "accessible_features",
+            ),
+        )
 
     id: str
     billing_plan: str | Unset = UNSET

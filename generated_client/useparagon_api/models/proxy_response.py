@@ -7,12 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="ProxyResponse")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class ProxyResponse:
     """The provider's JSON response, wrapped as `{"output": …}`. The JS SDK unwraps `output` only when it is there
     and otherwise returns the body as it is, so `output` is not required.
@@ -20,6 +20,9 @@ class ProxyResponse:
         Attributes:
             output (Any | Unset): The provider's response body, parsed as JSON.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("output",))
 
     output: Any | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

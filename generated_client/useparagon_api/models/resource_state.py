@@ -8,12 +8,12 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.credential_status import CredentialStatus
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="ResourceState")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class ResourceState:
     """A connected resource.
 
@@ -24,6 +24,18 @@ class ResourceState:
         credential_status (CredentialStatus | str | Unset): Its credential's status.
         integration_id (str | Unset): Its integration.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "id",
+                "slug",
+                "credential_id",
+                "credential_status",
+                "integration_id",
+            ),
+        )
 
     id: str
     slug: str | Unset = UNSET

@@ -7,10 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import model_repr
+
 T = TypeVar("T", bound="RunActionRequest")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class RunActionRequest:
     """An action to run.
 
@@ -18,6 +20,15 @@ class RunActionRequest:
         action (str): The action's name.
         parameters (JsonObject): Any JSON object.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "action",
+                "parameters",
+            ),
+        )
 
     action: str
     parameters: JsonObject

@@ -8,12 +8,12 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.trigger_model import TriggerModel
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="TriggerDefinition")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class TriggerDefinition:
     """One trigger type.
 
@@ -24,6 +24,18 @@ class TriggerDefinition:
         description (str | Unset): What it does.
         parameters (list[JsonObject] | Unset): Its inputs.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "type_",
+                "trigger_model",
+                "title",
+                "description",
+                "parameters",
+            ),
+        )
 
     type_: str
     trigger_model: str | TriggerModel | Unset = UNSET

@@ -7,12 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="TriggerList")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class TriggerList:
     """The trigger types an integration offers.
 
@@ -20,6 +20,15 @@ class TriggerList:
         triggers (TriggerListTriggers): Trigger types keyed by integration.
         errors (list[JsonObject] | Unset): Integrations whose triggers could not be loaded.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "triggers",
+                "errors",
+            ),
+        )
 
     triggers: TriggerListTriggers
     errors: list[JsonObject] | Unset = UNSET

@@ -7,16 +7,21 @@ from typing import Any, Literal, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import model_repr
+
 T = TypeVar("T", bound="UnauthenticatedUser")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class UnauthenticatedUser:
     """What `GET /sdk/me` returns for a token Paragon cannot tie to a user.
 
     Attributes:
         authenticated (Literal[False]): Always `false` for this shape.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("authenticated",))
 
     authenticated: Literal[False]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

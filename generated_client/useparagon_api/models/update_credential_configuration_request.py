@@ -7,16 +7,21 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import model_repr
+
 T = TypeVar("T", bound="UpdateCredentialConfigurationRequest")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class UpdateCredentialConfigurationRequest:
     """Changes to a configuration.
 
     Attributes:
         meta (JsonObject): Any JSON object.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("meta",))
 
     meta: JsonObject
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

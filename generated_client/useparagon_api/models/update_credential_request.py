@@ -7,16 +7,21 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import model_repr
+
 T = TypeVar("T", bound="UpdateCredentialRequest")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class UpdateCredentialRequest:
     """The credential's new User Settings.
 
     Attributes:
         config (CredentialSettings): User Settings for a credential.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("config",))
 
     config: CredentialSettings
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

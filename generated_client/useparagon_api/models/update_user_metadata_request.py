@@ -7,10 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import model_repr
+
 T = TypeVar("T", bound="UpdateUserMetadataRequest")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class UpdateUserMetadataRequest:
     """Metadata to merge into the user's.
 
@@ -19,6 +21,9 @@ class UpdateUserMetadataRequest:
             key holds
             any JSON value.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(self, ("meta",))
 
     meta: UserMeta
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)

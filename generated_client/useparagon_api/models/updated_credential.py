@@ -9,12 +9,12 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.credential_status import CredentialStatus
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="UpdatedCredential")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class UpdatedCredential:
     """A credential after an update, with the settings that failed validation.
 
@@ -43,6 +43,33 @@ class UpdatedCredential:
         external_id (None | str | Unset): Your external id for the account.
         errors (list[str] | Unset): Validation errors for settings that were not saved.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "id",
+                "date_created",
+                "date_updated",
+                "date_deleted",
+                "date_refreshed",
+                "date_valid_until",
+                "project_id",
+                "integration_id",
+                "persona_id",
+                "config",
+                "is_preview_credential",
+                "is_refreshing",
+                "provider_id",
+                "provider_data",
+                "status",
+                "refresh_failure_count",
+                "configurations",
+                "account_auth",
+                "external_id",
+                "errors",
+            ),
+        )
 
     id: str
     date_created: datetime.datetime | Unset = UNSET

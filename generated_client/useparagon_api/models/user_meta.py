@@ -7,12 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="UserMeta")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class UserMeta:
     """Your metadata about the user. `Name` and `Email` are shown in the Paragon dashboard; any other key holds
     any JSON value.
@@ -21,6 +21,15 @@ class UserMeta:
             name (str | Unset): The user's display name.
             email (str | Unset): The user's email address.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "name",
+                "email",
+            ),
+        )
 
     name: str | Unset = UNSET
     email: str | Unset = UNSET

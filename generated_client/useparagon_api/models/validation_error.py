@@ -7,12 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="ValidationError")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class ValidationError:
     """One validation failure (class-validator's shape).
 
@@ -22,6 +22,17 @@ class ValidationError:
         constraints (ValidationErrorConstraints | Unset): The failed constraints and their messages.
         children (list[ValidationError] | Unset): Failures inside a nested object.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "property_",
+                "value",
+                "constraints",
+                "children",
+            ),
+        )
 
     property_: str | Unset = UNSET
     value: Any | Unset = UNSET

@@ -8,12 +8,12 @@ from typing import Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="Workflow")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class Workflow:
     """A workflow of the project.
 
@@ -31,6 +31,25 @@ class Workflow:
         workflow_version (int | Unset): Its version.
         steps (list[JsonObject] | Unset): Its steps (usually empty here).
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "id",
+                "date_created",
+                "date_updated",
+                "description",
+                "project_id",
+                "team_id",
+                "is_onboarding_workflow",
+                "integration_id",
+                "custom_webhook_trigger_id",
+                "resource_id",
+                "workflow_version",
+                "steps",
+            ),
+        )
 
     id: str
     date_created: datetime.datetime | Unset = UNSET

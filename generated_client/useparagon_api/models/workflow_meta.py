@@ -7,12 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="WorkflowMeta")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class WorkflowMeta:
     """How the Connect Portal shows one workflow.
 
@@ -25,6 +25,20 @@ class WorkflowMeta:
         order (float | Unset): Its position.
         inputs (list[JsonObject] | Unset): Its User Settings.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "id",
+                "description",
+                "info_text",
+                "default_enabled",
+                "hidden",
+                "order",
+                "inputs",
+            ),
+        )
 
     id: str | Unset = UNSET
     description: str | Unset = UNSET

@@ -7,12 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="WorkflowSettings")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class WorkflowSettings:
     """A workflow's state for one user or configuration.
 
@@ -20,6 +20,15 @@ class WorkflowSettings:
         enabled (bool | Unset): Whether the workflow runs for the user.
         settings (JsonObject | Unset): Any JSON object.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "enabled",
+                "settings",
+            ),
+        )
 
     enabled: bool | Unset = UNSET
     settings: JsonObject | Unset = UNSET

@@ -7,12 +7,12 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, model_repr
 
 T = TypeVar("T", bound="WorkflowStateChange")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class WorkflowStateChange:
     """What changed.
 
@@ -20,6 +20,15 @@ class WorkflowStateChange:
         enabled (bool | Unset): Its new on/off state.
         settings (JsonObject | Unset): Any JSON object.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "enabled",
+                "settings",
+            ),
+        )
 
     enabled: bool | Unset = UNSET
     settings: JsonObject | Unset = UNSET

@@ -7,10 +7,12 @@ from typing import Any, Literal, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..types import model_repr
+
 T = TypeVar("T", bound="WorkflowStateChangeEvent")
 
 
-@_attrs_define
+@_attrs_define(repr=False)
 class WorkflowStateChangeEvent:
     """A workflow was enabled, disabled or reconfigured (`onWorkflowChange`).
 
@@ -20,6 +22,17 @@ class WorkflowStateChangeEvent:
         workflow_id (str): The workflow's id.
         workflow_state_change (WorkflowStateChange): What changed.
     """
+
+    def __repr__(self) -> str:
+        return model_repr(
+            self,
+            (
+                "type_",
+                "integration_id",
+                "workflow_id",
+                "workflow_state_change",
+            ),
+        )
 
     type_: Literal["onWorkflowChange"]
     integration_id: str
