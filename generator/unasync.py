@@ -1,6 +1,7 @@
-"""``python -m generator.unasync [--check]``: write the sync client and session from their asyncio sources.
+"""``python -m generator.unasync [--check]``: write the sync client, session and toolset from their asyncio sources.
 
-``AsyncParagon`` and ``AsyncUserSession`` are the hand-written sources; ``Paragon`` and ``UserSession`` are made
+``AsyncParagon``, ``AsyncUserSession`` and ``AsyncAgentTools`` are the hand-written sources; ``Paragon``,
+``UserSession`` and ``AgentTools`` are made
 from them by the token rules below (as httpcore makes its ``_sync`` package), then formatted by the pinned ruff
 with the project's settings. So the two APIs cannot drift: names, parameters, docstrings and behaviour come from
 one text, and ``--check`` (run by ``make test``) fails when a generated file is stale.
@@ -17,7 +18,7 @@ from generator.settings import ROOT
 
 WRAPPER = ROOT / "wrapper" / "useparagon"
 # source (async, hand-written) -> generated (sync)
-FILES = {"_async_client.py": "_client.py", "_async_session.py": "_session.py"}
+FILES = {"_async_client.py": "_client.py", "_async_session.py": "_session.py", "_async_tools.py": "_tools.py"}
 
 # Whole phrases (docstrings and comments) are replaced first and then left alone by the later rules, so a phrase may
 # name both clients; then identifiers on word boundaries, then the keywords.
@@ -31,6 +32,7 @@ PHRASES = (
     # Verbatim: true of both files.
     ("``_client.py`` from ``_async_client.py``", "``_client.py`` from ``_async_client.py``"),
     ("``_session.py`` from ``_async_session.py``", "``_session.py`` from ``_async_session.py``"),
+    ("``_tools.py`` from ``_async_tools.py``", "``_tools.py`` from ``_async_tools.py``"),
     (
         "``AsyncParagon`` awaits a coroutine function; ``Paragon`` refuses one",
         "``AsyncParagon`` awaits a coroutine function; ``Paragon`` refuses one",
@@ -39,6 +41,7 @@ PHRASES = (
 IDENTIFIERS = {
     "AsyncParagon": "Paragon",
     "AsyncUserSession": "UserSession",
+    "AsyncAgentTools": "AgentTools",
     "AsyncSender": "SyncSender",
     "AsyncPool": "SyncPool",
     "AsyncEventHub": "EventHub",
@@ -50,6 +53,7 @@ IDENTIFIERS = {
     "AsyncClient": "Client",
     "_async_client": "_client",
     "_async_session": "_session",
+    "_async_tools": "_tools",
     "adeliver": "deliver",
     "apause": "pause",
     "ahandle_relayed_event": "handle_relayed_event",

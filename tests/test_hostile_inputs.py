@@ -187,6 +187,49 @@ HOSTILE: list[Row] = [
     ("action empty", lambda s: s.run_action(""), "action must be a non-empty str"),
     ("action 10 kB blank", lambda s: s.run_action("\n" * 10_000), "action must be a non-empty str, got '\\n\\n"),
     ("action parameters list", lambda s: s.run_action("A", unchecked([1])), f"parameters {NOT_DICT}, got list"),
+    ("actions format", lambda s: s.list_actions(format=unchecked("xml")), "format must be 'json_schema' or 'paragon'"),
+    ("actions integrations str", lambda s: s.list_actions(integrations=unchecked("slack")), "must be a list of str"),
+    ("actions integrations empty", lambda s: s.list_actions(integrations=[]), "must name at least one"),
+    ("actions category slash", lambda s: s.list_actions(categories=["a/b"]), f"category {SLASH}"),
+    ("actions reload str", lambda s: s.list_actions(reload_fields=unchecked("false")), "reload_fields must be True"),
+    ("tools limit str", lambda s: s.agent_tools(limit_to_available=unchecked(0)), "limit_to_available must be True"),
+    ("tools credential CR", lambda s: s.agent_tools(credential_id="a\r\nb"), f"credential_id {CONTROL}"),
+    # ActionKit Triggers
+    ("subscribe integration", lambda s: s.subscribe_to_trigger("sales force", "T"), "integration"),
+    ("subscribe type blank", lambda s: s.subscribe_to_trigger("slack", " "), "type must be a non-empty str"),
+    ("subscribe type LF", lambda s: s.subscribe_to_trigger("slack", "T\nX"), "type must not contain"),
+    ("subscribe parameters", lambda s: s.subscribe_to_trigger("slack", "T", unchecked([1])), f"parameters {NOT_DICT}"),
+    (
+        "subscribe override ftp",
+        lambda s: s.subscribe_to_trigger("slack", "T", webhook_override={"url": "ftp://x.example"}),
+        "must be an absolute http(s) URL",
+    ),
+    (
+        "subscribe override userinfo",
+        lambda s: s.subscribe_to_trigger("slack", "T", webhook_override={"url": "https://u:p@x.example"}),
+        "must not carry credentials",
+    ),
+    (
+        "subscribe override key",
+        lambda s: s.subscribe_to_trigger("slack", "T", webhook_override={"url": "https://x.example", "uri": "y"}),
+        "unknown keys ['uri']",
+    ),
+    (
+        "subscribe override header CR",
+        lambda s: s.subscribe_to_trigger(
+            "slack", "T", webhook_override={"url": "https://x.example", "headers": {"A": "b\r\nc"}}
+        ),
+        CONTROL,
+    ),
+    ("subscribe credential CR", lambda s: s.subscribe_to_trigger("slack", "T", credential_id="a\nb"), CONTROL),
+    ("update id slash", lambda s: s.update_trigger_subscription("a/b", parameters={}), f"subscription_id {SLASH}"),
+    ("update parameters", lambda s: s.update_trigger_subscription("s", parameters=unchecked(1)), NOT_DICT),
+    ("update override", lambda s: s.update_trigger_subscription("s", webhook_override=unchecked("x")), NOT_DICT),
+    ("unsubscribe id empty", lambda s: s.unsubscribe_from_trigger(""), "subscription_id must be a non-empty string"),
+    ("subscriptions status", lambda s: s.list_trigger_subscriptions(status=unchecked("ON")), "status must be"),
+    ("subscriptions type", lambda s: s.list_trigger_subscriptions(trigger_type=""), "type must be a non-empty str"),
+    ("example integration", lambda s: s.get_trigger_example_payload("../x", "T"), f"integration {SLASH}"),
+    ("example parameters", lambda s: s.get_trigger_example_payload("slack", "T", unchecked(1)), NOT_DICT),
 ]
 
 
@@ -273,6 +316,7 @@ USER = {
 API_KEY_INTEGRATION = {**INTEGRATION, "id": "int-2", "type": "pipedrive", "hasCredential": False,
                        "authenticationType": "basic"}  # fmt: skip
 OAUTH_INTEGRATION = {**INTEGRATION, "id": "int-3", "type": "hubspot", "authenticationType": "oauth"}
+SUBSCRIPTION = {"id": "sub-1", "type": "T", "parameters": {}, "status": "ACTIVE"}
 LINK = ConnectLink(url="https://consent.example/x", integration="hubspot", integration_id="int-3", session_key="k-1")
 
 
@@ -286,6 +330,12 @@ def _paragon(request: httpx.Request) -> httpx.Response:
         return json_response(200, {"actions": {}} if method == "GET" else {"ok": True})
     if path == f"{base}/triggers":
         return json_response(200, {"triggers": {"salesforce": []}})
+    if path == f"{base}/triggers/examples":
+        return json_response(200, [{"Id": "006"}])
+    if path.startswith(f"{base}/trigger-subscriptions"):
+        if method == "GET":
+            return json_response(200, {"triggers": {"salesforce": [SUBSCRIPTION]}})
+        return json_response(200, {"success": True} if method == "DELETE" else SUBSCRIPTION)
     routes: dict[tuple[str, str], Any] = {
         ("GET", "/sdk/me"): USER,
         ("PATCH", "/sdk/me"): USER,
@@ -387,6 +437,12 @@ EVERY_CALL: list[tuple[str, SessionCall, list[str]]] = [
     ("get_field_options", lambda s: s.get_field_options("salesforce", action="accounts"), ["api"]),
     ("iter_field_options", lambda s: _all_pages(s.iter_field_options("salesforce", action="accounts")), ["api"]),
     ("get_triggers", lambda s: s.get_triggers("salesforce"), ["api", "actionkit"]),
+    ("agent_tools", lambda s: s.agent_tools(integrations=["salesforce"]), ["actionkit"]),
+    ("list_trigger_subscriptions", lambda s: s.list_trigger_subscriptions(status="ACTIVE"), ["actionkit"]),
+    ("subscribe_to_trigger", lambda s: s.subscribe_to_trigger("salesforce", "T", {"a": 1}), ["actionkit"]),
+    ("update_trigger_subscription", lambda s: s.update_trigger_subscription("sub-1", parameters={}), ["actionkit"]),
+    ("unsubscribe_from_trigger", lambda s: s.unsubscribe_from_trigger("sub-1"), ["actionkit"]),
+    ("get_trigger_example_payload", lambda s: s.get_trigger_example_payload("salesforce", "T"), ["actionkit"]),
     ("get_custom_webhook_user_manual_url", lambda s: s.get_custom_webhook_user_manual_url("wf-1"), ["api", "api"]),
 ]
 

@@ -51,9 +51,13 @@ REEXPORTED: dict[str, types.ModuleType] = {
     "Integration": useparagon_api.models,
     "IntegrationMetadata": useparagon_api.models,
     "IntegrationState": useparagon_api.models,
+    "ParagonActionList": useparagon_api.models,
     "TriggerDefinition": useparagon_api.models,
     "TriggerList": useparagon_api.models,
+    "TriggerSubscription": useparagon_api.models,
+    "TriggerSubscriptionList": useparagon_api.models,
     "UnauthenticatedUser": useparagon_api.models,
+    "UnsubscribeResult": useparagon_api.models,
     "UpdatedCredential": useparagon_api.models,
     "IntegrationInstallEvent": useparagon_api.wire,
     "IntegrationUninstallEvent": useparagon_api.wire,
@@ -72,6 +76,13 @@ NOT_AT_MODULE_LEVEL = {
     "_cli": ("._client", "._session", "._errors", "._types", ".testing"),
     "_base_client": ("._web", "._signing", "._tokens", "cryptography"),
     "_async_client": ("._web",),
+    # The agent tools load no vendor SDK, and the sessions load the tools only when agent_tools() is called.
+    "_agent": ("mcp", "openai", "anthropic"),
+    "_async_tools": ("mcp", "openai", "anthropic"),
+    "_tools": ("mcp", "openai", "anthropic"),
+    "_mcp": ("mcp", "anyio"),
+    "_async_session": ("._async_tools", "._agent", "._jsonschema"),
+    "_session": ("._tools", "._agent", "._jsonschema"),
 }
 
 

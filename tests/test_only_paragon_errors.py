@@ -73,6 +73,16 @@ CALLS: list[tuple[str, SessionCall]] = [
     ("get_triggers", lambda s: s.get_triggers("salesforce")),
     ("get_custom_webhook_user_manual_url", lambda s: s.get_custom_webhook_user_manual_url("wf-1")),
     ("watch", lambda s: s.watch(interval=3600)),
+    ("list_actions", lambda s: s.list_actions(format="paragon", reload_fields=True)),
+    ("agent_tools", lambda s: s.agent_tools()),
+    ("list_trigger_subscriptions", lambda s: s.list_trigger_subscriptions(status="ERRORED")),
+    (
+        "subscribe_to_trigger",
+        lambda s: s.subscribe_to_trigger("salesforce", "T", webhook_override={"url": "https://x.io"}),
+    ),
+    ("update_trigger_subscription", lambda s: s.update_trigger_subscription("sub-1", webhook_override=None)),
+    ("unsubscribe_from_trigger", lambda s: s.unsubscribe_from_trigger("sub-1")),
+    ("get_trigger_example_payload", lambda s: s.get_trigger_example_payload("salesforce", "T", {"a": 1})),
 ]
 
 JSON_VALUES = st.recursive(
@@ -90,6 +100,10 @@ NEAR_MISSES = st.sampled_from(
         [{"id": "i-1", "type": "salesforce", "isActive": True, "configs": "x", "workflows": [{}]}],
         {"output": None},
         {"actions": {"salesforce": "not a list"}},
+        {"actions": {"slack": [{"type": "function", "function": {"name": 5, "parameters": []}}]}},
+        {"actions": {"slack": [{"name": "X", "inputs": "no"}]}},
+        {"triggers": {"salesforce": [{"id": 1, "type": None, "parameters": "x", "status": 2}]}},
+        {"id": "s", "type": "T", "parameters": {}, "status": "ACTIVE", "webhookOverride": {"headers": 1}},
         {"message": [{"constraints": "x", "children": [{"children": [{"constraints": {"a": 1}}]}]}]},
         {"message": {"nested": True}, "meta": {"isIntegrationError": "true"}},
         {"meta": None, "code": {"x": 1}},

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import useparagon
-from useparagon import AsyncParagon, AsyncUserSession, Paragon, UserSession
+from useparagon import AgentTools, AsyncAgentTools, AsyncParagon, AsyncUserSession, Paragon, UserSession
 
 from tests.support import SESSION_METHODS
 
@@ -87,7 +87,27 @@ def test_each_session_method_has_an_async_twin(name: str) -> None:
     assert async_method.__doc__
 
 
-TWIN_RETURNS = {"watch": ("Watcher", "AsyncWatcher")}
+TWIN_RETURNS = {"watch": ("Watcher", "AsyncWatcher"), "agent_tools": ("AgentTools", "AsyncAgentTools")}
+
+# The toolset's methods that do no I/O (tool definitions for each vendor): plain methods on both toolsets.
+TOOLSET_PLAIN = frozenset({"get", "openai", "openai_responses", "anthropic", "mcp"})
+
+
+def test_the_toolsets_are_twins() -> None:
+    """AgentTools and AsyncAgentTools have the same members and signatures; the ones that run calls are coroutines
+    on the async toolset only."""
+    sync_members = _public_members(AgentTools)
+    async_members = _public_members(AsyncAgentTools)
+    assert sync_members.keys() == async_members.keys()
+    assert {"run", "run_openai", "run_openai_responses", "run_anthropic", "call_mcp"} | TOOLSET_PLAIN <= set(
+        sync_members
+    )
+    for name, member in sync_members.items():
+        if not callable(member):
+            continue
+        _compare_signatures(name, member, async_members[name])
+        assert not inspect.iscoroutinefunction(member), name
+        assert inspect.iscoroutinefunction(async_members[name]) is (name not in TOOLSET_PLAIN), name
 
 
 def test_stream_has_an_async_twin_that_is_not_awaited() -> None:

@@ -25,9 +25,13 @@ from useparagon import (
     Integration,
     IntegrationMetadata,
     IntegrationNotInstalledError,
+    ParagonActionList,
     RawResponse,
     TriggerList,
+    TriggerSubscription,
+    TriggerSubscriptionList,
     UnauthenticatedUser,
+    UnsubscribeResult,
 )
 from useparagon_api.models import LegacyCredentialConfig, ProviderData, UserMeta
 from useparagon_api.types import Unset
@@ -264,6 +268,17 @@ def always(status: int, body: Any = None, *, content: bytes | None = None, **hea
 # -- One call, one request -------------------------------------------------------------------------------------------
 
 
+SUBSCRIPTION = {
+    "id": "sub-1",
+    "type": "SALESFORCE_RECORD_CREATED",
+    "parameters": {"recordType": "Opp"},
+    "status": "ACTIVE",
+    "dateCreated": "2025-05-31T00:00:00Z",
+    "dateLastReceivedEvent": None,
+    "credentialId": "cred-2",
+}
+
+
 class Sent(NamedTuple):
     call: SessionCall
     reply: Handler
@@ -412,6 +427,84 @@ SENT: dict[str, Sent] = {
         f"{ACTIONKIT}{P}/actions?format=json_schema&limit_to_available=false&reload_fields=false"
         "&integrations=slack%2Chubspot&categories=crm",
         GET_HEADERS, b"", lambda r: isinstance(r, ActionList),
+    ),
+    "list_actions in Paragon's format, fields reloaded": Sent(
+        lambda s: s.list_actions(format="paragon", reload_fields=True),
+        always(200, {"actions": {"slack": [{"name": "SLACK_SEND_MESSAGE", "inputs": [{"id": "channel"}]}]}}), "GET",
+        f"{ACTIONKIT}{P}/actions?format=paragon&limit_to_available=true&reload_fields=true", GET_HEADERS, b"",
+        lambda r: isinstance(r, ParagonActionList) and r.actions["slack"][0].name == "SLACK_SEND_MESSAGE",
+    ),
+    "list_actions in Paragon's format, an empty listing": Sent(
+        lambda s: s.list_actions(format="paragon"), always(200, {"actions": {}, "errors": []}), "GET",
+        f"{ACTIONKIT}{P}/actions?format=paragon&limit_to_available=true&reload_fields=false", GET_HEADERS, b"",
+        lambda r: isinstance(r, ParagonActionList),
+    ),
+    "agent_tools": Sent(
+        lambda s: s.agent_tools(integrations=["slack"], credential_id="cred-2"),
+        always(200, {"actions": {"slack": [{"type": "function", "function": {"name": "SLACK_SEND_MESSAGE"}}]}}), "GET",
+        f"{ACTIONKIT}{P}/actions?format=json_schema&limit_to_available=true&reload_fields=false&integrations=slack",
+        GET_HEADERS, b"", lambda r: [tool.name for tool in r] == ["SLACK_SEND_MESSAGE"],
+    ),
+    "list_trigger_subscriptions": Sent(
+        lambda s: s.list_trigger_subscriptions(), always(200, {"triggers": {"salesforce": [SUBSCRIPTION]}}), "GET",
+        f"{ACTIONKIT}{P}/trigger-subscriptions", GET_HEADERS, b"",
+        lambda r: isinstance(r, TriggerSubscriptionList) and r.triggers["salesforce"][0].id == "sub-1",
+    ),
+    "list_trigger_subscriptions filtered": Sent(
+        lambda s: s.list_trigger_subscriptions(
+            integrations=["salesforce", "hubspot"], status="ERRORED", trigger_type="SALESFORCE_RECORD_CREATED",
+            credential_id="cred-2",
+        ),
+        always(200, {"triggers": {}}), "GET",
+        f"{ACTIONKIT}{P}/trigger-subscriptions?integrations=salesforce%2Chubspot&status=ERRORED"
+        "&type=SALESFORCE_RECORD_CREATED",
+        {**GET_HEADERS, "x-paragon-credential": "cred-2"}, b"", lambda r: isinstance(r, TriggerSubscriptionList),
+    ),
+    "subscribe_to_trigger": Sent(
+        lambda s: s.subscribe_to_trigger(
+            "salesforce", "SALESFORCE_RECORD_CREATED", {"recordType": "Opportunity"},
+            webhook_override={"url": "https://example.com/hook", "headers": {"Authorization": "Bearer h"}},
+            credential_id="cred-2",
+        ),
+        always(200, SUBSCRIPTION), "POST", f"{ACTIONKIT}{P}/trigger-subscriptions",
+        {**JSON_HEADERS, "x-paragon-credential": "cred-2"},
+        b'{"integration":"salesforce","type":"SALESFORCE_RECORD_CREATED","parameters":{"recordType":"Opportunity"},'
+        b'"webhookOverride":{"url":"https://example.com/hook","headers":{"Authorization":"Bearer h"}}}',
+        lambda r: isinstance(r, TriggerSubscription) and r.status == "ACTIVE" and r.parameters["recordType"] == "Opp",
+    ),
+    "subscribe_to_trigger answered 201, without parameters": Sent(
+        lambda s: s.subscribe_to_trigger("slack", "SLACK_MESSAGE_RECEIVED"), always(201, SUBSCRIPTION), "POST",
+        f"{ACTIONKIT}{P}/trigger-subscriptions", JSON_HEADERS,
+        b'{"integration":"slack","type":"SLACK_MESSAGE_RECEIVED","parameters":{}}',
+        lambda r: isinstance(r, TriggerSubscription) and r.id == "sub-1",
+    ),
+    "update_trigger_subscription": Sent(
+        lambda s: s.update_trigger_subscription("sub-1", parameters={"recordType": None, "n": [1]},
+                                                webhook_override=None),
+        always(200, SUBSCRIPTION), "PATCH", f"{ACTIONKIT}{P}/trigger-subscriptions/sub-1", JSON_HEADERS,
+        b'{"parameters":{"recordType":null,"n":[1]},"webhookOverride":null}',
+        lambda r: isinstance(r, TriggerSubscription),
+    ),
+    "update_trigger_subscription with the override only": Sent(
+        lambda s: s.update_trigger_subscription("sub-1", webhook_override={"url": "http://localhost:9000/h"}),
+        always(200, SUBSCRIPTION), "PATCH", f"{ACTIONKIT}{P}/trigger-subscriptions/sub-1", JSON_HEADERS,
+        b'{"webhookOverride":{"url":"http://localhost:9000/h"}}', lambda r: isinstance(r, TriggerSubscription),
+    ),
+    "update_trigger_subscription with nothing": Sent(
+        lambda s: s.update_trigger_subscription("sub-1"), always(200, SUBSCRIPTION), "PATCH",
+        f"{ACTIONKIT}{P}/trigger-subscriptions/sub-1", JSON_HEADERS, b"{}",
+        lambda r: isinstance(r, TriggerSubscription),
+    ),
+    "unsubscribe_from_trigger": Sent(
+        lambda s: s.unsubscribe_from_trigger("sub-1"), always(200, {"success": True, "warning": "tear down failed"}),
+        "DELETE", f"{ACTIONKIT}{P}/trigger-subscriptions/sub-1", GET_HEADERS, b"",
+        lambda r: isinstance(r, UnsubscribeResult) and r.success is True and r.warning == "tear down failed",
+    ),
+    "get_trigger_example_payload": Sent(
+        lambda s: s.get_trigger_example_payload("salesforce", "SALESFORCE_RECORD_CREATED", {"recordType": "Lead"}),
+        always(200, [{"Id": "00Q"}]), "POST", f"{ACTIONKIT}{P}/triggers/examples", JSON_HEADERS,
+        b'{"type":"SALESFORCE_RECORD_CREATED","integration":"salesforce","parameters":{"recordType":"Lead"}}',
+        lambda r: r == [{"Id": "00Q"}],
     ),
     "run_action": Sent(
         lambda s: s.run_action("SLACK_SEND_MESSAGE", {"channel": "C1", "message": "hi"}, credential_id="cred-2"),
@@ -916,6 +1009,13 @@ HOST_CALLS: list[tuple[str, SessionCall, Handler, str, str]] = [
     ),
     ("list_actions", lambda s: s.list_actions(), always(200, {"actions": {}}), "actionkit", f"{P}/actions"),
     ("run_action", lambda s: s.run_action("A"), always(200, {}), "actionkit", f"{P}/actions"),
+    (
+        "subscribe_to_trigger",
+        lambda s: s.subscribe_to_trigger("slack", "T"),
+        always(200, SUBSCRIPTION),
+        "actionkit",
+        f"{P}/trigger-subscriptions",
+    ),
     ("event", lambda s: s.event("E", {}), always(200, {}), "api", f"{P}/sdk/events/trigger"),
     (
         "get_triggers",

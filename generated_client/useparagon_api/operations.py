@@ -327,6 +327,46 @@ RUN_ACTION: Final = Operation(
     tag="ActionKit",
     module="useparagon_api.api.action_kit.run_action",
 )
+GET_TRIGGER_EXAMPLE_PAYLOAD: Final = Operation(
+    id="getTriggerExamplePayload",
+    method="POST",
+    path="/projects/{projectId}/triggers/examples",
+    service="actionkit",
+    tag="ActionKit",
+    module="useparagon_api.api.action_kit.get_trigger_example_payload",
+)
+LIST_SUBSCRIBED_TRIGGERS: Final = Operation(
+    id="listSubscribedTriggers",
+    method="GET",
+    path="/projects/{projectId}/trigger-subscriptions",
+    service="actionkit",
+    tag="ActionKit",
+    module="useparagon_api.api.action_kit.list_subscribed_triggers",
+)
+SUBSCRIBE_TO_TRIGGER: Final = Operation(
+    id="subscribeToTrigger",
+    method="POST",
+    path="/projects/{projectId}/trigger-subscriptions",
+    service="actionkit",
+    tag="ActionKit",
+    module="useparagon_api.api.action_kit.subscribe_to_trigger",
+)
+UNSUBSCRIBE_FROM_TRIGGER: Final = Operation(
+    id="unsubscribeFromTrigger",
+    method="DELETE",
+    path="/projects/{projectId}/trigger-subscriptions/{subscriptionId}",
+    service="actionkit",
+    tag="ActionKit",
+    module="useparagon_api.api.action_kit.unsubscribe_from_trigger",
+)
+UPDATE_TRIGGER_SUBSCRIPTION: Final = Operation(
+    id="updateTriggerSubscription",
+    method="PATCH",
+    path="/projects/{projectId}/trigger-subscriptions/{subscriptionId}",
+    service="actionkit",
+    tag="ActionKit",
+    module="useparagon_api.api.action_kit.update_trigger_subscription",
+)
 
 OPERATIONS: Final[tuple[Operation, ...]] = (
     GET_USER,
@@ -365,6 +405,11 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
     LIST_TRIGGERS,
     LIST_ACTIONS,
     RUN_ACTION,
+    GET_TRIGGER_EXAMPLE_PAYLOAD,
+    LIST_SUBSCRIBED_TRIGGERS,
+    SUBSCRIBE_TO_TRIGGER,
+    UNSUBSCRIBE_FROM_TRIGGER,
+    UPDATE_TRIGGER_SUBSCRIPTION,
 )
 """In the spec's order."""
 
@@ -408,4 +453,9 @@ __all__ = [
     "LIST_TRIGGERS",
     "LIST_ACTIONS",
     "RUN_ACTION",
+    "GET_TRIGGER_EXAMPLE_PAYLOAD",
+    "LIST_SUBSCRIBED_TRIGGERS",
+    "SUBSCRIBE_TO_TRIGGER",
+    "UNSUBSCRIBE_FROM_TRIGGER",
+    "UPDATE_TRIGGER_SUBSCRIPTION",
 ]

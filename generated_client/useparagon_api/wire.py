@@ -337,6 +337,53 @@ class ActionFunction(TypedDict):
     parameters: NotRequired[JsonObject]
 
 
+class ParagonActionDefinition(TypedDict):
+    """One action in Paragon's format (inferred shape)."""
+
+    name: NotRequired[str]
+    """The action's name, e.g. `SLACK_SEND_MESSAGE`."""
+    title: NotRequired[str]
+    """Its title."""
+    description: NotRequired[str]
+    """What it does."""
+    inputs: NotRequired[list[JsonObject]]
+    """Its inputs, each with an `id`, a `title` and a `type` such as `TEXT`, `ENUM` or `DYNAMIC_ENUM`."""
+
+
+TriggerSubscriptionStatus: TypeAlias = Literal["ACTIVE", "ERRORED"]
+"""`ACTIVE`: receiving events. `ERRORED`: Paragon disabled it after repeated failures (see `error`)."""
+
+
+WebhookOverrideHeaders: TypeAlias = dict[str, str]
+"""
+Headers Paragon sends with each event, often your receiver's credentials: generated models redact them in
+their repr (`x-paragon-secret`).
+"""
+
+
+class UnsubscribeResult(TypedDict):
+    """Paragon's answer to an unsubscribe."""
+
+    success: bool
+    """True once the subscription is removed."""
+    warning: NotRequired[str]
+    """Present when the provider's webhook could not be torn down (clean it up by hand)."""
+
+
+class TriggerExampleRequest(TypedDict):
+    """The trigger whose example payload to build."""
+
+    type: str
+    """The trigger type."""
+    integration: str
+    """Its integration."""
+    parameters: NotRequired[JsonObject]
+
+
+TriggerExamplePayload: TypeAlias = list[Any]
+"""Example records, in the provider's shape."""
+
+
 class RunActionRequest(TypedDict):
     """An action to run."""
 
@@ -532,6 +579,82 @@ class ActionDefinition(TypedDict):
     type: Literal["function"]
     """Always `function`."""
     function: ActionFunction
+
+
+class ParagonActionList(TypedDict):
+    """
+    The actions in Paragon's own format (`format=paragon`), the Workflow Editor's input definitions, for a UI
+    that renders each input (docs.useparagon.com/actionkit/schema-formats). Its item shape is not in the
+    public reference: the fields below are inferred, and every other field is kept.
+    """
+
+    actions: dict[str, list[ParagonActionDefinition]]
+    """Action definitions keyed by integration."""
+    errors: NotRequired[list[JsonObject]]
+    """Integrations whose actions could not be loaded."""
+
+
+class WebhookOverride(TypedDict):
+    """
+    Where this subscription's events go instead of the project's ActionKit webhook URL. `headers` are sent with
+    each delivery, so they may carry your receiver's credentials: Paragon's answers show only `url`.
+    """
+
+    url: str
+    """Your receiver's URL."""
+    headers: NotRequired[WebhookOverrideHeaders]
+    metadata: NotRequired[JsonObject]
+
+
+class TriggerSubscription(TypedDict):
+    """
+    A user's subscription to an ActionKit trigger. Paragon's reference also marks `dateCreated`,
+    `dateLastReceivedEvent` and `credentialId` required; they are optional here so that an answer without them
+    still parses.
+    """
+
+    id: str
+    """The subscription's id."""
+    type: str
+    """The trigger type, e.g. `SALESFORCE_RECORD_CREATED`."""
+    parameters: JsonObject
+    status: TriggerSubscriptionStatus | str
+    """Its state; Paragon may add values."""
+    error: NotRequired[str]
+    """Why it is `ERRORED` (only then)."""
+    dateCreated: NotRequired[str]
+    """When it was created."""
+    dateLastReceivedEvent: NotRequired[str | None]
+    """For a polling trigger, the last check for new records; for a webhook trigger, the last event."""
+    credentialId: NotRequired[str]
+    """The account it listens on."""
+    webhookOverride: NotRequired[WebhookOverride]
+
+
+class TriggerSubscriptionList(TypedDict):
+    """A user's trigger subscriptions."""
+
+    triggers: dict[str, list[TriggerSubscription]]
+    """Subscriptions keyed by integration."""
+
+
+class SubscribeToTriggerRequest(TypedDict):
+    """A trigger to subscribe the user to."""
+
+    integration: str
+    """The trigger's integration, e.g. `salesforce`."""
+    type: str
+    """The trigger type, from the trigger catalog (`GET /triggers`)."""
+    parameters: JsonObject
+    webhookOverride: NotRequired[WebhookOverride]
+
+
+class UpdateTriggerSubscriptionRequest(TypedDict):
+    """What to change; keys left out are unchanged."""
+
+    parameters: NotRequired[JsonObject]
+    webhookOverride: NotRequired[WebhookOverride | None]
+    """A new override, or null to clear it."""
 
 
 class IntegrationInstallEvent(TypedDict):

@@ -2,9 +2,9 @@
 
 Positive and negative cases, with the response-schema, status-code, content-type and not-a-server-error checks.
 The scenario reuses the spec's example ids (an integration to uninstall, a workflow with a custom response, a
-credential, an OAuth integration with an authorization code and an approved OAuth attempt), so the examples phase
-reaches the success paths, and is restored before every case (an uninstall or a disabled workflow would otherwise
-turn every later case into a 404). ``projectId`` is pinned to the
+credential, an OAuth integration with an authorization code and an approved OAuth attempt, a trigger subscription),
+so the examples phase reaches the success paths, and is restored before every case (an uninstall or a disabled
+workflow would otherwise turn every later case into a 404). ``projectId`` is pinned to the
 fake's project, since a random one only ever gets a 404. Raw proxy mode (``X-Paragon-Use-Raw-Response: 1``)
 answers the provider's own body, which the spec's ``ProxyResponse`` cannot describe, so those cases skip the
 body-schema check (see ``_RAW``).
@@ -43,6 +43,9 @@ OAUTH_INTEGRATION_ID = "95bedc9f-6a22-4855-b08d-e68dc073ad91"
 AUTHORIZATION_CODE = "4/0AX4XfWh-authorization-code"
 CODE_REDIRECT_URL = "https://app.example.com/oauth/done"
 OAUTH_SESSION_KEY = "7c1e0f9a-4f7b-4f3e-9d0a-2b8c6e5d4a31"
+# The ActionKit Triggers examples: a Salesforce trigger and a subscription to it.
+TRIGGER_TYPE = "SALESFORCE_RECORD_CREATED"
+SUBSCRIPTION_ID = "3f2b1c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
 _RAW = ("1", "true")
 
 Live = tuple[FakeParagon, FakeServer, requests.Session, dict[str, str]]
@@ -69,6 +72,7 @@ def _scenario() -> FakeParagon:
         actions={"SLACK_SEND_MESSAGE": "Send a message to a Slack channel"},
     )
     fake.add_integration("salesforce", name="Salesforce", brand_color="#057ACF", workflows=["Sync Contacts"])
+    fake.add_trigger("salesforce", TRIGGER_TYPE, trigger_model="POLLING", example=[{"Id": "006", "Amount": 5}])
     fake.add_integration("hubspot", name="HubSpot", integration_id=OAUTH_INTEGRATION_ID)
     fake.add_integration(
         "pipedrive", name="Pipedrive", integration_id=UNINSTALL_INTEGRATION_ID, authentication_type="basic"
@@ -98,6 +102,10 @@ def _restore(fake: FakeParagon) -> None:
     if CREDENTIAL_ID not in user.credential_ids("hubspot"):
         user.connect("hubspot", credential_id=CREDENTIAL_ID)
     user.enable_workflow(SLACK_WORKFLOW_ID)
+    if not any(sub["id"] == SUBSCRIPTION_ID for sub in user.trigger_subscriptions):
+        user.add_trigger_subscription(
+            "salesforce", TRIGGER_TYPE, {"recordType": "Opportunity"}, subscription_id=SUBSCRIPTION_ID
+        )
 
 
 @pytest.fixture(scope="module")

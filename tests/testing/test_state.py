@@ -390,11 +390,18 @@ def test_actions(api: Api) -> None:
     everything = api.call("GET", "/actions?limit_to_available=false").json()["actions"]
     assert set(everything) == {"salesforce", "hubspot", "slack", "googledrive", "freshdesk"}
     api.fake.user("u1").connect("slack")
-    ran = api.call("POST", "/actions", json={"action": "SLACK_SEND_MESSAGE", "parameters": {"channel": "C1"}})
+    message = {"channel": "C1", "message": "hi"}
+    ran = api.call("POST", "/actions", json={"action": "SLACK_SEND_MESSAGE", "parameters": message})
     assert ran.json() == {"ok": True, "channel": "C1", "ts": "1700000000.000100"}
     api.fake.on_action("SLACK_SEND_MESSAGE", lambda run: {"echo": dict(run.parameters), "user": run.user_id})
-    custom = api.call("POST", "/actions", json={"action": "SLACK_SEND_MESSAGE", "parameters": {"x": 1}})
-    assert custom.json() == {"echo": {"x": 1}, "user": "u1"}
+    custom = api.call("POST", "/actions", json={"action": "SLACK_SEND_MESSAGE", "parameters": {**message, "x": 1}})
+    assert custom.json() == {"echo": {**message, "x": 1}, "user": "u1"}
+    # Parameters that do not fit the action's JSON Schema are refused before it runs.
+    short = api.call("POST", "/actions", json={"action": "SLACK_SEND_MESSAGE", "parameters": {"channel": "C1"}})
+    assert (short.status_code, short.json()["message"]) == (
+        400,
+        [{"property": "parameters", "constraints": {"schema": "message is required"}}],
+    )
     assert [r.action for r in api.fake.action_runs] == ["SLACK_SEND_MESSAGE", "SLACK_SEND_MESSAGE"]
     not_connected = api.call("POST", "/actions", json={"action": "SALESFORCE_CREATE_RECORD", "parameters": {}})
     assert not_connected.json()["code"] == "integration_not_enabled"

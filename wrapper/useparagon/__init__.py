@@ -22,9 +22,13 @@ if _typing.TYPE_CHECKING:
         Integration,
         IntegrationMetadata,
         IntegrationState,
+        ParagonActionList,
         TriggerDefinition,
         TriggerList,
+        TriggerSubscription,
+        TriggerSubscriptionList,
         UnauthenticatedUser,
+        UnsubscribeResult,
         UpdatedCredential,
     )
     from useparagon_api.wire import (
@@ -36,8 +40,10 @@ if _typing.TYPE_CHECKING:
         WorkflowStateChangeEvent,
     )
 
+    from ._agent import AgentTool
     from ._async_client import AsyncParagon
     from ._async_session import AsyncUserSession
+    from ._async_tools import AsyncAgentTools
     from ._client import Paragon
     from ._connect import ConnectLink
     from ._errors import (
@@ -59,11 +65,15 @@ if _typing.TYPE_CHECKING:
         InvalidRequestError,
         NotFoundError,
         OAuthRequiredError,
+        OptionalDependencyError,
         ParagonError,
         PermissionDeniedError,
         RateLimitError,
         ResponseTooLargeError,
         SigningKeyError,
+        ToolArgumentsError,
+        ToolCallError,
+        UnknownToolError,
         UnprocessableEntityError,
         UserTokenError,
         WorkflowNotFoundError,
@@ -73,6 +83,7 @@ if _typing.TYPE_CHECKING:
     from ._retry import RetryPolicy
     from ._session import UserSession
     from ._stream import AsyncStreamContext, AsyncStreamedResponse, StreamContext, StreamedResponse
+    from ._tools import AgentTools
     from ._types import NOT_GIVEN, NotGiven, RawResponse
     from ._version import __version__
     from ._watch import AsyncWatcher, Watcher
@@ -112,6 +123,13 @@ else:
         "NotFoundError": "useparagon._errors",
         "NotGiven": "useparagon._types",
         "OAuthRequiredError": "useparagon._errors",
+        "OptionalDependencyError": "useparagon._errors",
+        "ToolArgumentsError": "useparagon._errors",
+        "ToolCallError": "useparagon._errors",
+        "UnknownToolError": "useparagon._errors",
+        "AgentTool": "useparagon._agent",
+        "AgentTools": "useparagon._tools",
+        "AsyncAgentTools": "useparagon._async_tools",
         "Paragon": "useparagon._client",
         "ParagonError": "useparagon._errors",
         "PermissionDeniedError": "useparagon._errors",
@@ -135,6 +153,10 @@ else:
         "CredentialStatus": "useparagon_api.models",
         "TriggerDefinition": "useparagon_api.models",
         "TriggerList": "useparagon_api.models",
+        "TriggerSubscription": "useparagon_api.models",
+        "TriggerSubscriptionList": "useparagon_api.models",
+        "UnsubscribeResult": "useparagon_api.models",
+        "ParagonActionList": "useparagon_api.models",
         "UpdatedCredential": "useparagon_api.models",
         "Integration": "useparagon_api.models",
         "IntegrationMetadata": "useparagon_api.models",
@@ -173,6 +195,9 @@ __all__ = [
     "APITimeoutError",
     "AccountAuth",
     "ActionList",
+    "AgentTool",
+    "AgentTools",
+    "AsyncAgentTools",
     "AsyncParagon",
     "AsyncStreamContext",
     "AsyncStreamedResponse",
@@ -204,7 +229,9 @@ __all__ = [
     "NotFoundError",
     "NotGiven",
     "OAuthRequiredError",
+    "OptionalDependencyError",
     "Paragon",
+    "ParagonActionList",
     "ParagonError",
     "PermissionDeniedError",
     "PortalCloseEvent",
@@ -217,10 +244,16 @@ __all__ = [
     "SigningKeyError",
     "StreamContext",
     "StreamedResponse",
+    "ToolArgumentsError",
+    "ToolCallError",
     "TriggerDefinition",
     "TriggerList",
+    "TriggerSubscription",
+    "TriggerSubscriptionList",
     "UnauthenticatedUser",
+    "UnknownToolError",
     "UnprocessableEntityError",
+    "UnsubscribeResult",
     "UpdatedCredential",
     "UserSession",
     "UserSettingsUpdate",

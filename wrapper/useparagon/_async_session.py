@@ -11,7 +11,8 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
-from . import _calls, _connect, _headless
+from . import _actionkit, _calls, _connect, _headless
+from ._actionkit import ActionFormat, TriggerSubscriptionStatusName
 from ._base_session import SessionBase
 from ._connect import DEFAULT_CONNECT_TIMEOUT, DEFAULT_POLL_INTERVAL, ConnectLink, apause
 from ._constants import HTTPMethod
@@ -20,7 +21,7 @@ from ._events import AsyncCallback, AsyncEventHub, EventName, adeliver
 from ._headless import FieldOptions, UserSettingsUpdate, WorkflowStateError, WorkflowStateUpdate
 from ._http import AsyncSender
 from ._stream import AsyncStreamContext, AsyncStreamedResponse
-from ._types import RawResponse
+from ._types import NOT_GIVEN, NotGiven, RawResponse
 from ._watch import DEFAULT_WATCH_INTERVAL, AsyncWatcher, Snapshot, check_interval, snapshot
 
 if TYPE_CHECKING:
@@ -33,11 +34,16 @@ if TYPE_CHECKING:
         CredentialConfiguration,
         Integration,
         IntegrationMetadata,
+        ParagonActionList,
         TriggerList,
+        TriggerSubscription,
+        TriggerSubscriptionList,
         UnauthenticatedUser,
+        UnsubscribeResult,
     )
     from useparagon_api.wire import SdkEvent
 
+    from ._async_tools import AsyncAgentTools
     from ._calls import Call
 
 T = TypeVar("T")
@@ -274,22 +280,79 @@ class AsyncUserSession(SessionBase):
         if event is not None:
             await self._emit(event)
 
+    @overload
     async def list_actions(
         self,
         *,
-        integrations: list[str] | None = None,
-        categories: list[str] | None = None,
+        integrations: Sequence[str] | None = ...,
+        categories: Sequence[str] | None = ...,
+        limit_to_available: bool = ...,
+        reload_fields: bool = ...,
+        format: Literal["json_schema"] = ...,
+    ) -> ActionList: ...
+
+    @overload
+    async def list_actions(
+        self,
+        *,
+        integrations: Sequence[str] | None = ...,
+        categories: Sequence[str] | None = ...,
+        limit_to_available: bool = ...,
+        reload_fields: bool = ...,
+        format: Literal["paragon"],
+    ) -> ParagonActionList: ...
+
+    async def list_actions(
+        self,
+        *,
+        integrations: Sequence[str] | None = None,
+        categories: Sequence[str] | None = None,
         limit_to_available: bool = True,
-    ) -> ActionList:
-        """ActionKit ``GET /projects/{projectId}/actions``: the actions this user can run, per integration."""
+        reload_fields: bool = False,
+        format: ActionFormat = "json_schema",
+    ) -> ActionList | ParagonActionList:
+        """ActionKit ``GET /projects/{projectId}/actions`` (Paragon's List Tools): the actions this user can run, per
+        integration, as JSON Schema function definitions, or with ``format="paragon"`` as the Workflow Editor's input
+        definitions. ``integrations`` and ``categories`` filter; ``limit_to_available=False`` adds the project's
+        integrations the user has not connected; ``reload_fields=True`` refreshes the user's custom fields (cached
+        for 8 hours)."""
         return await self._send(
-            _calls.list_actions_call(
+            _actionkit.list_actions_call(
                 self._project_id,
                 integrations=integrations,
                 categories=categories,
                 limit_to_available=limit_to_available,
+                reload_fields=reload_fields,
+                format=format,
             )
         )
+
+    async def agent_tools(
+        self,
+        *,
+        integrations: Sequence[str] | None = None,
+        categories: Sequence[str] | None = None,
+        limit_to_available: bool = True,
+        reload_fields: bool = False,
+        credential_id: str | None = None,
+    ) -> AsyncAgentTools:
+        """This user's ActionKit actions as a model's tools, in one call (``list_actions`` with these filters): pass
+        ``tools.openai()``, ``tools.anthropic()`` or ``tools.mcp()`` to the model, and its tool calls to
+        ``tools.run_openai(...)`` or ``tools.run_anthropic(...)``, which check the arguments, run each call as this
+        user (with ``credential_id``'s account, if given) and return the results as that API expects them."""
+        from ._async_tools import AsyncAgentTools
+
+        _calls.targeting(credential_id, None)
+        tools = await self._send(
+            _actionkit.agent_tools_call(
+                self._project_id,
+                integrations=integrations,
+                categories=categories,
+                limit_to_available=limit_to_available,
+                reload_fields=reload_fields,
+            )
+        )
+        return AsyncAgentTools(self, tools, credential_id=credential_id)
 
     async def run_action(
         self, action: str, parameters: Mapping[str, Any] | None = None, *, credential_id: str | None = None
@@ -447,6 +510,88 @@ class AsyncUserSession(SessionBase):
         """ActionKit ``GET /projects/{projectId}/triggers``: the trigger types ``integration`` offers this user. Without
         ``credential_id``, the user's current VALID credential is read from ``GET /sdk/me`` first."""
         return await self._drive(_headless.triggers_flow(self._project_id, integration, credential_id))
+
+    async def list_trigger_subscriptions(
+        self,
+        *,
+        integrations: Sequence[str] | None = None,
+        status: TriggerSubscriptionStatusName | None = None,
+        trigger_type: str | None = None,
+        credential_id: str | None = None,
+    ) -> TriggerSubscriptionList:
+        """ActionKit ``GET /projects/{projectId}/trigger-subscriptions``: this user's trigger subscriptions, per
+        integration; filtered by integrations, ``status`` (``"ACTIVE"`` or ``"ERRORED"``), trigger type, or one
+        account (``credential_id``)."""
+        return await self._send(
+            _actionkit.list_trigger_subscriptions_call(
+                self._project_id,
+                integrations=integrations,
+                status=status,
+                trigger_type=trigger_type,
+                credential_id=credential_id,
+            )
+        )
+
+    async def subscribe_to_trigger(
+        self,
+        integration: str,
+        trigger_type: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        webhook_override: Mapping[str, Any] | None = None,
+        credential_id: str | None = None,
+    ) -> TriggerSubscription:
+        """ActionKit ``POST /projects/{projectId}/trigger-subscriptions``: subscribe this user's account to a trigger
+        (a type from ``get_triggers``) with its ``parameters``; Paragon sends its events to the project's ActionKit
+        webhook URL, or to ``webhook_override`` (``{"url": ..., "headers": {...}, "metadata": {...}}``). Returns the
+        subscription once Paragon has set it up."""
+        return await self._send(
+            _actionkit.subscribe_to_trigger_call(
+                self._project_id,
+                integration,
+                trigger_type,
+                parameters,
+                override=webhook_override,
+                credential_id=credential_id,
+            )
+        )
+
+    async def update_trigger_subscription(
+        self,
+        subscription_id: str,
+        *,
+        parameters: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        webhook_override: Mapping[str, Any] | NotGiven | None = NOT_GIVEN,
+    ) -> TriggerSubscription:
+        """ActionKit ``PATCH /projects/{projectId}/trigger-subscriptions/{id}``: ``parameters`` are merged into the
+        subscription's (a key set to None is removed); ``webhook_override=None`` clears the override. What is not
+        given is left as it is. Returns the subscription after the update."""
+        return await self._send(
+            _actionkit.update_trigger_subscription_call(
+                self._project_id, subscription_id, parameters=parameters, override=webhook_override
+            )
+        )
+
+    async def unsubscribe_from_trigger(self, subscription_id: str) -> UnsubscribeResult:
+        """ActionKit ``DELETE /projects/{projectId}/trigger-subscriptions/{id}``: remove a subscription; Paragon answers
+        once the provider's webhook is torn down. ``warning`` says what to clean up by hand when that failed."""
+        return await self._send(_actionkit.unsubscribe_from_trigger_call(self._project_id, subscription_id))
+
+    async def get_trigger_example_payload(
+        self,
+        integration: str,
+        trigger_type: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        credential_id: str | None = None,
+    ) -> list[Any]:
+        """ActionKit ``POST /projects/{projectId}/triggers/examples``: example records the trigger would deliver for
+        this user with these ``parameters`` (they follow the user's custom objects and fields)."""
+        return await self._send(
+            _actionkit.trigger_example_payload_call(
+                self._project_id, integration, trigger_type, parameters, credential_id
+            )
+        )
 
     async def get_custom_webhook_user_manual_url(self, workflow_id: str, *, credential_id: str | None = None) -> str:
         """The URL your user's system calls to trigger a workflow with a custom webhook trigger, for this user (built,

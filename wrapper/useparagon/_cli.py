@@ -303,6 +303,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--credential-id", metavar="ID", help="in this account's configuration only (default: every one)")
     sub.set_defaults(run=_run_disable_workflow)
 
+    sub = command(
+        "mcp",
+        "Serve the user's ActionKit tools to an MCP client over stdin/stdout until it disconnects (an MCP client "
+        "such as Claude Desktop starts this command). Needs the mcp package: pip install 'useparagon[mcp]'.",
+        user,
+    )
+    sub.add_argument(
+        "--integration", action="append", default=[], metavar="INTEGRATION", help="only its tools (repeatable)"
+    )
+    sub.add_argument("--credential-id", metavar="ID", help="run the tools with this account")
+    sub.set_defaults(run=_run_mcp)
+
     sub = commands.add_parser(
         "fake-server",
         help="Run FakeParagon on loopback until Ctrl-C.",
@@ -432,24 +444,28 @@ def _pairs(items: Sequence[str], separator: str, option: str) -> list[tuple[str,
 # -- Commands --------------------------------------------------------------------------------------------------------
 
 
-def _client(args: argparse.Namespace) -> Paragon:
-    from ._client import Paragon
-
+def _client_options(args: argparse.Namespace) -> dict[str, Any]:
     options: dict[str, Any] = {}
     if args.timeout is not None:
         options["timeout"] = args.timeout
     if args.max_retries is not None:
         options["max_retries"] = args.max_retries
-    return Paragon(
-        project_id=args.project_id,
-        signing_key_path=args.signing_key_path,
-        host=args.host,
+    return {
+        "project_id": args.project_id,
+        "signing_key_path": args.signing_key_path,
+        "host": args.host,
         # The library reads PARAGON_API_URL and the others when a flag is not given, as it does for an app.
-        api_url=args.api_url,
-        proxy_url=args.proxy_url,
-        actionkit_url=args.actionkit_url,
+        "api_url": args.api_url,
+        "proxy_url": args.proxy_url,
+        "actionkit_url": args.actionkit_url,
         **options,
-    )
+    }
+
+
+def _client(args: argparse.Namespace) -> Paragon:
+    from ._client import Paragon
+
+    return Paragon(**_client_options(args))
 
 
 def _session(client: Paragon, args: argparse.Namespace) -> UserSession:
@@ -459,6 +475,39 @@ def _session(client: Paragon, args: argparse.Namespace) -> UserSession:
     if user_id is None:
         raise UsageError(f"no user: pass --user USER_ID or --user-token TOKEN, or set {ENV_USER_ID}")
     return client.authenticate(user_id)
+
+
+def _run_mcp(args: argparse.Namespace) -> int:
+    """stdout is the MCP client's: nothing but the protocol is written there, and errors go to stderr."""
+    import asyncio
+
+    from ._async_client import AsyncParagon
+    from ._mcp import mcp_server, serve_stdio
+
+    client = AsyncParagon(**_client_options(args))
+    if args.user_token is not None:
+        session = client.authenticate(user_token=args.user_token)
+    else:
+        user_id = args.user if args.user is not None else os.environ.get(ENV_USER_ID) or None
+        if user_id is None:
+            raise UsageError(f"no user: pass --user USER_ID or --user-token TOKEN, or set {ENV_USER_ID}")
+        session = client.authenticate(user_id)
+    from ._calls import targeting
+    from ._validation import validate_integration_type
+
+    for integration in args.integration:
+        validate_integration_type(integration, name="--integration")
+    targeting(args.credential_id, None)
+    options: dict[str, Any] = {"integrations": args.integration or None, "credential_id": args.credential_id}
+    # Before stdio is taken over: a missing mcp package or a bad option is a plain error line, not a dead server.
+    mcp_server(session, **options)
+
+    async def serve() -> None:
+        async with client:
+            await serve_stdio(session, **options)
+
+    asyncio.run(serve())
+    return EXIT_OK
 
 
 def _run_token(client: Paragon, args: argparse.Namespace, out: TextIO) -> None:
@@ -755,6 +804,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _check_global_flags(args)
         if args.command == "fake-server":
             return _run_fake_server(args, out, err)
+        if args.command == "mcp":
+            return _run_mcp(args)
         with _client(args) as client:
             args.run(client, args, out)
         out.flush()

@@ -6,7 +6,11 @@
     ├── ConfigurationError (ValueError)        a setting is missing or invalid
     │   └── SigningKeyError                    the signing key cannot sign RS256 user tokens
     ├── InvalidRequestError (ValueError)       input rejected before any network I/O
-    │   └── UserTokenError                     a user token given to authenticate() is malformed or expired
+    │   ├── UserTokenError                     a user token given to authenticate() is malformed or expired
+    │   └── ToolCallError                      a model's tool call that cannot run (agent_tools)
+    │       ├── UnknownToolError (LookupError)   it names no tool of the toolset
+    │       └── ToolArgumentsError             its arguments are not JSON or do not fit the tool's schema
+    ├── OptionalDependencyError (ImportError)   a feature needs an extra: pip install 'useparagon[mcp]'
     ├── IntegrationNotInstalledError (LookupError)   uninstall of an integration the user has not connected
     ├── CredentialNotFoundError (LookupError)   no VALID credential, or no configuration, matches (user settings…)
     ├── WorkflowNotFoundError (LookupError)    no such workflow in the project or in the configuration
@@ -60,11 +64,15 @@ __all__ = [
     "InvalidRequestError",
     "NotFoundError",
     "OAuthRequiredError",
+    "OptionalDependencyError",
     "ParagonError",
     "PermissionDeniedError",
     "RateLimitError",
     "ResponseTooLargeError",
     "SigningKeyError",
+    "ToolArgumentsError",
+    "ToolCallError",
+    "UnknownToolError",
     "UnprocessableEntityError",
     "UserTokenError",
     "WorkflowNotFoundError",
@@ -96,6 +104,32 @@ class InvalidRequestError(ParagonError, ValueError):
 
 class UserTokenError(InvalidRequestError):
     """A user token passed to ``authenticate(user_token=…)`` is malformed or already expired."""
+
+
+class ToolCallError(InvalidRequestError):
+    """A model's tool call that cannot run, found before any request: ``tool`` is the name the model used. Its message
+    is written for the model too: the agent adapters hand it back as the tool's (error) result, so it can retry."""
+
+    def __init__(self, message: str, *, tool: str) -> None:
+        super().__init__(message)
+        self.tool = tool
+
+
+class UnknownToolError(ToolCallError, LookupError):
+    """The call names no tool of the toolset (a made-up name, or one of an integration the user did not connect)."""
+
+
+class ToolArgumentsError(ToolCallError):
+    """The call's arguments are not a JSON object, or do not fit the tool's JSON Schema; ``errors`` lists each reason
+    (they name the place and the rule, never a value)."""
+
+    def __init__(self, message: str, *, tool: str, errors: list[str]) -> None:
+        super().__init__(message, tool=tool)
+        self.errors = errors
+
+
+class OptionalDependencyError(ParagonError, ImportError):
+    """A feature needs a package the core install leaves out; the message names the extra that brings it."""
 
 
 class IntegrationNotInstalledError(ParagonError, LookupError):

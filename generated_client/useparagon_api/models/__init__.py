@@ -50,9 +50,13 @@ if _typing.TYPE_CHECKING:
     from .keyed_source import KeyedSource
     from .legacy_credential_config import LegacyCredentialConfig
     from .legacy_credential_config_configured_workflows import LegacyCredentialConfigConfiguredWorkflows
+    from .list_actions_format import ListActionsFormat
     from .o_auth_session import OAuthSession
     from .o_auth_url import OAuthUrl
     from .pagination_parameters import PaginationParameters
+    from .paragon_action_definition import ParagonActionDefinition
+    from .paragon_action_list import ParagonActionList
+    from .paragon_action_list_actions import ParagonActionListActions
     from .portal_close_event import PortalCloseEvent
     from .portal_open_event import PortalOpenEvent
     from .project_info import ProjectInfo
@@ -60,18 +64,28 @@ if _typing.TYPE_CHECKING:
     from .proxy_response import ProxyResponse
     from .resource_state import ResourceState
     from .run_action_request import RunActionRequest
+    from .subscribe_to_trigger_request import SubscribeToTriggerRequest
     from .trigger_definition import TriggerDefinition
+    from .trigger_example_request import TriggerExampleRequest
     from .trigger_list import TriggerList
     from .trigger_list_triggers import TriggerListTriggers
     from .trigger_model import TriggerModel
+    from .trigger_subscription import TriggerSubscription
+    from .trigger_subscription_list import TriggerSubscriptionList
+    from .trigger_subscription_list_triggers import TriggerSubscriptionListTriggers
+    from .trigger_subscription_status import TriggerSubscriptionStatus
     from .unauthenticated_user import UnauthenticatedUser
+    from .unsubscribe_result import UnsubscribeResult
     from .update_credential_configuration_request import UpdateCredentialConfigurationRequest
     from .update_credential_request import UpdateCredentialRequest
+    from .update_trigger_subscription_request import UpdateTriggerSubscriptionRequest
     from .update_user_metadata_request import UpdateUserMetadataRequest
     from .updated_credential import UpdatedCredential
     from .user_meta import UserMeta
     from .validation_error import ValidationError
     from .validation_error_constraints import ValidationErrorConstraints
+    from .webhook_override import WebhookOverride
+    from .webhook_override_headers import WebhookOverrideHeaders
     from .workflow import Workflow
     from .workflow_meta import WorkflowMeta
     from .workflow_settings import WorkflowSettings
@@ -126,9 +140,13 @@ else:
         "KeyedSource": ".keyed_source",
         "LegacyCredentialConfig": ".legacy_credential_config",
         "LegacyCredentialConfigConfiguredWorkflows": ".legacy_credential_config_configured_workflows",
+        "ListActionsFormat": ".list_actions_format",
         "OAuthSession": ".o_auth_session",
         "OAuthUrl": ".o_auth_url",
         "PaginationParameters": ".pagination_parameters",
+        "ParagonActionDefinition": ".paragon_action_definition",
+        "ParagonActionList": ".paragon_action_list",
+        "ParagonActionListActions": ".paragon_action_list_actions",
         "PortalCloseEvent": ".portal_close_event",
         "PortalOpenEvent": ".portal_open_event",
         "ProjectInfo": ".project_info",
@@ -136,18 +154,28 @@ else:
         "ProxyResponse": ".proxy_response",
         "ResourceState": ".resource_state",
         "RunActionRequest": ".run_action_request",
+        "SubscribeToTriggerRequest": ".subscribe_to_trigger_request",
         "TriggerDefinition": ".trigger_definition",
+        "TriggerExampleRequest": ".trigger_example_request",
         "TriggerList": ".trigger_list",
         "TriggerListTriggers": ".trigger_list_triggers",
         "TriggerModel": ".trigger_model",
+        "TriggerSubscription": ".trigger_subscription",
+        "TriggerSubscriptionList": ".trigger_subscription_list",
+        "TriggerSubscriptionListTriggers": ".trigger_subscription_list_triggers",
+        "TriggerSubscriptionStatus": ".trigger_subscription_status",
         "UnauthenticatedUser": ".unauthenticated_user",
+        "UnsubscribeResult": ".unsubscribe_result",
         "UpdateCredentialConfigurationRequest": ".update_credential_configuration_request",
         "UpdateCredentialRequest": ".update_credential_request",
+        "UpdateTriggerSubscriptionRequest": ".update_trigger_subscription_request",
         "UpdateUserMetadataRequest": ".update_user_metadata_request",
         "UpdatedCredential": ".updated_credential",
         "UserMeta": ".user_meta",
         "ValidationError": ".validation_error",
         "ValidationErrorConstraints": ".validation_error_constraints",
+        "WebhookOverride": ".webhook_override",
+        "WebhookOverrideHeaders": ".webhook_override_headers",
         "Workflow": ".workflow",
         "WorkflowMeta": ".workflow_meta",
         "WorkflowSettings": ".workflow_settings",
@@ -214,9 +242,13 @@ __all__ = (
     "KeyedSource",
     "LegacyCredentialConfig",
     "LegacyCredentialConfigConfiguredWorkflows",
+    "ListActionsFormat",
     "OAuthSession",
     "OAuthUrl",
     "PaginationParameters",
+    "ParagonActionDefinition",
+    "ParagonActionList",
+    "ParagonActionListActions",
     "PortalCloseEvent",
     "PortalOpenEvent",
     "ProjectInfo",
@@ -224,18 +256,28 @@ __all__ = (
     "ProxyResponse",
     "ResourceState",
     "RunActionRequest",
+    "SubscribeToTriggerRequest",
     "TriggerDefinition",
+    "TriggerExampleRequest",
     "TriggerList",
     "TriggerListTriggers",
     "TriggerModel",
+    "TriggerSubscription",
+    "TriggerSubscriptionList",
+    "TriggerSubscriptionListTriggers",
+    "TriggerSubscriptionStatus",
     "UnauthenticatedUser",
+    "UnsubscribeResult",
     "UpdateCredentialConfigurationRequest",
     "UpdateCredentialRequest",
     "UpdatedCredential",
+    "UpdateTriggerSubscriptionRequest",
     "UpdateUserMetadataRequest",
     "UserMeta",
     "ValidationError",
     "ValidationErrorConstraints",
+    "WebhookOverride",
+    "WebhookOverrideHeaders",
     "Workflow",
     "WorkflowMeta",
     "WorkflowSettings",

@@ -17,6 +17,13 @@ Choices where Paragon's behaviour is not documented (each one a status the spec 
 - ``GET /triggers`` needs the user's VALID credential of the integration in ``X-Paragon-Credential``.
 - A proxy call with ``X-Paragon-Proxy-Url``: the URL must be absolute ``https`` without userinfo (else ``400``); the
   provider handler sees its path, query and the full ``ProxyRequest.url``.
+- ``POST /actions`` checks ``parameters`` against the action's JSON Schema: ``400`` with each reason otherwise.
+- ``GET /actions?format=paragon`` renders each JSON Schema property as an input (``TEXT``, ``ENUM``, ``NUMBER``,
+  ``BOOLEAN_INPUT`` or ``CODE``); any other ``format``: ``400``.
+- Trigger subscriptions belong to a user and one VALID credential (``X-Paragon-Credential``, else the first); another
+  user's id, an unknown trigger type or an integration without a VALID credential: ``404``. Subscribing answers
+  ``200``; ``dateLastReceivedEvent`` starts at the creation date; ``webhookOverride`` is rendered as its ``url`` only.
+  Disconnecting an account removes its subscriptions.
 """
 
 from __future__ import annotations
@@ -30,9 +37,23 @@ from typing import Any, Literal
 import attrs
 import httpx
 
+from .._jsonschema import schema_errors
 from . import _render as render
 from ._http import ApiError, Outcome, empty_outcome, invalid, json_outcome, not_enabled
-from ._model import ActionRun, AppEvent, Configuration, User, Workflow, WorkflowTrigger, now_iso, stable_id
+from ._model import (
+    TRIGGER_SUBSCRIPTION_STATUSES,
+    ActionRun,
+    AppEvent,
+    Configuration,
+    Integration,
+    TriggerDef,
+    TriggerSubscription,
+    User,
+    Workflow,
+    WorkflowTrigger,
+    now_iso,
+    stable_id,
+)
 from ._proxy import ProviderRegistry, ProxyRequest, provider_headers, relayed_status
 from ._state import Project
 
@@ -448,7 +469,9 @@ def list_actions(ctx: Context) -> Outcome:
     for name in ctx.query:
         if name not in _LIST_ACTIONS_QUERY:
             raise invalid(name[:100], "whitelistValidation", f"property {name[:100]} should not exist")
-    _string(ctx.query.get("format", "json_schema"), "format")
+    output_format = _string(ctx.query.get("format", "json_schema"), "format")
+    if output_format not in ("json_schema", "paragon"):
+        raise invalid("format", "isIn", "format must be one of the following values: json_schema, paragon")
     limit = _bool_query(ctx, "limit_to_available", True)
     _bool_query(ctx, "reload_fields", False)
     wanted = {t.strip() for t in ctx.query.get("integrations", "").split(",") if t.strip()}
@@ -457,6 +480,8 @@ def list_actions(ctx: Context) -> Outcome:
         for i in ctx.project.integrations.values()
         if (not wanted or i.type in wanted) and (not limit or ctx.user.valid_credential(i.id) is not None)
     ]
+    if output_format == "paragon":
+        return json_outcome(200, render.paragon_action_list(chosen))
     return json_outcome(200, render.action_list(chosen))
 
 
@@ -481,6 +506,10 @@ def run_action(ctx: Context) -> Outcome:
         if owner is None:
             raise ApiError(404, f"Action {name[:100]!r} not found.")
         ctx.project.pick_configuration(ctx.user, owner, ctx.header("X-Paragon-Credential"), None)
+        schema = next(a.parameters for a in owner.actions if a.name == name)
+        reasons = schema_errors(schema, parameters)
+        if reasons:
+            raise ApiError(400, [{"property": "parameters", "constraints": {"schema": reason}} for reason in reasons])
         run = ActionRun(ctx.user.id, name, copy.deepcopy(parameters))
         ctx.project.action_runs.append(run)
     handler = ctx.action_handlers.get(name, _default_action)
@@ -491,6 +520,121 @@ def _default_action(run: ActionRun) -> Any:
     if run.action == "SLACK_SEND_MESSAGE":
         return {"ok": True, "channel": run.parameters.get("channel"), "ts": "1700000000.000100"}
     return {"action": run.action, "parameters": dict(run.parameters)}
+
+
+# ActionKit Triggers
+
+
+def _trigger(ctx: Context, integration_type: str, trigger_type: str) -> tuple[Integration, TriggerDef]:
+    integration = ctx.project.integrations.get(integration_type)
+    if integration is None:
+        raise not_enabled()
+    trigger = next((t for t in integration.triggers if t.type == trigger_type), None)
+    if trigger is None:
+        raise ApiError(404, f"Trigger {trigger_type[:100]!r} not found for {integration_type[:100]!r}.")
+    return integration, trigger
+
+
+def _webhook_override(value: Any, prop: str) -> dict[str, Any]:
+    override = _object(value, prop)
+    _string(override.get("url"), f"{prop}.url", min_length=1)
+    if "headers" in override:
+        for key, header in _object(override["headers"], f"{prop}.headers").items():
+            _string(header, f"{prop}.headers.{key[:100]}")
+    if "metadata" in override:
+        _object(override["metadata"], f"{prop}.metadata")
+    return copy.deepcopy(override)
+
+
+def _subscription(ctx: Context) -> TriggerSubscription:
+    found = next((s for s in ctx.user.trigger_subscriptions if s.id == ctx.params["subscriptionId"]), None)
+    if found is None:
+        raise ApiError(404, "Trigger subscription not found.")
+    return found
+
+
+def list_subscribed_triggers(ctx: Context) -> Outcome:
+    given = ctx.query.get("integrations")
+    if given is not None:
+        _string(given, "integrations", min_length=1)
+    wanted = {t.strip() for t in (given or "").split(",") if t.strip()}
+    status = ctx.query.get("status")
+    if status is not None and status not in TRIGGER_SUBSCRIPTION_STATUSES:
+        raise invalid("status", "isEnum", "status must be one of the following values: ACTIVE, ERRORED")
+    trigger_type = ctx.query.get("type")
+    if trigger_type is not None:
+        _string(trigger_type, "type", min_length=1)
+    credential_ref = ctx.header("X-Paragon-Credential")
+    if credential_ref is not None:
+        ctx.project.find_credential(ctx.user, credential_ref)
+    chosen = [
+        sub
+        for sub in ctx.user.trigger_subscriptions
+        if (not wanted or sub.integration in wanted)
+        and status in (None, sub.status)
+        and trigger_type in (None, sub.type)
+        and credential_ref in (None, sub.credential_id)
+    ]
+    return json_outcome(200, render.trigger_subscription_list(chosen))
+
+
+def subscribe_to_trigger(ctx: Context) -> Outcome:
+    body = _object(ctx.json(), "body")
+    integration_type = _string(body.get("integration"), "integration", min_length=1)
+    trigger_type = _string(body.get("type"), "type", min_length=1)
+    parameters = _object(body.get("parameters"), "parameters")
+    override = _webhook_override(body["webhookOverride"], "webhookOverride") if "webhookOverride" in body else None
+    integration, trigger = _trigger(ctx, integration_type, trigger_type)
+    credential, _ = ctx.project.pick_configuration(ctx.user, integration, ctx.header("X-Paragon-Credential"), None)
+    now = now_iso()
+    sub = TriggerSubscription(
+        id=stable_id("trigger-subscription", ctx.project.id, ctx.user.id, str(ctx.user.next_serial())),
+        integration=integration.type,
+        type=trigger.type,
+        parameters=copy.deepcopy(parameters),
+        credential_id=credential.id,
+        date_created=now,
+        date_last_received_event=now,
+        webhook_override=override,
+    )
+    ctx.user.trigger_subscriptions.append(sub)
+    return json_outcome(200, render.trigger_subscription(sub))
+
+
+def update_trigger_subscription(ctx: Context) -> Outcome:
+    body = _object(ctx.json(), "body")
+    parameters = _object(body["parameters"], "parameters") if "parameters" in body else None
+    override: dict[str, Any] | None = None
+    if body.get("webhookOverride") is not None:
+        override = _webhook_override(body["webhookOverride"], "webhookOverride")
+    sub = _subscription(ctx)
+    if parameters is not None:
+        # Shallow merge: a key set to null is removed, any other value (an array too) replaces the old one.
+        for key, value in parameters.items():
+            if value is None:
+                sub.parameters.pop(key, None)
+            else:
+                sub.parameters[key] = copy.deepcopy(value)
+    if "webhookOverride" in body:
+        sub.webhook_override = override
+    return json_outcome(200, render.trigger_subscription(sub))
+
+
+def unsubscribe_from_trigger(ctx: Context) -> Outcome:
+    sub = _subscription(ctx)
+    ctx.user.trigger_subscriptions.remove(sub)
+    return json_outcome(200, DONE)
+
+
+def get_trigger_example_payload(ctx: Context) -> Outcome:
+    body = _object(ctx.json(), "body")
+    trigger_type = _string(body.get("type"), "type", min_length=1)
+    integration_type = _string(body.get("integration"), "integration", min_length=1)
+    if "parameters" in body:
+        _object(body["parameters"], "parameters")
+    integration, trigger = _trigger(ctx, integration_type, trigger_type)
+    ctx.project.pick_configuration(ctx.user, integration, ctx.header("X-Paragon-Credential"), None)
+    return json_outcome(200, copy.deepcopy(trigger.example))
 
 
 # operationId → (handler, whether the dispatcher holds the project lock around it)
@@ -525,4 +669,9 @@ OPERATIONS: dict[str, tuple[Callable[[Context], Outcome], bool]] = {
     "listTriggers": (list_triggers, True),
     "listActions": (list_actions, True),
     "runAction": (run_action, False),
+    "listSubscribedTriggers": (list_subscribed_triggers, True),
+    "subscribeToTrigger": (subscribe_to_trigger, True),
+    "updateTriggerSubscription": (update_trigger_subscription, True),
+    "unsubscribeFromTrigger": (unsubscribe_from_trigger, True),
+    "getTriggerExamplePayload": (get_trigger_example_payload, True),
 }

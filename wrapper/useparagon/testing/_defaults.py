@@ -61,7 +61,13 @@ DEFAULT_INTEGRATIONS: tuple[IntegrationSpec, ...] = (
         ),
         provider_data=(("instanceURL", "https://fake.my.salesforce.com"),),
         triggers=(
-            TriggerDef("SALESFORCE_RECORD_CREATED", "POLLING", "Record Created", "Fires when a record is created"),
+            TriggerDef(
+                "SALESFORCE_RECORD_CREATED",
+                "POLLING",
+                "Record Created",
+                "Fires when a record is created",
+                example=[{"Id": "006000000000001AAA", "Name": "Sample Opportunity", "Amount": 50000}],
+            ),
         ),
         option_sources=(
             (
@@ -95,7 +101,15 @@ DEFAULT_INTEGRATIONS: tuple[IntegrationSpec, ...] = (
             FakeWorkflow("Send Updates to Slack"),
             FakeWorkflow("Notify Slack of New Leads", app_event="Lead Created"),
         ),
-        triggers=(TriggerDef("SLACK_MESSAGE_RECEIVED", "WEBHOOK", "Message Received", "Fires on a new message"),),
+        triggers=(
+            TriggerDef(
+                "SLACK_MESSAGE_RECEIVED",
+                "WEBHOOK",
+                "Message Received",
+                "Fires on a new message",
+                example=[{"type": "message", "channel": "C0000000001", "user": "U0000000001", "text": "Hello"}],
+            ),
+        ),
         option_sources=(
             (
                 "channels",

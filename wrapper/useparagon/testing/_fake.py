@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from .._constants import DEFAULT_TOKEN_TTL
 from .._types import NOT_GIVEN, NotGiven
 from . import _auth, _connect
+from . import _render as render
 from ._api import ActionHandler
 from ._core import Core
 from ._defaults import DEFAULT_BRAND_COLOR, DEFAULT_INTEGRATIONS, DEFAULT_PROJECT_ID
@@ -20,6 +21,7 @@ from ._http import ApiError, CoreRequest, Outcome
 from ._model import (
     AUTHENTICATION_TYPES,
     CREDENTIAL_STATUSES,
+    TRIGGER_SUBSCRIPTION_STATUSES,
     ActionDef,
     ActionRun,
     AppEvent,
@@ -29,8 +31,13 @@ from ._model import (
     Install,
     OptionSource,
     RequestRecord,
+    TriggerDef,
+    TriggerSubscription,
+    TriggerSubscriptionStatus,
     Workflow,
     WorkflowTrigger,
+    now_iso,
+    stable_id,
 )
 from ._proxy import ProviderRegistry, ProxyHandler
 from ._routes import resolve_route_key
@@ -287,6 +294,50 @@ class FakeParagon:
         """Answer ActionKit runs of ``action`` with ``handler(ActionRun)``'s JSON-able output."""
         self._action_handlers[action] = handler
 
+    def add_action(
+        self,
+        integration: str,
+        name: str,
+        *,
+        description: str = "",
+        parameters: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+    ) -> None:
+        """Give ``integration`` an ActionKit action (a tool for agents) with a JSON Schema for its ``parameters``
+        (default: none). ``GET /actions`` lists it, ``POST /actions`` checks a run's parameters against it, and
+        ``on_action`` chooses its output."""
+        schema = {"type": "object", "properties": {}} if parameters is NOT_GIVEN else copy.deepcopy(dict(parameters))
+        with self._project.lock:
+            found = self._project.integration(integration)
+            if any(action.name == name for i in self._project.integrations.values() for action in i.actions):
+                raise ValueError(f"the project already has an action {name!r}")
+            found.actions.append(ActionDef(name, description or name, schema))
+
+    def add_trigger(
+        self,
+        integration: str,
+        trigger_type: str,
+        *,
+        trigger_model: Literal["POLLING", "WEBHOOK"] = "WEBHOOK",
+        title: str = "",
+        description: str = "",
+        example: Iterable[Mapping[str, Any]] = (),
+    ) -> None:
+        """Give ``integration`` an ActionKit trigger type: ``GET /triggers`` lists it, users can subscribe to it, and
+        ``POST /triggers/examples`` answers ``example``."""
+        with self._project.lock:
+            found = self._project.integration(integration)
+            if any(trigger.type == trigger_type for trigger in found.triggers):
+                raise ValueError(f"{integration} already has a trigger {trigger_type!r}")
+            found.triggers.append(
+                TriggerDef(
+                    trigger_type,
+                    trigger_model,
+                    title or trigger_type,
+                    description or title or trigger_type,
+                    [dict(copy.deepcopy(record)) for record in example],
+                )
+            )
+
     # What happened
 
     @property
@@ -420,6 +471,62 @@ class FakeUser:
             for credential in self._project.user(self.id).credentials:
                 found.setdefault(credential.integration_type, credential.status)
             return found
+
+    def add_trigger_subscription(
+        self,
+        integration: str,
+        trigger_type: str,
+        parameters: Mapping[str, Any] | NotGiven = NOT_GIVEN,
+        *,
+        subscription_id: str | NotGiven = NOT_GIVEN,
+        status: TriggerSubscriptionStatus = "ACTIVE",
+        error: str | NotGiven = NOT_GIVEN,
+    ) -> FakeUser:
+        """Subscribe the user's first VALID account of ``integration`` to one of its triggers, as ``POST
+        /trigger-subscriptions`` does; ``status="ERRORED"`` with ``error`` for one Paragon has disabled."""
+        if status not in TRIGGER_SUBSCRIPTION_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(TRIGGER_SUBSCRIPTION_STATUSES)}")
+        with self._project.lock:
+            user = self._project.user(self.id)
+            found = self._project.integration(integration)
+            if not any(trigger.type == trigger_type for trigger in found.triggers):
+                known = ", ".join(t.type for t in found.triggers) or "none"
+                raise ValueError(f"{integration} has no trigger {trigger_type!r} (it has: {known})")
+            credential = user.valid_credential(found.id)
+            if credential is None:
+                raise ValueError(f"user {self.id!r} has no VALID {integration} credential: connect it first")
+            chosen = "" if subscription_id is NOT_GIVEN else subscription_id
+            if any(sub.id == chosen for u in self._project.users.values() for sub in u.trigger_subscriptions):
+                raise ValueError(f"trigger subscription id {chosen} is already used")
+            now = now_iso()
+            user.trigger_subscriptions.append(
+                TriggerSubscription(
+                    id=chosen or stable_id("trigger-subscription", self._project.id, user.id, str(user.next_serial())),
+                    integration=integration,
+                    type=trigger_type,
+                    parameters={} if parameters is NOT_GIVEN else copy.deepcopy(dict(parameters)),
+                    credential_id=credential.id,
+                    date_created=now,
+                    status=status,
+                    error=None if error is NOT_GIVEN else error,
+                    date_last_received_event=now,
+                )
+            )
+        return self
+
+    @property
+    def trigger_subscriptions(self) -> list[dict[str, Any]]:
+        """The user's trigger subscriptions as ``GET /trigger-subscriptions`` renders them, each with its
+        ``integration`` and, when set, the whole ``webhookOverride`` (headers too)."""
+        with self._project.lock:
+            return [
+                {
+                    **render.trigger_subscription(sub),
+                    "integration": sub.integration,
+                    **({"webhookOverride": copy.deepcopy(sub.webhook_override)} if sub.webhook_override else {}),
+                }
+                for sub in self._project.user(self.id).trigger_subscriptions
+            ]
 
     def account_auth(self, integration: str) -> list[dict[str, str]]:
         """Per credential of ``integration``: the fake provider tokens ``accountAuth`` carries when asked for."""

@@ -81,12 +81,35 @@ class ActionDef:
 
 @attrs.define
 class TriggerDef:
-    """An ActionKit trigger type (``GET /projects/{p}/triggers``)."""
+    """An ActionKit trigger type (``GET /projects/{p}/triggers``); ``example`` is what ``POST /triggers/examples``
+    answers for it."""
 
     type: str
     trigger_model: Literal["POLLING", "WEBHOOK"]
     title: str
     description: str
+    example: list[dict[str, Any]] = attrs.Factory(list)
+
+
+TriggerSubscriptionStatus = Literal["ACTIVE", "ERRORED"]
+TRIGGER_SUBSCRIPTION_STATUSES: tuple[TriggerSubscriptionStatus, ...] = ("ACTIVE", "ERRORED")
+
+
+@attrs.define
+class TriggerSubscription:
+    """A user's subscription to an ActionKit trigger. ``webhook_override`` keeps what was sent (its headers may be
+    the receiver's credentials: only its ``url`` is ever rendered)."""
+
+    id: str
+    integration: str
+    type: str
+    parameters: dict[str, Any]
+    credential_id: str
+    date_created: str
+    status: TriggerSubscriptionStatus = "ACTIVE"
+    error: str | None = None
+    date_last_received_event: str | None = None
+    webhook_override: dict[str, Any] | None = attrs.field(default=None, repr=False)
 
 
 @attrs.define
@@ -173,6 +196,7 @@ class User:
     persona_id: str
     meta: dict[str, Any] = attrs.Factory(dict)
     credentials: list[Credential] = attrs.Factory(list)
+    trigger_subscriptions: list[TriggerSubscription] = attrs.Factory(list)
     serial: int = 0
 
     def credentials_for(self, integration_id: str) -> list[Credential]:

@@ -6,7 +6,16 @@ import copy
 from typing import Any
 
 from ._defaults import ACCESSIBLE_FEATURES, BILLING_PLAN
-from ._model import PROJECT_EPOCH, Configuration, Credential, Integration, User, Workflow
+from ._model import (
+    PROJECT_EPOCH,
+    ActionDef,
+    Configuration,
+    Credential,
+    Integration,
+    TriggerSubscription,
+    User,
+    Workflow,
+)
 from ._state import Project
 
 
@@ -211,3 +220,62 @@ def action_list(integrations: list[Integration]) -> dict[str, Any]:
         },
         "errors": [],
     }
+
+
+def paragon_action_list(integrations: list[Integration]) -> dict[str, Any]:
+    """``format=paragon``: each action's inputs as the Workflow Editor's input definitions (the shape is inferred)."""
+    return {"actions": {i.type: [paragon_action(a) for a in i.actions] for i in integrations}, "errors": []}
+
+
+def paragon_action(action: ActionDef) -> dict[str, Any]:
+    properties = action.parameters.get("properties", {})
+    required = set(action.parameters.get("required", []))
+    return {
+        "name": action.name,
+        "title": action.description,
+        "description": action.description,
+        "inputs": [
+            {
+                "id": key,
+                "title": str(schema.get("description", key)) if isinstance(schema, dict) else key,
+                "type": _input_type(schema),
+                "required": key in required,
+            }
+            for key, schema in properties.items()
+        ],
+    }
+
+
+def _input_type(schema: Any) -> str:
+    if not isinstance(schema, dict):
+        return "TEXT"
+    if "enum" in schema:
+        return "ENUM"
+    return {"boolean": "BOOLEAN_INPUT", "number": "NUMBER", "integer": "NUMBER", "object": "CODE", "array": "CODE"}.get(
+        str(schema.get("type")), "TEXT"
+    )
+
+
+def trigger_subscription(sub: TriggerSubscription) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": sub.id,
+        "type": sub.type,
+        "parameters": copy.deepcopy(sub.parameters),
+        "status": sub.status,
+        "dateCreated": sub.date_created,
+        "dateLastReceivedEvent": sub.date_last_received_event,
+        "credentialId": sub.credential_id,
+    }
+    if sub.error is not None:
+        body["error"] = sub.error
+    if sub.webhook_override is not None:
+        # As Paragon's answers show it: the URL only (the headers may be the receiver's credentials).
+        body["webhookOverride"] = {"url": sub.webhook_override["url"]}
+    return body
+
+
+def trigger_subscription_list(subs: list[TriggerSubscription]) -> dict[str, Any]:
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for sub in subs:
+        grouped.setdefault(sub.integration, []).append(trigger_subscription(sub))
+    return {"triggers": grouped}

@@ -201,6 +201,9 @@ class Project:
         if not mine:
             raise not_enabled()
         user.credentials = [c for c in user.credentials if c not in mine]
+        # A disconnected account's trigger subscriptions go with it (nothing could deliver their events).
+        gone = {c.id for c in mine}
+        user.trigger_subscriptions = [s for s in user.trigger_subscriptions if s.credential_id not in gone]
 
     def pick_configuration(
         self, user: User, integration: Integration, credential_ref: str | None, configuration_ref: str | None

@@ -6,6 +6,8 @@ import httpx
 
 from ...models.action_list import ActionList
 from ...models.error_response import ErrorResponse
+from ...models.list_actions_format import ListActionsFormat
+from ...models.paragon_action_list import ParagonActionList
 from ...operations import LIST_ACTIONS as OPERATION
 from ...types import UNSET, Request, Unset
 
@@ -15,7 +17,7 @@ __all__ = ("OPERATION", "build_request", "parse_response")
 def build_request(
     project_id: str,
     *,
-    format_: str | Unset = "json_schema",
+    format_: ListActionsFormat | Unset = ListActionsFormat.JSON_SCHEMA,
     limit_to_available: bool | Unset = True,
     reload_fields: bool | Unset = False,
     integrations: str | Unset = UNSET,
@@ -31,7 +33,11 @@ def build_request(
 
     params: dict[str, Any] = {}
 
-    params["format"] = format_
+    json_format_: str | Unset = UNSET
+    if not isinstance(format_, Unset):
+        json_format_ = format_.value
+
+    params["format"] = json_format_
 
     params["limit_to_available"] = limit_to_available
 
@@ -58,12 +64,28 @@ def build_request(
     )
 
 
-def parse_response(response: httpx.Response) -> ActionList | ErrorResponse | None:
+def parse_response(response: httpx.Response) -> ActionList | ParagonActionList | ErrorResponse | None:
     """The documented body for ``response.status_code``, parsed; None for an undocumented status or an error body
     that is not the documented schema. A success body that is not its schema raises (KeyError, TypeError,
     ValueError)."""
     if response.status_code == 200:
-        response_200 = ActionList.from_dict(response.json())
+
+        def _parse_response_200(data: object) -> ActionList | ParagonActionList:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_200_type_0 = ActionList.from_dict(data)
+
+                return response_200_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_200_type_1 = ParagonActionList.from_dict(data)
+
+            return response_200_type_1
+
+        response_200 = _parse_response_200(response.json())
 
         return response_200
 
