@@ -49,6 +49,7 @@ FAKE_STEPS = [
     "The size cap: the same file through request() with max_response_bytes=1 MiB",
     "A deadline: Paragon answers after 10 s, the attempt's timeout is 0.5 s",
     "ActionKit: list the user's actions and run one",
+    "A fake agent turn: the model calls a tool, agent_tools() runs it through ActionKit",
     "Subscribe to onIntegrationUninstall, then uninstall Google Drive",
     "Disable a workflow, with onWorkflowChange subscribed (DELETE /sdk/workflows/{id})",
     "Connect an API-key integration from the backend: install_integration (Freshdesk)",
@@ -124,7 +125,12 @@ def test_full_tour_against_the_fake(capsys: pytest.CaptureFixture[str], clean_en
     assert shown(out, "events fired") == '["onIntegrationInstall: freshdesk", "onIntegrationInstall: googledrive"]'
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/connected", shown(out, "provider redirects to"))
     assert '["onIntegrationUninstall: integrationType=slack"]' in out
-    assert out.endswith("\nDone: 27 steps against FakeParagon over loopback HTTP.\n")
+    assert shown(out, "model's tools") == '["SLACK_SEND_MESSAGE"]'
+    assert shown(out, "tool message").startswith(
+        '{"role": "tool", "tool_call_id": "call_1", "content": "{\\"ok\\": true, \\"channel\\": \\"C0123\\"'
+    )
+    assert shown(out, "a bad call") == '["message is required", "channel must be a string, not an integer"]'
+    assert out.endswith("\nDone: 28 steps against FakeParagon over loopback HTTP.\n")
 
 
 def test_make_demo_command_exits_0() -> None:

@@ -288,6 +288,18 @@ def run_fake(out: TextIO) -> int:
             tour.show("actions", {name: [a["function"]["name"] for a in entries] for name, entries in actions.items()})
             tour.show("run", user.run_action("SLACK_SEND_MESSAGE", {"channel": "C0123", "message": "Deployed"}))
 
+            tour.step("A fake agent turn: the model calls a tool, agent_tools() runs it through ActionKit")
+            tools = user.agent_tools(integrations=["slack"])
+            tour.show("model's tools", [tool["function"]["name"] for tool in tools.openai()])
+            # What a Chat Completions response's message.tool_calls holds; no model service is involved.
+            arguments = json.dumps({"channel": "C0123", "message": "Summary posted by the agent"})
+            function = {"name": "SLACK_SEND_MESSAGE", "arguments": arguments}
+            tool_calls = [{"id": "call_1", "type": "function", "function": function}]
+            tour.show("model calls", function)
+            tour.show("tool message", tools.run_openai(tool_calls)[0])
+            bad = [{"id": "call_2", "function": {"name": "SLACK_SEND_MESSAGE", "arguments": '{"channel": 5}'}}]
+            tour.show("a bad call", json.loads(tools.run_openai(bad)[0]["content"])["error"]["errors"])
+
             tour.step("Subscribe to onIntegrationUninstall, then uninstall Google Drive")
             fired: list[Any] = []
             unsubscribe = paragon.subscribe("onIntegrationUninstall", lambda event, _session: fired.append(event))
