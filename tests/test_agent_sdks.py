@@ -185,3 +185,46 @@ def test_paragon_mcp_over_stdio_with_the_official_client(fake: FakeParagon, serv
     assert json.loads(text.text)["channel"] == "C9"
     (run,) = fake.action_runs[runs_before:]
     assert (run.user_id, run.action, dict(run.parameters)) == ("u1", SEND, {"channel": "C9", "message": "from MCP"})
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["mcp"], "no user: pass --user USER_ID or --user-token TOKEN, or set PARAGON_USER_ID"),
+        (["mcp", "--user", "u1", "--integration", "sales force"], "--integration must not contain whitespace"),
+        (["mcp", "--user", "u1", "--credential-id", "a\nb"], "--credential-id must not contain control characters"),
+    ],
+    ids=["no user", "bad integration", "bad credential"],
+)
+def test_paragon_mcp_refuses_a_bad_command_line_before_serving(
+    fake: FakeParagon,
+    argv: list[str],
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Exit 2 with one line on stderr, and nothing on stdout (an MCP client's channel)."""
+    from useparagon._cli import main
+
+    monkeypatch.delenv("PARAGON_USER_ID", raising=False)
+    monkeypatch.setenv("PARAGON_PROJECT_ID", fake.project_id)
+    monkeypatch.setenv("PARAGON_SIGNING_KEY", fake.signing_key_pem)
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"paragon: error: {message}")
+
+
+def test_paragon_mcp_without_the_extra_says_how_to_install_it(
+    fake: FakeParagon, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without the mcp package: exit 1 naming the extra (``OptionalDependencyError``), before stdio is taken over."""
+    from useparagon._cli import main
+
+    monkeypatch.setitem(sys.modules, "mcp.server.lowlevel", None)
+    monkeypatch.setenv("PARAGON_PROJECT_ID", fake.project_id)
+    monkeypatch.setenv("PARAGON_SIGNING_KEY", fake.signing_key_pem)
+    assert main(["mcp", "--user", "u1"]) == 1
+    assert capsys.readouterr().err == (
+        "paragon: error: the MCP server needs the mcp package: pip install 'useparagon[mcp]'\n"
+    )
