@@ -37,7 +37,6 @@ from ._validation import (
 
 if TYPE_CHECKING:
     from useparagon_api.models import (
-        ActionList,
         AuthenticatedUser,
         Credential,
         Integration,
@@ -529,25 +528,7 @@ def _raw_response(response: httpx.Response) -> RawResponse:
     return RawResponse(status_code=response.status_code, headers=response.headers, content=response.content)
 
 
-# -- ActionKit -------------------------------------------------------------------------------------------------------
-
-
-def list_actions_call(
-    project_id: str, *, integrations: list[str] | None, categories: list[str] | None, limit_to_available: bool
-) -> Call[ActionList]:
-    from useparagon_api.api.action_kit import list_actions
-    from useparagon_api.models import ActionList
-
-    def csv(values: list[str] | None, validate: Callable[[object], str]) -> str | Unset:
-        return UNSET if values is None else ",".join(validate(value) for value in values)
-
-    request = list_actions.build_request(
-        project_id,
-        integrations=csv(integrations, validate_integration_type),
-        categories=csv(categories, functools.partial(validate_id, name="category")),
-        limit_to_available=limit_to_available,
-    )
-    return call_for(list_actions.OPERATION, request, parsed(list_actions.parse_response, ActionList))
+# -- ActionKit (listing, trigger subscriptions, agent tools: _actionkit) -----------------------------------------------
 
 
 def run_action_call(project_id: str, action: object, parameters: object, credential_id: str | None) -> Call[Any]:
