@@ -31,6 +31,7 @@ import attrs
 
 from ._errors import APIStatusError, ParagonError, ToolArgumentsError, ToolCallError, UnknownToolError
 from ._jsonschema import schema_errors
+from ._types import safe_attrs_repr
 from ._validation import show_input
 
 if TYPE_CHECKING:
@@ -46,10 +47,12 @@ _MODEL_FIXABLE_STATUSES = frozenset({400, 404, 409, 422})
 _EMPTY_SCHEMA: Mapping[str, Any] = {"type": "object", "properties": {}}
 
 
-@attrs.frozen
+@attrs.frozen(repr=False)
 class AgentTool:
     """One ActionKit action as a model sees it: ``name`` (vendor-safe), ``description`` and ``parameters`` (its JSON
     Schema), and the ``action`` and ``integration`` it runs as."""
+
+    __repr__ = safe_attrs_repr
 
     name: str
     action: str

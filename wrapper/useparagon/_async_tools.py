@@ -40,8 +40,10 @@ class AsyncAgentTools:
         self._by_name = {tool.name: tool for tool in self.tools}
 
     def __repr__(self) -> str:
-        shown = ", ".join(tool.name for tool in self.tools[:5])
-        more = f", … {len(self.tools) - 5} more" if len(self.tools) > 5 else ""
+        # getattr: a traceback may render one whose __init__ never ran to the end.
+        tools: tuple[AgentTool, ...] = getattr(self, "tools", ())
+        shown = ", ".join(tool.name for tool in tools[:5])
+        more = f", … {len(tools) - 5} more" if len(tools) > 5 else ""
         return f"{type(self).__name__}([{shown}{more}])"
 
     def __len__(self) -> int:
