@@ -7,7 +7,7 @@ operation's ``build_request`` and ``parse_response``, imported when it is first 
 
 from typing import Final, Literal, NamedTuple
 
-Service = Literal["actionkit", "api", "hermes", "proxy"]
+Service = Literal["actionkit", "api", "hermes", "proxy", "sync"]
 """Which of Paragon's hosts serves an operation: the first label of the cloud server's host in the spec."""
 
 
@@ -367,6 +367,150 @@ UPDATE_TRIGGER_SUBSCRIPTION: Final = Operation(
     tag="ActionKit",
     module="useparagon_api.api.action_kit.update_trigger_subscription",
 )
+LIST_WORKFLOW_EXECUTIONS: Final = Operation(
+    id="listWorkflowExecutions",
+    method="GET",
+    path="/projects/{projectId}/task-history/workflow-executions",
+    service="api",
+    tag="Task History",
+    module="useparagon_api.api.task_history.list_workflow_executions",
+)
+GET_WORKFLOW_EXECUTION: Final = Operation(
+    id="getWorkflowExecution",
+    method="GET",
+    path="/projects/{projectId}/task-history/workflow-executions/{executionId}",
+    service="api",
+    tag="Task History",
+    module="useparagon_api.api.task_history.get_workflow_execution",
+)
+GET_STEP_EXECUTION: Final = Operation(
+    id="getStepExecution",
+    method="GET",
+    path="/projects/{projectId}/task-history/workflow-executions/{executionId}/step-executions/{stepExecutionId}",
+    service="api",
+    tag="Task History",
+    module="useparagon_api.api.task_history.get_step_execution",
+)
+REPLAY_WORKFLOW_EXECUTION: Final = Operation(
+    id="replayWorkflowExecution",
+    method="POST",
+    path="/projects/{projectId}/task-history/workflow-executions/{executionId}/replay",
+    service="api",
+    tag="Task History",
+    module="useparagon_api.api.task_history.replay_workflow_execution",
+)
+LIST_SYNCS: Final = Operation(
+    id="listSyncs",
+    method="GET",
+    path="/api/syncs",
+    service="sync",
+    tag="Managed Sync",
+    module="useparagon_api.api.managed_sync.list_syncs",
+)
+ENABLE_SYNC: Final = Operation(
+    id="enableSync",
+    method="POST",
+    path="/api/syncs",
+    service="sync",
+    tag="Managed Sync",
+    module="useparagon_api.api.managed_sync.enable_sync",
+)
+GET_SYNC: Final = Operation(
+    id="getSync",
+    method="GET",
+    path="/api/syncs/{syncId}",
+    service="sync",
+    tag="Managed Sync",
+    module="useparagon_api.api.managed_sync.get_sync",
+)
+DELETE_SYNC: Final = Operation(
+    id="deleteSync",
+    method="DELETE",
+    path="/api/syncs/{syncId}",
+    service="sync",
+    tag="Managed Sync",
+    module="useparagon_api.api.managed_sync.delete_sync",
+)
+UPDATE_SYNC: Final = Operation(
+    id="updateSync",
+    method="PATCH",
+    path="/api/syncs/{syncId}",
+    service="sync",
+    tag="Managed Sync",
+    module="useparagon_api.api.managed_sync.update_sync",
+)
+DISABLE_SYNC: Final = Operation(
+    id="disableSync",
+    method="POST",
+    path="/api/syncs/{syncId}/disable",
+    service="sync",
+    tag="Managed Sync",
+    module="useparagon_api.api.managed_sync.disable_sync",
+)
+REENABLE_SYNC: Final = Operation(
+    id="reenableSync",
+    method="POST",
+    path="/api/syncs/{syncId}/reenable",
+    service="sync",
+    tag="Managed Sync",
+    module="useparagon_api.api.managed_sync.reenable_sync",
+)
+PULL_SYNCED_RECORDS: Final = Operation(
+    id="pullSyncedRecords",
+    method="GET",
+    path="/api/syncs/{syncId}/records",
+    service="sync",
+    tag="Managed Sync",
+    module="useparagon_api.api.managed_sync.pull_synced_records",
+)
+GET_SYNCED_RECORD: Final = Operation(
+    id="getSyncedRecord",
+    method="GET",
+    path="/api/syncs/{syncId}/records/{recordId}",
+    service="sync",
+    tag="Managed Sync",
+    module="useparagon_api.api.managed_sync.get_synced_record",
+)
+DOWNLOAD_SYNCED_RECORD_CONTENT: Final = Operation(
+    id="downloadSyncedRecordContent",
+    method="GET",
+    path="/api/syncs/{syncId}/records/{recordId}/content",
+    service="sync",
+    tag="Managed Sync",
+    module="useparagon_api.api.managed_sync.download_synced_record_content",
+)
+CHECK_ACCESS: Final = Operation(
+    id="checkAccess",
+    method="POST",
+    path="/api/permissions/{syncId}/check",
+    service="sync",
+    tag="Permissions",
+    module="useparagon_api.api.permissions.check_access",
+)
+BATCH_CHECK_ACCESS: Final = Operation(
+    id="batchCheckAccess",
+    method="POST",
+    path="/api/permissions/{syncId}/batch-check",
+    service="sync",
+    tag="Permissions",
+    module="useparagon_api.api.permissions.batch_check_access",
+)
+LIST_USERS_WITH_ACCESS: Final = Operation(
+    id="listUsersWithAccess",
+    method="POST",
+    path="/api/permissions/{syncId}/list-users",
+    service="sync",
+    tag="Permissions",
+    module="useparagon_api.api.permissions.list_users_with_access",
+)
+LIST_OBJECTS_WITH_ACCESS: Final = Operation(
+    id="listObjectsWithAccess",
+    method="POST",
+    path="/api/permissions/{syncId}/list-objects",
+    service="sync",
+    tag="Permissions",
+    module="useparagon_api.api.permissions.list_objects_with_access",
+)
 
 OPERATIONS: Final[tuple[Operation, ...]] = (
     GET_USER,
@@ -410,6 +554,24 @@ OPERATIONS: Final[tuple[Operation, ...]] = (
     SUBSCRIBE_TO_TRIGGER,
     UNSUBSCRIBE_FROM_TRIGGER,
     UPDATE_TRIGGER_SUBSCRIPTION,
+    LIST_WORKFLOW_EXECUTIONS,
+    GET_WORKFLOW_EXECUTION,
+    GET_STEP_EXECUTION,
+    REPLAY_WORKFLOW_EXECUTION,
+    LIST_SYNCS,
+    ENABLE_SYNC,
+    GET_SYNC,
+    DELETE_SYNC,
+    UPDATE_SYNC,
+    DISABLE_SYNC,
+    REENABLE_SYNC,
+    PULL_SYNCED_RECORDS,
+    GET_SYNCED_RECORD,
+    DOWNLOAD_SYNCED_RECORD_CONTENT,
+    CHECK_ACCESS,
+    BATCH_CHECK_ACCESS,
+    LIST_USERS_WITH_ACCESS,
+    LIST_OBJECTS_WITH_ACCESS,
 )
 """In the spec's order."""
 
@@ -458,4 +620,22 @@ __all__ = [
     "SUBSCRIBE_TO_TRIGGER",
     "UNSUBSCRIBE_FROM_TRIGGER",
     "UPDATE_TRIGGER_SUBSCRIPTION",
+    "LIST_WORKFLOW_EXECUTIONS",
+    "GET_WORKFLOW_EXECUTION",
+    "GET_STEP_EXECUTION",
+    "REPLAY_WORKFLOW_EXECUTION",
+    "LIST_SYNCS",
+    "ENABLE_SYNC",
+    "GET_SYNC",
+    "DELETE_SYNC",
+    "UPDATE_SYNC",
+    "DISABLE_SYNC",
+    "REENABLE_SYNC",
+    "PULL_SYNCED_RECORDS",
+    "GET_SYNCED_RECORD",
+    "DOWNLOAD_SYNCED_RECORD_CONTENT",
+    "CHECK_ACCESS",
+    "BATCH_CHECK_ACCESS",
+    "LIST_USERS_WITH_ACCESS",
+    "LIST_OBJECTS_WITH_ACCESS",
 ]

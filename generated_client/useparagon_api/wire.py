@@ -469,6 +469,306 @@ class PortalCloseEvent(TypedDict):
     """The integration's short name."""
 
 
+WorkflowExecutionStatus: TypeAlias = Literal["EXECUTING", "FAILED", "SUCCEEDED", "DELAYED"]
+"""A workflow execution's state (the Task History filter's values). Paragon may add values."""
+
+
+class WorkflowExecution(TypedDict):
+    """One run of a workflow for one Connected User (Task History)."""
+
+    id: str
+    """The execution's id."""
+    userId: NotRequired[str]
+    """The Connected User it ran for."""
+    workflowId: NotRequired[str]
+    """The workflow that ran."""
+    status: NotRequired[WorkflowExecutionStatus | str]
+    """Its state."""
+    taskCount: NotRequired[int]
+    """The tasks it used (what Paragon bills)."""
+    runDuration: NotRequired[int]
+    """How long it ran, in milliseconds (inferred from the documented example's dates)."""
+    dateStarted: NotRequired[str]
+    """When it began."""
+    dateEnded: NotRequired[str | None]
+    """When it ended; absent while it runs."""
+
+
+class WorkflowExecutionList(TypedDict):
+    """One page of workflow executions."""
+
+    workflowExecutions: list[WorkflowExecution]
+    """At most 100 executions."""
+    nextLink: NotRequired[str | None]
+    """The URL of the next page; `null` on the last one."""
+    total: NotRequired[int]
+    """How many executions match the query, on every page."""
+
+
+class StepExecution(TypedDict):
+    """One step of a workflow execution."""
+
+    id: str
+    """The step execution's id (for Get a step of a workflow execution)."""
+    stepId: NotRequired[str]
+    """The workflow step it ran."""
+    workflowExecutionId: NotRequired[str]
+    """Its execution."""
+    status: NotRequired[WorkflowExecutionStatus | str]
+    """Its state."""
+    type: NotRequired[str]
+    """The step's kind, e.g. `TRIGGER/CRON` or `ACTION/REQUEST`."""
+    start: NotRequired[str | None]
+    """When it began."""
+    end: NotRequired[str | None]
+    """When it ended."""
+    next: NotRequired[list[str]]
+    """The step executions that followed it."""
+    prev: NotRequired[str | None]
+    """The step execution before it; `null` for the trigger."""
+    inputSize: NotRequired[str | int]
+    """The size of its input (the docs show byte counts as strings)."""
+    outputSize: NotRequired[str | int]
+    """The size of its output."""
+
+
+class WorkflowExecutionDetail(WorkflowExecution):
+    """A workflow execution with its steps."""
+
+    stepExecutions: NotRequired[list[StepExecution]]
+    """The steps that ran, in order."""
+
+
+class StepExecutionDetail(TypedDict):
+    """A step execution's input and output."""
+
+    isLargeInput: NotRequired[bool]
+    """Whether the input was too large to include whole (inferred)."""
+    isLargeOutput: NotRequired[bool]
+    """Whether the output was too large to include whole (inferred)."""
+    input: NotRequired[Any]
+    """The step's input (any JSON)."""
+    output: NotRequired[Any]
+    """The step's output (any JSON; an error message for a failed step)."""
+
+
+SyncStatus: TypeAlias = Literal["INITIALIZING", "ACTIVE", "IDLE", "DISABLED", "ERRORED"]
+"""
+A sync's state: `INITIALIZING` (created, before its first run), `ACTIVE` (fetching), `IDLE` (caught up,
+watching for changes), `DISABLED` (paused by Disable a Sync), `ERRORED` (suspended; see `reason` and the
+webhooks). Paragon may add values.
+"""
+
+
+class EnableSyncRequest(TypedDict):
+    """What to sync."""
+
+    integration: str
+    """The integration, e.g. `googledrive`."""
+    pipeline: str
+    """The kind of record (Synced Object), e.g. `files` or `contacts`."""
+    configuration: NotRequired[dict[str, Any]]
+    """The integration's sync settings, e.g. Google Drive's `folderId`."""
+    configurationName: NotRequired[str]
+    """A name that tells apart several syncs of one integration and pipeline."""
+    credentialId: NotRequired[str]
+    """The account to sync from (Multi-Account Authorization); by default the oldest active one."""
+
+
+class Sync(TypedDict):
+    """A sync of one kind of record from one of the user's accounts."""
+
+    id: str
+    """The sync's id (the `syncInstanceId` of its webhooks)."""
+    userId: NotRequired[str]
+    """The Connected User."""
+    integration: str
+    """The integration."""
+    pipeline: str
+    """The kind of record synced."""
+    projectId: NotRequired[str]
+    """The Paragon project."""
+    status: SyncStatus | str
+    """Its state."""
+    configurationName: NotRequired[str]
+    """Its configuration name, when it was given one."""
+    credentialId: NotRequired[str]
+    """The account it syncs from."""
+    reason: NotRequired[str | None]
+    """Why it errored or was disabled, when it did."""
+    dateCreated: NotRequired[str]
+    """When it was enabled."""
+    dateUpdated: NotRequired[str]
+    """When it last changed."""
+
+
+class SyncList(TypedDict):
+    """The user's syncs."""
+
+    data: list[Sync]
+    """The syncs."""
+
+
+class SyncSummary(TypedDict):
+    """A sync's progress."""
+
+    totalRecords: NotRequired[int]
+    """The records found at the source."""
+    syncedRecordsCount: NotRequired[int]
+    """The records synced so far."""
+    lastSyncedAt: NotRequired[str | None]
+    """When the last sync run completed; `null` before the initial sync ends."""
+    latestCursor: NotRequired[str | None]
+    """The cursor of the newest record (a `paging.cursor`)."""
+
+
+class SyncState(TypedDict):
+    """A sync's status (Get Sync Status)."""
+
+    status: SyncStatus | str
+    """Its state."""
+    credentialId: NotRequired[str]
+    """The account it syncs from."""
+    summary: NotRequired[SyncSummary]
+    reason: NotRequired[str | None]
+    """Why it errored, e.g. an account that is no longer valid."""
+
+
+class UpdateSyncRequest(TypedDict):
+    """The account a sync moves to."""
+
+    credentialId: str
+    """One of the user's credentials of the sync's integration."""
+
+
+class SyncUpdate(TypedDict):
+    """An accepted update."""
+
+    id: NotRequired[str]
+    """The sync's id."""
+    data: NotRequired[dict[str, Any]]
+    """What was asked."""
+    message: NotRequired[str]
+    """Paragon's words."""
+
+
+class SyncedRecord(TypedDict):
+    """
+    A synced record, normalized for its pipeline (docs.useparagon.com/managed-sync/synced-objects): a file's
+    metadata, a CRM contact… `id` is Paragon's UUID for the record (the Permissions API's `object`).
+    """
+
+    id: NotRequired[str]
+    """Paragon's id of the record."""
+
+
+class RecordPaging(TypedDict):
+    """Where a page of records stands."""
+
+    totalRecords: NotRequired[int]
+    """The records of the sync."""
+    totalActiveRecords: NotRequired[int]
+    """The records not deleted at the source."""
+    remainingRecords: NotRequired[int]
+    """The records after this page; 0 when caught up."""
+    cursor: NotRequired[str | None]
+    """The position of the page's last record, for the next request's `cursor`."""
+    lastSeen: NotRequired[int | str | None]
+    """The position of the last record seen (a number in the docs' example)."""
+
+
+class SyncedRecordPage(TypedDict):
+    """A page of synced records."""
+
+    data: list[SyncedRecord]
+    """The records; empty when caught up."""
+    paging: RecordPaging
+
+
+class SyncedRecordResponse(TypedDict):
+    """One synced record."""
+
+    data: SyncedRecord
+
+
+PermissionRole: TypeAlias = Literal["can_read", "can_write", "is_owner"]
+"""A role on a synced object; `is_owner` implies `can_write`, which implies `can_read` (inferred)."""
+
+
+class AccessCheck(TypedDict):
+    """Whether `user` has `role` on `object`."""
+
+    object: str
+    """A synced record's `id`."""
+    user: str
+    """The person's email (`user:<email>` in the batch check's examples)."""
+    role: PermissionRole
+
+
+class AccessCheckResult(TypedDict):
+    """The answer to one access check."""
+
+    hasAccess: bool
+    """Whether the person has the role on the object."""
+
+
+class BatchAccessCheckRequest(TypedDict):
+    """Several access checks."""
+
+    checks: list[AccessCheck]
+    """The checks, answered in this order."""
+
+
+class BatchAccessCheckItem(TypedDict):
+    """The answer to one check of a batch."""
+
+    allowed: bool
+    """Whether the person has the role on the object."""
+    request: NotRequired[dict[str, Any]]
+    """The check it answers."""
+    error: NotRequired[str | None]
+    """Why this check could not be answered, if it could not."""
+
+
+class BatchAccessCheckResult(TypedDict):
+    """The answers to a batch of access checks."""
+
+    result: list[BatchAccessCheckItem]
+    """One answer per check, in order."""
+
+
+class ListUsersRequest(TypedDict):
+    """Who has `role` on `object`."""
+
+    object: str
+    """A synced record's `id`."""
+    role: PermissionRole
+
+
+class ListUsersResult(TypedDict):
+    """The people with the role."""
+
+    users: list[str]
+    """Their emails."""
+
+
+class ListObjectsRequest(TypedDict):
+    """What `user` has `role` on."""
+
+    objectType: Literal["file", "folder"]
+    """The kind of object to list."""
+    user: str
+    """The person's email."""
+    role: PermissionRole
+
+
+class ListObjectsResult(TypedDict):
+    """The objects the person has the role on."""
+
+    objects: list[str]
+    """Synced records' ids."""
+
+
 class ConnectPortalConfig(TypedDict):
     """What the Connect Portal shows for an integration."""
 

@@ -8,6 +8,8 @@ Each name's module is imported on first access (PEP 562), so importing this pack
 import typing as _typing
 
 if _typing.TYPE_CHECKING:
+    from .access_check import AccessCheck
+    from .access_check_result import AccessCheckResult
     from .account_auth import AccountAuth
     from .acknowledgement import Acknowledgement
     from .action_definition import ActionDefinition
@@ -19,6 +21,10 @@ if _typing.TYPE_CHECKING:
     from .authenticated_user import AuthenticatedUser
     from .authenticated_user_integrations import AuthenticatedUserIntegrations
     from .authentication_scheme import AuthenticationScheme
+    from .batch_access_check_item import BatchAccessCheckItem
+    from .batch_access_check_item_request import BatchAccessCheckItemRequest
+    from .batch_access_check_request import BatchAccessCheckRequest
+    from .batch_access_check_result import BatchAccessCheckResult
     from .complete_install_request import CompleteInstallRequest
     from .config_meta import ConfigMeta
     from .connect_portal_config import ConnectPortalConfig
@@ -32,6 +38,8 @@ if _typing.TYPE_CHECKING:
     from .credential_settings_configured_workflows import CredentialSettingsConfiguredWorkflows
     from .credential_settings_workflow_settings import CredentialSettingsWorkflowSettings
     from .credential_status import CredentialStatus
+    from .enable_sync_request import EnableSyncRequest
+    from .enable_sync_request_configuration import EnableSyncRequestConfiguration
     from .error_meta import ErrorMeta
     from .error_response import ErrorResponse
     from .field_options_page import FieldOptionsPage
@@ -51,20 +59,40 @@ if _typing.TYPE_CHECKING:
     from .legacy_credential_config import LegacyCredentialConfig
     from .legacy_credential_config_configured_workflows import LegacyCredentialConfigConfiguredWorkflows
     from .list_actions_format import ListActionsFormat
+    from .list_objects_request import ListObjectsRequest
+    from .list_objects_request_object_type import ListObjectsRequestObjectType
+    from .list_objects_result import ListObjectsResult
+    from .list_users_request import ListUsersRequest
+    from .list_users_result import ListUsersResult
+    from .list_workflow_executions_sort_by import ListWorkflowExecutionsSortBy
     from .o_auth_session import OAuthSession
     from .o_auth_url import OAuthUrl
     from .pagination_parameters import PaginationParameters
     from .paragon_action_definition import ParagonActionDefinition
     from .paragon_action_list import ParagonActionList
     from .paragon_action_list_actions import ParagonActionListActions
+    from .permission_role import PermissionRole
     from .portal_close_event import PortalCloseEvent
     from .portal_open_event import PortalOpenEvent
     from .project_info import ProjectInfo
     from .provider_data import ProviderData
     from .proxy_response import ProxyResponse
+    from .record_paging import RecordPaging
     from .resource_state import ResourceState
     from .run_action_request import RunActionRequest
+    from .step_execution import StepExecution
+    from .step_execution_detail import StepExecutionDetail
     from .subscribe_to_trigger_request import SubscribeToTriggerRequest
+    from .sync import Sync
+    from .sync_list import SyncList
+    from .sync_state import SyncState
+    from .sync_status import SyncStatus
+    from .sync_summary import SyncSummary
+    from .sync_update import SyncUpdate
+    from .sync_update_data import SyncUpdateData
+    from .synced_record import SyncedRecord
+    from .synced_record_page import SyncedRecordPage
+    from .synced_record_response import SyncedRecordResponse
     from .trigger_definition import TriggerDefinition
     from .trigger_example_request import TriggerExampleRequest
     from .trigger_list import TriggerList
@@ -78,6 +106,7 @@ if _typing.TYPE_CHECKING:
     from .unsubscribe_result import UnsubscribeResult
     from .update_credential_configuration_request import UpdateCredentialConfigurationRequest
     from .update_credential_request import UpdateCredentialRequest
+    from .update_sync_request import UpdateSyncRequest
     from .update_trigger_subscription_request import UpdateTriggerSubscriptionRequest
     from .update_user_metadata_request import UpdateUserMetadataRequest
     from .updated_credential import UpdatedCredential
@@ -87,6 +116,10 @@ if _typing.TYPE_CHECKING:
     from .webhook_override import WebhookOverride
     from .webhook_override_headers import WebhookOverrideHeaders
     from .workflow import Workflow
+    from .workflow_execution import WorkflowExecution
+    from .workflow_execution_detail import WorkflowExecutionDetail
+    from .workflow_execution_list import WorkflowExecutionList
+    from .workflow_execution_status import WorkflowExecutionStatus
     from .workflow_meta import WorkflowMeta
     from .workflow_settings import WorkflowSettings
     from .workflow_state_change import WorkflowStateChange
@@ -98,6 +131,8 @@ else:
 
     # Each exported name and the submodule that defines it.
     _MODULES = {
+        "AccessCheck": ".access_check",
+        "AccessCheckResult": ".access_check_result",
         "AccountAuth": ".account_auth",
         "Acknowledgement": ".acknowledgement",
         "ActionDefinition": ".action_definition",
@@ -109,6 +144,10 @@ else:
         "AuthenticatedUser": ".authenticated_user",
         "AuthenticatedUserIntegrations": ".authenticated_user_integrations",
         "AuthenticationScheme": ".authentication_scheme",
+        "BatchAccessCheckItem": ".batch_access_check_item",
+        "BatchAccessCheckItemRequest": ".batch_access_check_item_request",
+        "BatchAccessCheckRequest": ".batch_access_check_request",
+        "BatchAccessCheckResult": ".batch_access_check_result",
         "CompleteInstallRequest": ".complete_install_request",
         "ConfigMeta": ".config_meta",
         "ConnectPortalConfig": ".connect_portal_config",
@@ -122,6 +161,8 @@ else:
         "CredentialSettingsConfiguredWorkflows": ".credential_settings_configured_workflows",
         "CredentialSettingsWorkflowSettings": ".credential_settings_workflow_settings",
         "CredentialStatus": ".credential_status",
+        "EnableSyncRequest": ".enable_sync_request",
+        "EnableSyncRequestConfiguration": ".enable_sync_request_configuration",
         "ErrorMeta": ".error_meta",
         "ErrorResponse": ".error_response",
         "FieldOptionsPage": ".field_options_page",
@@ -141,20 +182,40 @@ else:
         "LegacyCredentialConfig": ".legacy_credential_config",
         "LegacyCredentialConfigConfiguredWorkflows": ".legacy_credential_config_configured_workflows",
         "ListActionsFormat": ".list_actions_format",
+        "ListObjectsRequest": ".list_objects_request",
+        "ListObjectsRequestObjectType": ".list_objects_request_object_type",
+        "ListObjectsResult": ".list_objects_result",
+        "ListUsersRequest": ".list_users_request",
+        "ListUsersResult": ".list_users_result",
+        "ListWorkflowExecutionsSortBy": ".list_workflow_executions_sort_by",
         "OAuthSession": ".o_auth_session",
         "OAuthUrl": ".o_auth_url",
         "PaginationParameters": ".pagination_parameters",
         "ParagonActionDefinition": ".paragon_action_definition",
         "ParagonActionList": ".paragon_action_list",
         "ParagonActionListActions": ".paragon_action_list_actions",
+        "PermissionRole": ".permission_role",
         "PortalCloseEvent": ".portal_close_event",
         "PortalOpenEvent": ".portal_open_event",
         "ProjectInfo": ".project_info",
         "ProviderData": ".provider_data",
         "ProxyResponse": ".proxy_response",
+        "RecordPaging": ".record_paging",
         "ResourceState": ".resource_state",
         "RunActionRequest": ".run_action_request",
+        "StepExecution": ".step_execution",
+        "StepExecutionDetail": ".step_execution_detail",
         "SubscribeToTriggerRequest": ".subscribe_to_trigger_request",
+        "Sync": ".sync",
+        "SyncList": ".sync_list",
+        "SyncState": ".sync_state",
+        "SyncStatus": ".sync_status",
+        "SyncSummary": ".sync_summary",
+        "SyncUpdate": ".sync_update",
+        "SyncUpdateData": ".sync_update_data",
+        "SyncedRecord": ".synced_record",
+        "SyncedRecordPage": ".synced_record_page",
+        "SyncedRecordResponse": ".synced_record_response",
         "TriggerDefinition": ".trigger_definition",
         "TriggerExampleRequest": ".trigger_example_request",
         "TriggerList": ".trigger_list",
@@ -168,6 +229,7 @@ else:
         "UnsubscribeResult": ".unsubscribe_result",
         "UpdateCredentialConfigurationRequest": ".update_credential_configuration_request",
         "UpdateCredentialRequest": ".update_credential_request",
+        "UpdateSyncRequest": ".update_sync_request",
         "UpdateTriggerSubscriptionRequest": ".update_trigger_subscription_request",
         "UpdateUserMetadataRequest": ".update_user_metadata_request",
         "UpdatedCredential": ".updated_credential",
@@ -177,6 +239,10 @@ else:
         "WebhookOverride": ".webhook_override",
         "WebhookOverrideHeaders": ".webhook_override_headers",
         "Workflow": ".workflow",
+        "WorkflowExecution": ".workflow_execution",
+        "WorkflowExecutionDetail": ".workflow_execution_detail",
+        "WorkflowExecutionList": ".workflow_execution_list",
+        "WorkflowExecutionStatus": ".workflow_execution_status",
         "WorkflowMeta": ".workflow_meta",
         "WorkflowSettings": ".workflow_settings",
         "WorkflowStateChange": ".workflow_state_change",
@@ -200,6 +266,8 @@ def __dir__() -> list[str]:
 
 
 __all__ = (
+    "AccessCheck",
+    "AccessCheckResult",
     "AccountAuth",
     "Acknowledgement",
     "ActionDefinition",
@@ -211,6 +279,10 @@ __all__ = (
     "AuthenticatedUser",
     "AuthenticatedUserIntegrations",
     "AuthenticationScheme",
+    "BatchAccessCheckItem",
+    "BatchAccessCheckItemRequest",
+    "BatchAccessCheckRequest",
+    "BatchAccessCheckResult",
     "CompleteInstallRequest",
     "ConfigMeta",
     "ConnectPortalConfig",
@@ -224,6 +296,8 @@ __all__ = (
     "CredentialSettingsConfiguredWorkflows",
     "CredentialSettingsWorkflowSettings",
     "CredentialStatus",
+    "EnableSyncRequest",
+    "EnableSyncRequestConfiguration",
     "ErrorMeta",
     "ErrorResponse",
     "FieldOptionsPage",
@@ -243,20 +317,40 @@ __all__ = (
     "LegacyCredentialConfig",
     "LegacyCredentialConfigConfiguredWorkflows",
     "ListActionsFormat",
+    "ListObjectsRequest",
+    "ListObjectsRequestObjectType",
+    "ListObjectsResult",
+    "ListUsersRequest",
+    "ListUsersResult",
+    "ListWorkflowExecutionsSortBy",
     "OAuthSession",
     "OAuthUrl",
     "PaginationParameters",
     "ParagonActionDefinition",
     "ParagonActionList",
     "ParagonActionListActions",
+    "PermissionRole",
     "PortalCloseEvent",
     "PortalOpenEvent",
     "ProjectInfo",
     "ProviderData",
     "ProxyResponse",
+    "RecordPaging",
     "ResourceState",
     "RunActionRequest",
+    "StepExecution",
+    "StepExecutionDetail",
     "SubscribeToTriggerRequest",
+    "Sync",
+    "SyncedRecord",
+    "SyncedRecordPage",
+    "SyncedRecordResponse",
+    "SyncList",
+    "SyncState",
+    "SyncStatus",
+    "SyncSummary",
+    "SyncUpdate",
+    "SyncUpdateData",
     "TriggerDefinition",
     "TriggerExampleRequest",
     "TriggerList",
@@ -271,6 +365,7 @@ __all__ = (
     "UpdateCredentialConfigurationRequest",
     "UpdateCredentialRequest",
     "UpdatedCredential",
+    "UpdateSyncRequest",
     "UpdateTriggerSubscriptionRequest",
     "UpdateUserMetadataRequest",
     "UserMeta",
@@ -279,6 +374,10 @@ __all__ = (
     "WebhookOverride",
     "WebhookOverrideHeaders",
     "Workflow",
+    "WorkflowExecution",
+    "WorkflowExecutionDetail",
+    "WorkflowExecutionList",
+    "WorkflowExecutionStatus",
     "WorkflowMeta",
     "WorkflowSettings",
     "WorkflowStateChange",
