@@ -13,7 +13,9 @@ from useparagon.testing import FakeParagon, FakeWorkflow, Install, RequestRecord
 from useparagon.testing._api import OPERATIONS as API_OPERATIONS
 from useparagon.testing._connect import OPERATIONS as CONNECT_OPERATIONS
 from useparagon.testing._connect import PAGES as CONNECT_PAGES
+from useparagon.testing._managed_sync import OPERATIONS as SYNC_OPERATIONS
 from useparagon.testing._routes import ROUTES
+from useparagon.testing._task_history import OPERATIONS as TASK_HISTORY_OPERATIONS
 from useparagon_api.models.credential import Credential
 from useparagon_api.models.o_auth_url import OAuthUrl
 
@@ -593,9 +595,9 @@ def test_a_truncated_install_answer_still_installs(api: Api) -> None:
 
 
 def test_every_route_has_a_handler() -> None:
-    """Each routed operationId is answered by ``_api`` or ``_connect`` (an API call or a browser's page), and by one
-    of them only."""
-    handled = [*API_OPERATIONS, *CONNECT_OPERATIONS, *CONNECT_PAGES]
+    """Each routed operationId is answered by ``_api``, ``_connect`` (an API call or a browser's page),
+    ``_managed_sync`` or ``_task_history``, and by one of them only."""
+    handled = [*API_OPERATIONS, *CONNECT_OPERATIONS, *CONNECT_PAGES, *SYNC_OPERATIONS, *TASK_HISTORY_OPERATIONS]
     assert len(handled) == len(set(handled))
     assert {op.id for op in ROUTES} == set(handled)
 

@@ -3,8 +3,9 @@
 Positive and negative cases, with the response-schema, status-code, content-type and not-a-server-error checks.
 The scenario reuses the spec's example ids (an integration to uninstall, a workflow with a custom response, a
 credential, an OAuth integration with an authorization code and an approved OAuth attempt, a trigger subscription),
-so the examples phase reaches the success paths, and is restored before every case (an uninstall or a disabled
-workflow would otherwise turn every later case into a 404). ``projectId`` is pinned to the
+so the examples phase reaches the success paths, and is restored before every case (an uninstall, a disabled workflow
+or a deleted sync would otherwise turn every later case into a 404). Task History cases carry the project API key,
+every other case the user token. ``projectId`` is pinned to the
 fake's project, since a random one only ever gets a 404. Raw proxy mode (``X-Paragon-Use-Raw-Response: 1``)
 answers the provider's own body, which the spec's ``ProxyResponse`` cannot describe, so those cases skip the
 body-schema check (see ``_RAW``).
@@ -29,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from useparagon.testing import FakeParagon, FakeServer, FakeWorkflow
+from useparagon.testing import FakeParagon, FakeServer, FakeStep, FakeWorkflow
 
 SPEC = Path(__file__).resolve().parents[2] / "openapi" / "paragon.yaml"
 PROJECT_ID = "38b1f170-0c43-4eae-9a04-ab85325d99f7"
@@ -43,6 +44,13 @@ OAUTH_INTEGRATION_ID = "95bedc9f-6a22-4855-b08d-e68dc073ad91"
 AUTHORIZATION_CODE = "4/0AX4XfWh-authorization-code"
 CODE_REDIRECT_URL = "https://app.example.com/oauth/done"
 OAUTH_SESSION_KEY = "7c1e0f9a-4f7b-4f3e-9d0a-2b8c6e5d4a31"
+# Task History and Managed Sync: the examples' execution, step, sync, account and synced file.
+API_KEY = "schemathesis-api-key"
+EXECUTION_ID = "daff08e3-c299-4005-9799-be69090ebae1"
+STEP_EXECUTION_ID = "29e675eb-0910-4d5c-8a5c-a4a4c1895605"
+SYNC_ID = "a11347bd-d510-5489-9068-e5fded55a28c"
+DRIVE_CREDENTIAL_ID = "0aea7d3a-b5f7-4488-890e-d51a5cf4f8f1"
+RECORD_ID = "3ce16e33-0163-564d-98ce-99b0a25ab375"
 # The ActionKit Triggers examples: a Salesforce trigger and a subscription to it.
 TRIGGER_TYPE = "SALESFORCE_RECORD_CREATED"
 SUBSCRIPTION_ID = "3f2b1c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
@@ -63,7 +71,7 @@ schema.config.generation.update(
 
 
 def _scenario() -> FakeParagon:
-    fake = FakeParagon(project_id=PROJECT_ID, default_project=False)
+    fake = FakeParagon(project_id=PROJECT_ID, default_project=False, api_key=API_KEY)
     fake.add_integration(
         "slack",
         name="Slack",
@@ -77,7 +85,18 @@ def _scenario() -> FakeParagon:
     fake.add_integration(
         "pipedrive", name="Pipedrive", integration_id=UNINSTALL_INTEGRATION_ID, authentication_type="basic"
     )
+    fake.add_integration("googledrive", name="Google Drive")
     fake.authorization_code("hubspot", redirect_url=CODE_REDIRECT_URL, code=AUTHORIZATION_CODE)
+    fake.add_workflow_execution(
+        USER_ID,
+        SLACK_WORKFLOW_ID,
+        status="FAILED",
+        execution_id=EXECUTION_ID,
+        steps=[FakeStep("TRIGGER/CRON"), FakeStep(status="FAILED", output="Error", id=STEP_EXECUTION_ID)],
+    )
+    drive = fake.user(USER_ID).connect("googledrive", credential_id=DRIVE_CREDENTIAL_ID)
+    drive.add_synced_records("googledrive", "files", [{"id": RECORD_ID, "name": "Q3 plan.pdf"}])
+    drive.set_synced_file("googledrive", RECORD_ID, b"%PDF-1.7").grant_access("googledrive", RECORD_ID, "a@example.com")
     fake.user(USER_ID).set_meta(Email="st@example.com")
     _restore(fake)
     _approve_oauth(fake)
@@ -102,6 +121,9 @@ def _restore(fake: FakeParagon) -> None:
     if CREDENTIAL_ID not in user.credential_ids("hubspot"):
         user.connect("hubspot", credential_id=CREDENTIAL_ID)
     user.enable_workflow(SLACK_WORKFLOW_ID)
+    if not any(sync["id"] == SYNC_ID for sync in user.syncs):
+        user.add_sync("googledrive", "files", sync_id=SYNC_ID)
+    user.set_sync_status(SYNC_ID, "IDLE")
     if not any(sub["id"] == SUBSCRIPTION_ID for sub in user.trigger_subscriptions):
         user.add_trigger_subscription(
             "salesforce", TRIGGER_TYPE, {"recordType": "Opportunity"}, subscription_id=SUBSCRIPTION_ID
@@ -117,6 +139,13 @@ def live() -> Iterator[Live]:
         yield fake, server, session, headers
 
 
+def _authorization(case: Any, user_token: dict[str, str]) -> dict[str, str]:
+    # Task History takes the project API key, every other API the user token.
+    if case.operation.path.startswith("/projects/{projectId}/task-history/"):
+        return {"Authorization": f"Bearer {API_KEY}"}
+    return user_token
+
+
 @schema.parametrize()
 def test_fake_conforms_to_the_spec(case: Any, live: Live) -> None:
     """Every generated request gets a documented status, content type and body shape, and never a 5xx."""
@@ -126,4 +155,4 @@ def test_fake_conforms_to_the_spec(case: Any, live: Live) -> None:
     checks = [c for c in CHECKS if not (raw and c is response_schema_conformance)]
     if case.meta is not None and case.meta.generation.mode is GenerationMode.NEGATIVE:
         checks.append(negative_data_rejection)
-    case.call_and_validate(base_url=server.url, session=session, headers=headers, checks=checks)
+    case.call_and_validate(base_url=server.url, session=session, headers=_authorization(case, headers), checks=checks)

@@ -12,11 +12,14 @@ DEFAULT_PROXY_URL = "https://proxy.useparagon.com"
 DEFAULT_ACTIONKIT_URL = "https://actionkit.useparagon.com"
 # Workflow triggers ("Hermes"): the host of the custom-webhook URLs the JS SDK builds (getCustomWebhookUserManualUrl).
 DEFAULT_HERMES_URL = "https://hermes.useparagon.com"
+# Managed Sync (the Sync API and the Permissions API) has a host of its own (docs.useparagon.com/managed-sync/sync-api).
+DEFAULT_SYNC_URL = "https://sync.useparagon.com"
 
 # Self-hosted installations derive each service's host from their base host, as the JS SDK's configureGlobal does.
 ON_PREM_API_PREFIX = "zeus"
 ON_PREM_PROXY_PREFIX = "worker-proxy"
 ON_PREM_HERMES_PREFIX = "hermes"
+ON_PREM_SYNC_PREFIX = "ms-sync"
 # Paragon's docs (actionkit/api-reference) name worker-actionkit.{host}; the JS SDK's trigger-kit prefix is actionkit.
 # The docs win; an installation that serves ActionKit under the SDK's name passes actionkit_url= instead.
 ON_PREM_ACTIONKIT_PREFIX = "worker-actionkit"
@@ -30,6 +33,9 @@ ENV_API_URL = "PARAGON_API_URL"
 ENV_PROXY_URL = "PARAGON_PROXY_URL"
 ENV_ACTIONKIT_URL = "PARAGON_ACTIONKIT_URL"
 ENV_HERMES_URL = "PARAGON_HERMES_URL"
+ENV_SYNC_URL = "PARAGON_SYNC_URL"
+# The project API key (dashboard: Settings > API Keys): Task History's credential, a secret like the signing key.
+ENV_API_KEY = "PARAGON_API_KEY"
 ENV_LOG = "PARAGON_LOG"
 
 # Proxy calls reach third-party APIs, so httpx's 5 s read timeout is too tight; connecting should still be quick.
@@ -66,6 +72,11 @@ TOKEN_REFRESH_MARGIN = 60
 MIN_RSA_KEY_BITS = 2048
 TOKEN_AUDIENCE_TEMPLATE = "useparagon.com/{project_id}"
 PERMISSIONS_CLAIM = "urn:useparagon:connect:permissions"
+
+# Task History: pages of 100 executions; at most 1,000 requests per 10 minutes (docs.useparagon.com/apis/task-history).
+# A 429 beyond that is retried after its Retry-After when the wait is at most max_retry_after, like any other 429.
+TASK_HISTORY_PAGE_SIZE = 100
+TASK_HISTORY_RATE_LIMIT = (1000, 600.0)
 
 MAX_PROXY_PATH_LENGTH = 2048
 MAX_ID_LENGTH = 256

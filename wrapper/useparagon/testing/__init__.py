@@ -11,14 +11,17 @@ from ._http import Outcome
 from ._model import ActionRun, AppEvent, FakeWorkflow, Install, RequestRecord, WorkflowTrigger
 from ._proxy import ProxyRequest
 from ._server import FakeServer
+from ._store import ExecutionRecord, FakeStep
 from ._transport import AsyncFakeTransport, FakeTransport
 
 __all__ = [
     "ActionRun",
     "AppEvent",
     "AsyncFakeTransport",
+    "ExecutionRecord",
     "FakeParagon",
     "FakeServer",
+    "FakeStep",
     "FakeTransport",
     "FakeUser",
     "FakeWorkflow",

@@ -101,8 +101,9 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
-def verify(token: str, key: rsa.RSAPublicKey, project_id: str) -> str:
-    """Returns the token's ``sub``, or raises ``TokenRejected``."""
+def verify(token: str, key: rsa.RSAPublicKey, project_id: str, *, require_audience: bool = False) -> str:
+    """Returns the token's ``sub``, or raises ``TokenRejected``; ``require_audience``: the token must carry ``aud``
+    (Managed Sync requires it; the other services check it only when present)."""
     try:
         claims = jwt.decode(
             token,
@@ -121,6 +122,8 @@ def verify(token: str, key: rsa.RSAPublicKey, project_id: str) -> str:
     except jwt.InvalidTokenError:
         raise TokenRejected("Unauthorized: the user token is not a well-formed RS256 JWT.") from None
     audience = TOKEN_AUDIENCE_TEMPLATE.format(project_id=project_id)
+    if require_audience and "aud" not in claims:
+        raise TokenRejected(f"Unauthorized: Managed Sync needs the user token's aud claim ({audience!r}).")
     if "aud" in claims:
         aud = claims["aud"]
         if not (aud == audience or (isinstance(aud, list) and audience in aud)):

@@ -2,9 +2,11 @@
 
 Order of checks, as Paragon's NestJS services do it: CORS preflight, routing (unknown route → 404 ``Cannot GET
 /x``, unless ``_pages`` or ``_connect`` has a page there: the Connect Portal stand-in, the OAuth consent page),
-scripted faults, the project id in the path (another project → 404 ``Project not found.``), the user token (→ 401),
-request validation (→ 400), then the operation (``_api``, and ``_connect`` for installs and OAuth). Every answer
-carries CORS headers and an ``X-Request-Id``.
+scripted faults, the project id in the path (another project → 404 ``Project not found.``), the user token (→ 401;
+Managed Sync also needs its ``aud``), request validation (→ 400), then the operation (``_api``, ``_connect`` for
+installs and OAuth, ``_managed_sync``). Task History (``_task_history``) takes the project API key instead of a user
+token. Every answer carries CORS headers and an ``X-Request-Id``; a workflow run an operation records becomes a Task
+History execution.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from urllib.parse import unquote
 import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from . import _api, _auth, _connect, _pages
+from . import _api, _auth, _connect, _managed_sync, _pages, _task_history
 from ._faults import Fault, Faults
 from ._http import HTML_502, JSON_TYPE, ApiError, CoreRequest, Outcome, cors_headers, error_outcome, preflight
 from ._proxy import ProviderRegistry
@@ -23,7 +25,7 @@ from ._routes import match
 from ._state import Project
 
 _PATH_PREVIEW = 200
-_OPERATIONS = {**_api.OPERATIONS, **_connect.OPERATIONS}
+_OPERATIONS = {**_api.OPERATIONS, **_connect.OPERATIONS, **_managed_sync.OPERATIONS}
 
 
 class Core:
@@ -72,14 +74,22 @@ class Core:
     def _operation(
         self, operation_id: str, params: Mapping[str, str], method: str, query: str, request: CoreRequest
     ) -> Outcome:
+        if operation_id in _task_history.OPERATIONS:
+            return _task_history.handle(self.project, operation_id, params, query, request)
         handler, locked = _OPERATIONS[operation_id]
         try:
             with self.project.lock:
-                if params["projectId"] != self.project.id:
+                # Managed Sync's paths carry no project: the token's aud names it.
+                if params.get("projectId", self.project.id) != self.project.id:
                     raise ApiError(404, "Project not found.")
                 try:
                     token = _auth.bearer_token(request.headers.get("authorization"))
-                    user_id = _auth.verify(token, self.public_key, self.project.id)
+                    user_id = _auth.verify(
+                        token,
+                        self.public_key,
+                        self.project.id,
+                        require_audience=operation_id in _managed_sync.OPERATIONS,
+                    )
                 except _auth.TokenRejected as exc:
                     raise ApiError(401, str(exc)) from None
                 ctx = _api.Context(
@@ -94,7 +104,10 @@ class Core:
                     body=request.body,
                 )
                 if locked:
-                    return handler(ctx)
+                    runs = len(self.project.triggers)
+                    outcome = handler(ctx)
+                    _task_history.record_runs(self.project, self.project.triggers[runs:])
+                    return outcome
             return handler(ctx)
         except ApiError as exc:
             return error_outcome(exc.status, exc.message, exc.code)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
+import secrets
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
@@ -12,7 +14,9 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from .._constants import DEFAULT_TOKEN_TTL
 from .._types import NOT_GIVEN, NotGiven
 from . import _auth, _connect
+from . import _managed_sync as managed_sync
 from . import _render as render
+from . import _task_history as task_history
 from ._api import ActionHandler
 from ._core import Core
 from ._defaults import DEFAULT_BRAND_COLOR, DEFAULT_INTEGRATIONS, DEFAULT_PROJECT_ID
@@ -43,6 +47,17 @@ from ._proxy import ProviderRegistry, ProxyHandler
 from ._routes import resolve_route_key
 from ._server import FakeServer
 from ._state import Project
+from ._store import (
+    EXECUTION_STATUSES,
+    ROLE_INCLUDES,
+    SYNC_STATUSES,
+    ExecutionRecord,
+    ExecutionStatus,
+    FakeStep,
+    PermissionRole,
+    SyncedFile,
+    SyncStatus,
+)
 from ._transport import AsyncFakeTransport, FakeTransport
 
 
@@ -67,9 +82,14 @@ class FakeParagon:
         signing_key_pem: str | NotGiven = NOT_GIVEN,
         public_key_pem: str | NotGiven = NOT_GIVEN,
         default_project: bool = True,
+        api_key: str | NotGiven = NOT_GIVEN,
     ) -> None:
         if not project_id or "/" in project_id:
             raise ValueError("project_id must be a non-empty id without '/'")
+        if api_key is not NOT_GIVEN and (
+            not api_key or not api_key.isascii() or not api_key.isprintable() or " " in api_key
+        ):
+            raise ValueError("api_key must be one word of printable ASCII")
         if signing_key_pem is not NOT_GIVEN and public_key_pem is not NOT_GIVEN:
             raise ValueError("give signing_key_pem or public_key_pem, not both")
         self._private_key: rsa.RSAPrivateKey | None
@@ -85,6 +105,7 @@ class FakeParagon:
             self._private_key, public_key = key, key.public_key()
         self._public_key_pem = _auth.public_key_pem(public_key)
         self._project = Project(project_id)
+        self._project.api_key = f"fake-api-key-{secrets.token_hex(16)}" if api_key is NOT_GIVEN else api_key
         self._providers = ProviderRegistry()
         self._action_handlers: dict[str, ActionHandler] = {}
         self.faults = Faults(self._project.lock, resolve_route_key)
@@ -378,6 +399,85 @@ class FakeParagon:
             self._project.action_runs.clear()
             self._project.requests.clear()
 
+    # Task History (the project API key) and Managed Sync
+
+    @property
+    def api_key(self) -> str:
+        """The project API key the fake's Task History API accepts (``Paragon(api_key=fake.api_key)``): a fresh
+        random one unless ``api_key=`` was given."""
+        return self._project.api_key
+
+    def set_task_history_rate_limit(self, requests: int, per_seconds: float) -> None:
+        """Answer ``429`` (with ``Retry-After``) past ``requests`` Task History requests in any ``per_seconds``: by
+        default Paragon's documented 1,000 per 600 s."""
+        if isinstance(requests, bool) or not isinstance(requests, int) or requests < 1 or not per_seconds > 0:
+            raise ValueError("requests must be a positive int and per_seconds a positive number")
+        with self._project.lock:
+            self._project.task_history.rate_limit = (requests, float(per_seconds))
+            self._project.task_history.request_times.clear()
+
+    def add_workflow_execution(
+        self,
+        user_id: str,
+        workflow_id: str,
+        *,
+        status: ExecutionStatus = "SUCCEEDED",
+        steps: Iterable[FakeStep] = (),
+        started_at: dt.datetime | str | NotGiven = NOT_GIVEN,
+        duration_ms: int = 1000,
+        execution_id: str | NotGiven = NOT_GIVEN,
+    ) -> str:
+        """Adds a run of a project workflow for ``user_id`` to Task History and returns its id. ``steps`` (after a
+        request-trigger step when none is given) are spread over ``duration_ms`` from ``started_at`` (a datetime or
+        ISO 8601 text; now by default)."""
+        if status not in EXECUTION_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(EXECUTION_STATUSES)}")
+        if isinstance(duration_ms, bool) or not isinstance(duration_ms, int) or duration_ms < 0:
+            raise ValueError("duration_ms must be an int >= 0")
+        if started_at is NOT_GIVEN:
+            started = dt.datetime.now(dt.UTC)
+        elif isinstance(started_at, dt.datetime):
+            started = started_at if started_at.tzinfo is not None else started_at.replace(tzinfo=dt.UTC)
+        else:
+            started = task_history.parse_moment(started_at)
+        given = list(steps) or [FakeStep("TRIGGER/REQUEST", status="SUCCEEDED")]
+        with self._project.lock:
+            workflow = self._workflow(workflow_id)
+            self._project.user(user_id)
+            chosen = "" if execution_id is NOT_GIVEN else execution_id
+            if chosen and self._project.task_history.find(chosen) is not None:
+                raise ValueError(f"workflow execution id {chosen} is already used")
+            execution = task_history.new_execution(
+                self._project,
+                self._project.task_history,
+                user_id=user_id,
+                workflow_id=workflow.id,
+                integration=workflow.integration_type,
+                status=status,
+                started=started,
+                duration_ms=duration_ms,
+                steps=[(s.id, s.type, s.status, copy.deepcopy(s.input), copy.deepcopy(s.output)) for s in given],
+                execution_id=chosen,
+            )
+            return execution.id
+
+    @property
+    def workflow_executions(self) -> tuple[ExecutionRecord, ...]:
+        """Task History's executions, oldest first: added ones, workflow runs the fake recorded, and replays."""
+        with self._project.lock:
+            return tuple(
+                ExecutionRecord(
+                    e.id,
+                    e.user_id,
+                    e.workflow_id,
+                    e.integration,
+                    e.status,
+                    task_history.iso(e.date_started),
+                    e.replay_of,
+                )
+                for e in self._project.task_history.executions
+            )
+
 
 class FakeUser:
     """A Connected User of a ``FakeParagon``; every setter returns the user, so calls chain."""
@@ -568,3 +668,102 @@ class FakeUser:
                 raise ValueError(
                     f"user {self.id!r} has no VALID {workflow.integration_type} credential: connect it first"
                 ) from exc
+
+    # Managed Sync
+
+    def add_sync(
+        self,
+        integration: str,
+        pipeline: str,
+        *,
+        status: SyncStatus = "IDLE",
+        configuration_name: str | NotGiven = NOT_GIVEN,
+        reason: str | NotGiven = NOT_GIVEN,
+        sync_id: str | NotGiven = NOT_GIVEN,
+    ) -> str:
+        """Adds a Managed Sync of ``pipeline`` from the user's first VALID account of ``integration`` (as ``POST
+        /api/syncs`` does, already past its initial sync by default) and returns its id."""
+        if status not in SYNC_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(SYNC_STATUSES)}")
+        if not pipeline:
+            raise ValueError("pipeline must not be empty")
+        name = None if configuration_name is NOT_GIVEN else configuration_name
+        with self._project.lock:
+            user = self._project.user(self.id)
+            credential = user.valid_credential(self._project.integration(integration).id)
+            if credential is None:
+                raise ValueError(f"user {self.id!r} has no VALID {integration} credential: connect it first")
+            store = self._project.sync_store
+            chosen = (
+                stable_id("sync", self._project.id, self.id, integration, pipeline, name or "")
+                if sync_id is NOT_GIVEN
+                else sync_id
+            )
+            if chosen in store.syncs:
+                raise ValueError(f"sync id {chosen} is already used")
+            sync = managed_sync.add_sync(
+                store, self.id, integration, pipeline, credential.id, sync_id=chosen, name=name, status=status
+            )
+            sync.reason = None if reason is NOT_GIVEN else reason
+            return sync.id
+
+    def set_sync_status(self, sync_id: str, status: SyncStatus, *, reason: str | None = None) -> FakeUser:
+        """Sets a sync's status (``"ERRORED"`` with a ``reason``, say, as after a revoked account)."""
+        if status not in SYNC_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(SYNC_STATUSES)}")
+        with self._project.lock:
+            sync = self._project.sync_store.syncs.get(sync_id)
+            if sync is None or sync.user_id != self.id:
+                raise KeyError(f"user {self.id!r} has no sync {sync_id!r}")
+            sync.status, sync.reason = status, reason
+        return self
+
+    @property
+    def syncs(self) -> list[dict[str, Any]]:
+        """The user's syncs as ``GET /api/syncs`` renders them, with each one's ``configuration``."""
+        with self._project.lock:
+            return [
+                {**managed_sync.render_sync(self._project.id, s), "configuration": copy.deepcopy(s.configuration)}
+                for s in self._project.sync_store.syncs.values()
+                if s.user_id == self.id
+            ]
+
+    def add_synced_records(self, integration: str, pipeline: str, records: Iterable[Mapping[str, Any]]) -> list[str]:
+        """Adds records to what the user's account of ``integration`` holds for ``pipeline`` (a file's metadata, a
+        contact…, as Managed Sync normalizes them): every sync of that pipeline serves them, after the ones already
+        there. Returns their ids: a record's own ``"id"``, else a uuid5 given to it."""
+        with self._project.lock:
+            self._project.integration(integration)
+            stored = self._project.sync_store.records.setdefault((self.id, integration, pipeline), [])
+            known = {r["id"] for r in stored}
+            added = []
+            for record in records:
+                entry = dict(copy.deepcopy(record))
+                entry.setdefault("id", stable_id("synced-record", self._project.id, self.id, integration, pipeline,
+                                                 str(len(stored))))  # fmt: skip
+                if entry["id"] in known:
+                    raise ValueError(f"record id {entry['id']} is already used")
+                known.add(entry["id"])
+                stored.append(entry)
+                added.append(str(entry["id"]))
+            return added
+
+    def set_synced_file(
+        self, integration: str, record_id: str, content: bytes, *, content_type: str = "application/octet-stream"
+    ) -> FakeUser:
+        """The bytes ``GET …/records/{recordId}/content`` answers for a synced file record of ``integration``."""
+        with self._project.lock:
+            self._project.integration(integration)
+            self._project.sync_store.files[(self.id, integration, record_id)] = SyncedFile(bytes(content), content_type)
+        return self
+
+    def grant_access(self, integration: str, object_id: str, email: str, role: PermissionRole = "can_read") -> FakeUser:
+        """Gives the person ``email`` ``role`` on the synced object ``object_id`` (a record's id), as the source
+        system's permissions would: what the Permissions API answers for syncs of ``integration``."""
+        if role not in ROLE_INCLUDES:
+            raise ValueError(f"role must be one of {', '.join(ROLE_INCLUDES)}")
+        with self._project.lock:
+            self._project.integration(integration)
+            grants = self._project.sync_store.grants.setdefault((self.id, integration), {})
+            grants.setdefault(object_id, {})[email.strip().lower()] = role
+        return self

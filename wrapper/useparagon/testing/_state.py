@@ -35,6 +35,7 @@ from ._model import (
     now_iso,
     stable_id,
 )
+from ._store import SyncStore, TaskHistory
 
 
 class Project:
@@ -55,6 +56,10 @@ class Project:
         self.oauth_attempts: dict[str, OAuthAttempt] = {}
         self.oauth_sessions: dict[tuple[str, str], str] = {}
         self.connect_serial = 0
+        # The APIs beyond the SDK: Task History (with the project API key FakeParagon sets) and Managed Sync.
+        self.api_key = ""
+        self.task_history = TaskHistory()
+        self.sync_store = SyncStore()
 
     # Integrations and workflows
 

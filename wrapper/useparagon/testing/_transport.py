@@ -35,10 +35,15 @@ def _response(outcome: Outcome, request: httpx.Request, timed_out: bool) -> http
         raise httpx.ReadTimeout("timed out", request=request)
     if outcome.drop:
         raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+    headers = list(outcome.headers)
+    if not any(name.lower() == "content-length" for name, _ in headers):
+        headers.append(("Content-Length", str(len(outcome.body))))
+    # A stream, not content=: httpx reads content= at once, and a client that streams the body (stream(),
+    # download_synced_file) would find it already consumed.
     return httpx.Response(
         outcome.status,
-        headers=list(outcome.headers),
-        content=outcome.body,
+        headers=headers,
+        stream=httpx.ByteStream(outcome.body),
         request=request,
         extensions={"http_version": b"HTTP/1.1"},
     )
