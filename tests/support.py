@@ -16,6 +16,7 @@ PROJECT_ID = "38b1f170-0c43-4eae-9a04-ab85325d99f7"
 API = "https://api.useparagon.com"
 PROXY = "https://proxy.useparagon.com"
 ACTIONKIT = "https://actionkit.useparagon.com"
+SYNC = "https://sync.useparagon.com"
 
 T = TypeVar("T")
 Handler = Callable[[httpx.Request], httpx.Response]

@@ -230,6 +230,35 @@ HOSTILE: list[Row] = [
     ("subscriptions type", lambda s: s.list_trigger_subscriptions(trigger_type=""), "type must be a non-empty str"),
     ("example integration", lambda s: s.get_trigger_example_payload("../x", "T"), f"integration {SLASH}"),
     ("example parameters", lambda s: s.get_trigger_example_payload("slack", "T", unchecked(1)), NOT_DICT),
+    # Managed Sync
+    ("sync integration ../x", lambda s: s.enable_sync("../x", "files"), f"integration {SLASH}"),
+    ("sync pipeline blank", lambda s: s.enable_sync("googledrive", " "), "pipeline must be non-blank printable"),
+    ("sync pipeline LF", lambda s: s.enable_sync("googledrive", "files\n"), "pipeline must be non-blank printable"),
+    ("sync configuration list", lambda s: s.enable_sync("box", "files", configuration=unchecked([1])), NOT_DICT),
+    ("sync configuration NaN", lambda s: s.enable_sync("box", "files", configuration={"a": float("nan")}), "finite"),
+    ("sync credential int", lambda s: s.enable_sync("box", "files", credential_id=unchecked(1)), "must be a str"),
+    ("sync id ../x", lambda s: s.get_sync("../x"), f"sync_id {SLASH}"),
+    ("sync id empty", lambda s: s.delete_sync(""), "sync_id must be a non-empty string"),
+    ("sync id ?", lambda s: s.disable_sync("a?b"), "sync_id must not contain '?'"),
+    ("sync id %2e", lambda s: s.reenable_sync("%2e"), "sync_id must not contain '%'"),
+    ("update sync credential blank", lambda s: s.update_sync("s", credential_id=" "), "credential_id must be"),
+    ("records cursor empty", lambda s: s.pull_synced_records("s", cursor=""), "cursor must be non-blank"),
+    ("records page_size 0", lambda s: s.pull_synced_records("s", page_size=0), "page_size must be an int >= 1"),
+    ("records page_size bool", lambda s: s.pull_synced_records("s", page_size=unchecked(True)), "page_size"),
+    ("records iter page_size", lambda s: s.iter_synced_records("s", page_size=unchecked("5")), "page_size"),
+    ("records iter sync id", lambda s: s.iter_synced_records(".."), "sync_id must not be '..'"),
+    ("record id a/b", lambda s: s.get_synced_record("s", "a/b"), f"record_id {SLASH}"),
+    ("download record id ..", lambda s: s.download_synced_file("s", ".."), "record_id must not be '..'"),
+    ("access role", lambda s: s.check_access("s", "o", "a@x.co", role=unchecked("admin")), "role must be one of"),
+    ("access user blank", lambda s: s.check_access("s", "o", "  "), "user must be non-blank"),
+    ("access object None", lambda s: s.check_access("s", unchecked(None), "a@x.co"), "object_id must be a str"),
+    ("batch checks empty", lambda s: s.batch_check_access("s", []), "checks must be a non-empty list"),
+    ("batch checks dict", lambda s: s.batch_check_access("s", unchecked({"object": "o"})), "non-empty list"),
+    ("batch check key", lambda s: s.batch_check_access("s", [{"object": "o", "user": "u", "x": "1"}]), "unknown keys"),
+    ("batch check role", lambda s: s.batch_check_access("s", [{"object": "o", "user": "u", "role": "r"}]), "role"),
+    ("batch check user", lambda s: s.batch_check_access("s", [{"object": "o"}]), "checks[0]['user'] must be a str"),
+    ("users role", lambda s: s.list_users_with_access("s", "o", role=unchecked("")), "role must be one of"),
+    ("objects type", lambda s: s.list_objects_with_access("s", "u", object_type=unchecked("drive")), "object_type"),
 ]
 
 
@@ -332,6 +361,8 @@ def _paragon(request: httpx.Request) -> httpx.Response:
         return json_response(200, {"triggers": {"salesforce": []}})
     if path == f"{base}/triggers/examples":
         return json_response(200, [{"Id": "006"}])
+    if path.startswith("/api/"):
+        return json_response(200, _managed_sync_answer(method, path))
     if path.startswith(f"{base}/trigger-subscriptions"):
         if method == "GET":
             return json_response(200, {"triggers": {"salesforce": [SUBSCRIPTION]}})
@@ -363,6 +394,29 @@ def _paragon(request: httpx.Request) -> httpx.Response:
     if body is None:
         return json_response(404, {"message": f"no route {method} {path}"})
     return json_response(200, body)
+
+
+SYNC = {"id": "sync-1", "integration": "googledrive", "pipeline": "files", "status": "IDLE"}
+RECORDS = {"data": [{"id": "rec-1"}], "paging": {"remainingRecords": 0, "cursor": "c1"}}
+
+
+def _managed_sync_answer(method: str, path: str) -> Any:
+    """A plausible answer for every path of Managed Sync's host (``/api/syncs…``, ``/api/permissions/…``)."""
+    answers: dict[str, Any] = {
+        "check": {"hasAccess": True},
+        "batch-check": {"result": [{"allowed": True}]},
+        "list-users": {"users": ["a@x.co"]},
+        "list-objects": {"objects": ["rec-1"]},
+        "records": RECORDS,
+        "rec-1": {"data": {"id": "rec-1"}},
+        "content": {},
+    }
+    last = path.rstrip("/").rpartition("/")[2]
+    if last in answers:
+        return answers[last]
+    if path == "/api/syncs":
+        return {"data": [SYNC]} if method == "GET" else SYNC
+    return {"status": "IDLE"} if method == "GET" else {"id": "sync-1"}
 
 
 def _complete(harness: Harness, value: Any) -> None:
@@ -444,6 +498,21 @@ EVERY_CALL: list[tuple[str, SessionCall, list[str]]] = [
     ("unsubscribe_from_trigger", lambda s: s.unsubscribe_from_trigger("sub-1"), ["actionkit"]),
     ("get_trigger_example_payload", lambda s: s.get_trigger_example_payload("salesforce", "T"), ["actionkit"]),
     ("get_custom_webhook_user_manual_url", lambda s: s.get_custom_webhook_user_manual_url("wf-1"), ["api", "api"]),
+    ("enable_sync", lambda s: s.enable_sync("googledrive", "files", configuration={"folderId": "F"}), ["sync"]),
+    ("list_syncs", lambda s: s.list_syncs(credential_id="cred-1"), ["sync"]),
+    ("get_sync", lambda s: s.get_sync("sync-1"), ["sync"]),
+    ("update_sync", lambda s: s.update_sync("sync-1", credential_id="cred-1"), ["sync"]),
+    ("disable_sync", lambda s: s.disable_sync("sync-1"), ["sync"]),
+    ("reenable_sync", lambda s: s.reenable_sync("sync-1"), ["sync"]),
+    ("delete_sync", lambda s: s.delete_sync("sync-1"), ["sync"]),
+    ("pull_synced_records", lambda s: s.pull_synced_records("sync-1", cursor="c0", page_size=10), ["sync"]),
+    ("iter_synced_records", lambda s: _all_pages(s.iter_synced_records("sync-1")), ["sync"]),
+    ("get_synced_record", lambda s: s.get_synced_record("sync-1", "rec-1"), ["sync"]),
+    ("download_synced_file", lambda s: s.download_synced_file("sync-1", "rec-1"), ["sync"]),
+    ("check_access", lambda s: s.check_access("sync-1", "rec-1", "a@x.co"), ["sync"]),
+    ("batch_check_access", lambda s: s.batch_check_access("sync-1", [{"object": "rec-1", "user": "a@x.co"}]), ["sync"]),
+    ("list_users_with_access", lambda s: s.list_users_with_access("sync-1", "rec-1"), ["sync"]),
+    ("list_objects_with_access", lambda s: s.list_objects_with_access("sync-1", "a@x.co"), ["sync"]),
 ]
 
 
@@ -465,6 +534,7 @@ HOSTS: dict[str, dict[str, str]] = {
         "api_url": "https://api.internal.example:8443",
         "proxy_url": "https://proxy.internal.example",
         "actionkit_url": "http://actionkit.internal.example:8080",
+        "sync_url": "https://sync.internal.example:9443",
     },
 }
 
@@ -481,7 +551,7 @@ def test_the_token_only_goes_to_the_configured_hosts(hosts: str, make_harness: M
     harness = make_harness(_paragon, **HOSTS[hosts])
     harness.client.subscribe("onWorkflowChange", lambda event, user: None)  # enable/disable look up the integration
     urls = harness.client.urls
-    origins = {service: httpx.URL(getattr(urls, service)) for service in ("api", "proxy", "actionkit")}
+    origins = {service: httpx.URL(getattr(urls, service)) for service in ("api", "proxy", "actionkit", "sync")}
     for method, call, services in EVERY_CALL:
         before = len(harness.requests)
         _complete(harness, call(harness.session))
@@ -494,7 +564,9 @@ def test_the_token_only_goes_to_the_configured_hosts(hosts: str, make_harness: M
                 origin.host,
                 origin.port,
             ), method
-            assert request.url.path.startswith((f"/projects/{PROJECT_ID}/", f"/v2/projects/{PROJECT_ID}/")), method
+            # Managed Sync's paths name no project: the token's aud does.
+            prefixes = ("/api/",) if service == "sync" else (f"/projects/{PROJECT_ID}/", f"/v2/projects/{PROJECT_ID}/")
+            assert request.url.path.startswith(prefixes), method
     tokens = {request.headers["authorization"] for request in harness.requests}
     (token,) = tokens
     assert token.startswith("Bearer ey")
@@ -601,3 +673,57 @@ def test_authenticate_rejects_bad_arguments_before_io(
     assert isinstance(caught.value, ValueError)
     assert fragment in str(caught.value)
     assert harness.requests == []
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# The project API key (Task History) only goes to the API host, and a user token never goes with its calls
+
+API_KEY = "th-key-1"
+TASK_HISTORY_LINK = f"https://zeus.useparagon.com/projects/{PROJECT_ID}/task-history/workflow-executions"
+
+
+def _task_history(request: httpx.Request) -> httpx.Response:
+    """Two pages of executions, the first with Paragon's nextLink on zeus.useparagon.com, and the other calls."""
+    path = request.url.path
+    if path.endswith("/workflow-executions"):
+        second = request.url.params.get("offset") == "100"
+        link = None if second else f"{TASK_HISTORY_LINK}?status=FAILED&offset=100"
+        return json_response(200, {"workflowExecutions": [{"id": f"ex-{int(second)}"}], "nextLink": link, "total": 2})
+    if path.endswith("/step-executions/step-1"):
+        return json_response(200, {"input": {}, "output": "Error"})
+    if path.endswith("/replay"):
+        return json_response(201, {"id": "ex-2", "status": "EXECUTING"})
+    if path.startswith("/api/"):
+        return json_response(200, _managed_sync_answer(request.method, path))
+    return json_response(200, {"id": "ex-1", "stepExecutions": []})
+
+
+TASK_HISTORY_CALLS: list[tuple[Callable[[Any], object], int]] = [
+    (lambda c: c.list_workflow_executions(status="FAILED"), 1),
+    (lambda c: _all_pages(c.iter_workflow_executions(status="FAILED")), 2),
+    (lambda c: c.get_workflow_execution("ex-1"), 1),
+    (lambda c: c.get_step_execution("ex-1", "step-1"), 1),
+    (lambda c: c.replay_workflow_execution("ex-1"), 1),
+]
+
+
+@pytest.mark.parametrize("hosts", list(HOSTS))
+def test_the_api_key_only_goes_to_the_api_host(hosts: str, make_harness: MakeHarness) -> None:
+    """Every Task History call, the nextLink that names zeus.useparagon.com included: each request goes to the
+    configured API origin with the API key and no user token; the session's calls still carry the user token."""
+    harness = make_harness(_task_history, api_key=API_KEY, **HOSTS[hosts])
+    origin = httpx.URL(harness.client.urls.api)
+    for call, count in TASK_HISTORY_CALLS:
+        before = len(harness.requests)
+        _complete(harness, call(harness.client))
+        assert len(harness.requests) - before == count
+    for request in harness.requests:
+        assert (request.url.scheme, request.url.host, request.url.port) == (origin.scheme, origin.host, origin.port)
+        assert request.url.path.startswith(f"/projects/{PROJECT_ID}/task-history/workflow-executions")
+        assert request.headers["authorization"] == f"Bearer {API_KEY}"
+    assert harness.requests[2].url.params["offset"] == "100"
+    before = len(harness.requests)
+    harness.run(harness.session.get_sync("sync-1"))
+    (sync_request,) = harness.requests[before:]
+    assert sync_request.headers["authorization"].startswith("Bearer ey")
+    assert API_KEY not in str(sync_request.headers)

@@ -14,7 +14,7 @@ import gzip
 import inspect
 import json
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx
 import pytest
@@ -83,6 +83,30 @@ CALLS: list[tuple[str, SessionCall]] = [
     ("update_trigger_subscription", lambda s: s.update_trigger_subscription("sub-1", webhook_override=None)),
     ("unsubscribe_from_trigger", lambda s: s.unsubscribe_from_trigger("sub-1")),
     ("get_trigger_example_payload", lambda s: s.get_trigger_example_payload("salesforce", "T", {"a": 1})),
+    ("enable_sync", lambda s: s.enable_sync("googledrive", "files", configuration={"folderId": "F"})),
+    ("list_syncs", lambda s: s.list_syncs()),
+    ("get_sync", lambda s: s.get_sync("sync-1")),
+    ("update_sync", lambda s: s.update_sync("sync-1", credential_id="cred-1")),
+    ("disable_sync", lambda s: s.disable_sync("sync-1")),
+    ("reenable_sync", lambda s: s.reenable_sync("sync-1")),
+    ("delete_sync", lambda s: s.delete_sync("sync-1")),
+    ("pull_synced_records", lambda s: s.pull_synced_records("sync-1", cursor="c", page_size=10)),
+    ("iter_synced_records", lambda s: s.iter_synced_records("sync-1")),
+    ("get_synced_record", lambda s: s.get_synced_record("sync-1", "rec-1")),
+    ("download_synced_file", lambda s: s.download_synced_file("sync-1", "rec-1")),
+    ("check_access", lambda s: s.check_access("sync-1", "rec-1", "a@x.co")),
+    ("batch_check_access", lambda s: s.batch_check_access("sync-1", [{"object": "rec-1", "user": "a@x.co"}])),
+    ("list_users_with_access", lambda s: s.list_users_with_access("sync-1", "rec-1")),
+    ("list_objects_with_access", lambda s: s.list_objects_with_access("sync-1", "a@x.co")),
+]
+# The client's own calls (Task History, with the project API key), run the same way.
+ClientCall = Callable[[Paragon | AsyncParagon], object]
+CLIENT_CALLS: list[tuple[str, ClientCall]] = [
+    ("list_workflow_executions", lambda c: c.list_workflow_executions(status="FAILED", offset=100)),
+    ("iter_workflow_executions", lambda c: c.iter_workflow_executions(user_id="u-1")),
+    ("get_workflow_execution", lambda c: c.get_workflow_execution("ex-1")),
+    ("get_step_execution", lambda c: c.get_step_execution("ex-1", "step-1")),
+    ("replay_workflow_execution", lambda c: c.replay_workflow_execution("ex-1")),
 ]
 
 JSON_VALUES = st.recursive(
@@ -107,6 +131,15 @@ NEAR_MISSES = st.sampled_from(
         {"message": [{"constraints": "x", "children": [{"children": [{"constraints": {"a": 1}}]}]}]},
         {"message": {"nested": True}, "meta": {"isIntegrationError": "true"}},
         {"meta": None, "code": {"x": 1}},
+        {"workflowExecutions": [{"id": 1, "status": None}], "nextLink": 5, "total": "x"},
+        {"workflowExecutions": [{"id": "e"}], "nextLink": "https://elsewhere.example/x?offset=1"},
+        {"id": "e", "stepExecutions": [{"id": "s", "next": "x"}], "dateStarted": "yesterday"},
+        {"data": [{"id": 1}], "paging": {"remainingRecords": 3, "cursor": None}},
+        {"data": [], "paging": "none"},
+        {"data": {"id": "r"}, "paging": {"cursor": 7}},
+        {"hasAccess": "yes"},
+        {"result": [{"allowed": "true", "request": 1}]},
+        {"users": [1, None], "objects": "x"},
     ]
 )
 
@@ -167,10 +200,11 @@ def answers(draw: st.DrawFn) -> Answer:
 POLICY = RetryPolicy(max_retries=1, initial_delay=0.0, max_retry_after=0.0)
 
 
-def _run_every_call(session: UserSession) -> None:
-    for _, call in CALLS:
+def _run_every_call(session: UserSession, client: Paragon) -> None:
+    calls = [(call, session) for _, call in CALLS] + [(call, client) for _, call in CLIENT_CALLS]
+    for call, target in calls:
         try:
-            result = call(session)
+            result = call(target)  # type: ignore[arg-type]
             if isinstance(result, StreamContext):
                 with result as download:
                     download.read()
@@ -194,10 +228,11 @@ def test_every_sync_call_raises_only_paragon_errors(key: rsa.RSAPrivateKey, answ
     client = Paragon(
         project_id=PROJECT_ID,
         signing_key=key,
+        api_key="key-1",
         retry=POLICY,
         http_client=httpx.Client(transport=httpx.MockTransport(lambda _request: _copy(answer))),
     )
-    _run_every_call(client.authenticate("user-1"))
+    _run_every_call(client.authenticate("user-1"), client)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -207,11 +242,14 @@ def test_every_async_call_raises_only_paragon_errors(key: rsa.RSAPrivateKey, ans
 
     async def main() -> None:
         async with httpx.AsyncClient(transport=httpx.MockTransport(lambda _request: _copy(answer))) as http:
-            client = AsyncParagon(project_id=PROJECT_ID, signing_key=key, retry=POLICY, http_client=http)
+            client = AsyncParagon(
+                project_id=PROJECT_ID, signing_key=key, api_key="key-1", retry=POLICY, http_client=http
+            )
             session = client.authenticate("user-1")
-            for _, call in CALLS:
+            calls = [(call, session) for _, call in CALLS] + [(call, client) for _, call in CLIENT_CALLS]
+            for call, target in calls:
                 try:
-                    result = call(session)
+                    result = call(target)  # type: ignore[arg-type]
                     if inspect.isawaitable(result):
                         result = await result
                     if isinstance(result, AsyncStreamContext):
@@ -237,6 +275,10 @@ def _copy(answer: Answer) -> httpx.Response:
 def test_the_property_covers_every_session_call() -> None:
     """Adding a session method without adding it here fails (the property would silently skip it)."""
     assert SESSION_METHODS - {"subscribe"} == {name for name, _ in CALLS}
+    task_history = {
+        name for name in dir(Paragon) if not name.startswith("_") and name.endswith(("execution", "executions"))
+    }
+    assert {name for name, _ in CLIENT_CALLS} == task_history
 
 
 @pytest.mark.parametrize("depth", [999, 100_000])

@@ -68,8 +68,9 @@ def test_session_classes_have_the_same_public_members() -> None:
 
 
 # subscribe, stream and iter_field_options are plain methods on both sessions (stream returns a context manager for
-# `with`/`async with`, iter_field_options an iterator for `for`/`async for`).
-NOT_AWAITED = frozenset({"subscribe", "stream", "iter_field_options"})
+# `with`/`async with`, iter_field_options an iterator for `for`/`async for`), as are Managed Sync's iterator and
+# download.
+NOT_AWAITED = frozenset({"subscribe", "stream", "iter_field_options", "iter_synced_records", "download_synced_file"})
 
 
 @pytest.mark.parametrize("name", sorted(SESSION_METHODS - NOT_AWAITED))
@@ -124,6 +125,48 @@ def test_iter_field_options_has_an_async_twin_that_is_not_awaited() -> None:
     _compare_signatures("iter_field_options", UserSession.iter_field_options, AsyncUserSession.iter_field_options)
     assert inspect.signature(UserSession.iter_field_options).return_annotation == "Iterator[FieldOptions]"
     assert inspect.signature(AsyncUserSession.iter_field_options).return_annotation == "AsyncIterator[FieldOptions]"
+
+
+def test_managed_sync_iterator_and_download_have_async_twins_that_are_not_awaited() -> None:
+    """``iter_synced_records`` returns an iterator of pages, ``download_synced_file`` a context manager, on both."""
+    expected = {
+        "iter_synced_records": ("Iterator[SyncedRecordPage]", "AsyncIterator[SyncedRecordPage]"),
+        "download_synced_file": ("StreamContext", "AsyncStreamContext"),
+    }
+    for name, returns in expected.items():
+        sync_method, async_method = getattr(UserSession, name), getattr(AsyncUserSession, name)
+        assert not inspect.iscoroutinefunction(async_method), name
+        _compare_signatures(name, sync_method, async_method)
+        signatures = (inspect.signature(sync_method), inspect.signature(async_method))
+        assert (signatures[0].return_annotation, signatures[1].return_annotation) == returns
+
+
+TASK_HISTORY_CALLS = (
+    "list_workflow_executions",
+    "get_workflow_execution",
+    "get_step_execution",
+    "replay_workflow_execution",
+)
+
+
+def test_task_history_methods_have_async_twins() -> None:
+    """The clients' Task History methods take the same parameters and return the same models; the async ones are
+    coroutines, except the iterator, an async iterator of executions."""
+    for name in TASK_HISTORY_CALLS:
+        sync_method, async_method = getattr(Paragon, name), getattr(AsyncParagon, name)
+        assert inspect.iscoroutinefunction(async_method), name
+        assert not inspect.iscoroutinefunction(sync_method), name
+        _compare_signatures(name, sync_method, async_method)
+        returns = inspect.signature(sync_method).return_annotation
+        assert returns == inspect.signature(async_method).return_annotation
+    _compare_signatures(
+        "iter_workflow_executions", Paragon.iter_workflow_executions, AsyncParagon.iter_workflow_executions
+    )
+    assert not inspect.iscoroutinefunction(AsyncParagon.iter_workflow_executions)
+    assert inspect.signature(Paragon.iter_workflow_executions).return_annotation == "Iterator[WorkflowExecution]"
+    assert (
+        inspect.signature(AsyncParagon.iter_workflow_executions).return_annotation == "AsyncIterator[WorkflowExecution]"
+    )
 
 
 def test_subscribe_is_synchronous_on_both_sessions_and_clients() -> None:

@@ -27,6 +27,12 @@ from useparagon import (
     IntegrationNotInstalledError,
     ParagonActionList,
     RawResponse,
+    Sync,
+    SyncedRecord,
+    SyncedRecordPage,
+    SyncState,
+    SyncStatus,
+    SyncUpdate,
     TriggerList,
     TriggerSubscription,
     TriggerSubscriptionList,
@@ -42,6 +48,7 @@ from tests.support import (
     PROJECT_ID,
     PROXY,
     SESSION_METHODS,
+    SYNC,
     Handler,
     MakeHarness,
     SessionCall,
@@ -194,6 +201,9 @@ TRIGGERS: dict[str, Any] = {
                                  "description": "A record was created", "parameters": []}]},
     "errors": [],
 }  # fmt: skip
+SYNC_ID = "a11347bd-d510-5489-9068-e5fded55a28c"
+SYNC_BODY = {"id": SYNC_ID, "userId": "user-123", "integration": "googledrive", "pipeline": "files",
+             "projectId": PROJECT_ID, "status": "INITIALIZING"}  # fmt: skip
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\xff\x00"
 
 
@@ -597,6 +607,83 @@ SENT: dict[str, Sent] = {
         f"{ACTIONKIT}{P}/triggers?integrations=salesforce", {**GET_HEADERS, "x-paragon-credential": "cred-6"}, b"",
         lambda r: isinstance(r, TriggerList) and r.triggers["salesforce"][0].type_ == "SALESFORCE_RECORD_CREATED",
     ),
+    # -- Managed Sync (its own host; the user token, with aud) --
+    "enable_sync with a configuration, a name and an account": Sent(
+        lambda s: s.enable_sync(
+            "googledrive", "files", configuration={"folderId": "F1"}, configuration_name="team", credential_id="cred-1"
+        ),
+        always(200, SYNC_BODY), "POST", f"{SYNC}/api/syncs", JSON_HEADERS,
+        compact({"integration": "googledrive", "pipeline": "files", "configuration": {"folderId": "F1"},
+                 "configurationName": "team", "credentialId": "cred-1"}),
+        lambda r: isinstance(r, Sync) and r.id == SYNC_ID and r.status is SyncStatus.INITIALIZING,
+    ),
+    "enable_sync": Sent(
+        lambda s: s.enable_sync("salesforce", "contacts"), always(200, SYNC_BODY), "POST", f"{SYNC}/api/syncs",
+        JSON_HEADERS, compact({"integration": "salesforce", "pipeline": "contacts"}), lambda r: r.id == SYNC_ID,
+    ),
+    "list_syncs of one account": Sent(
+        lambda s: s.list_syncs(credential_id="cred-1"), always(200, {"data": [SYNC_BODY]}), "GET",
+        f"{SYNC}/api/syncs?credentialId=cred-1", GET_HEADERS, b"", lambda r: [sync.id for sync in r] == [SYNC_ID],
+    ),
+    "get_sync": Sent(
+        lambda s: s.get_sync(SYNC_ID),
+        always(200, {"status": "ERRORED", "reason": "Credential is no longer valid.", "summary": {"totalRecords": 3}}),
+        "GET", f"{SYNC}/api/syncs/{SYNC_ID}", GET_HEADERS, b"",
+        lambda r: isinstance(r, SyncState) and r.status == "ERRORED" and r.to_dict()["summary"] == {"totalRecords": 3},
+    ),
+    "update_sync": Sent(
+        lambda s: s.update_sync(SYNC_ID, credential_id="cred-2"),
+        always(200, {"id": SYNC_ID, "data": {"credentialId": "cred-2"}, "message": "accepted"}), "PATCH",
+        f"{SYNC}/api/syncs/{SYNC_ID}", JSON_HEADERS, compact({"credentialId": "cred-2"}),
+        lambda r: isinstance(r, SyncUpdate) and r.id == SYNC_ID,
+    ),
+    "disable_sync": Sent(
+        lambda s: s.disable_sync(SYNC_ID), always(200), "POST", f"{SYNC}/api/syncs/{SYNC_ID}/disable", GET_HEADERS,
+        b"", _is_none,
+    ),
+    "reenable_sync": Sent(
+        lambda s: s.reenable_sync(SYNC_ID), always(200, {}), "POST", f"{SYNC}/api/syncs/{SYNC_ID}/reenable",
+        GET_HEADERS, b"", _is_none,
+    ),
+    "delete_sync": Sent(
+        lambda s: s.delete_sync(SYNC_ID), always(204), "DELETE", f"{SYNC}/api/syncs/{SYNC_ID}", GET_HEADERS, b"",
+        _is_none,
+    ),
+    "pull_synced_records after a cursor": Sent(
+        lambda s: s.pull_synced_records(SYNC_ID, cursor="Y3Vyc29yOjEyMQ==", page_size=50),
+        always(200, {"data": [{"id": "rec-1", "name": "a.pdf"}], "paging": {"remainingRecords": 0, "cursor": "c2"}}),
+        "GET", f"{SYNC}/api/syncs/{SYNC_ID}/records?pageSize=50&cursor=Y3Vyc29yOjEyMQ%3D%3D", GET_HEADERS, b"",
+        lambda r: isinstance(r, SyncedRecordPage) and r.data[0]["name"] == "a.pdf" and r.paging.cursor == "c2",
+    ),
+    "get_synced_record": Sent(
+        lambda s: s.get_synced_record(SYNC_ID, "rec-1"), always(200, {"data": {"id": "rec-1", "name": "a.pdf"}}),
+        "GET", f"{SYNC}/api/syncs/{SYNC_ID}/records/rec-1", GET_HEADERS, b"",
+        lambda r: isinstance(r, SyncedRecord) and r.id == "rec-1" and r["name"] == "a.pdf",
+    ),
+    "check_access": Sent(
+        lambda s: s.check_access(SYNC_ID, "rec-1", "alice@example.com", role="can_write"),
+        always(200, {"hasAccess": True}), "POST", f"{SYNC}/api/permissions/{SYNC_ID}/check", JSON_HEADERS,
+        compact({"object": "rec-1", "user": "alice@example.com", "role": "can_write"}), lambda r: r is True,
+    ),
+    "batch_check_access": Sent(
+        lambda s: s.batch_check_access(SYNC_ID, [{"object": "rec-1", "user": "user:a@x.co"},
+                                                 {"object": "rec-2", "user": "b@x.co", "role": "is_owner"}]),
+        always(200, {"result": [{"allowed": True}, {"allowed": False, "error": "no such object"}]}), "POST",
+        f"{SYNC}/api/permissions/{SYNC_ID}/batch-check", JSON_HEADERS,
+        compact({"checks": [{"object": "rec-1", "user": "user:a@x.co", "role": "can_read"},
+                            {"object": "rec-2", "user": "b@x.co", "role": "is_owner"}]}),
+        lambda r: [item.allowed for item in r] == [True, False] and r[1].error == "no such object",
+    ),
+    "list_users_with_access": Sent(
+        lambda s: s.list_users_with_access(SYNC_ID, "rec-1"), always(200, {"users": ["a@x.co"]}), "POST",
+        f"{SYNC}/api/permissions/{SYNC_ID}/list-users", JSON_HEADERS, compact({"object": "rec-1", "role": "can_read"}),
+        lambda r: r == ["a@x.co"],
+    ),
+    "list_objects_with_access of folders": Sent(
+        lambda s: s.list_objects_with_access(SYNC_ID, "a@x.co", role="is_owner", object_type="folder"),
+        always(200, {"objects": ["rec-9"]}), "POST", f"{SYNC}/api/permissions/{SYNC_ID}/list-objects", JSON_HEADERS,
+        compact({"objectType": "folder", "user": "a@x.co", "role": "is_owner"}), lambda r: r == ["rec-9"],
+    ),
 }  # fmt: skip
 
 
@@ -624,7 +711,15 @@ def test_every_session_method_is_in_the_request_table() -> None:
         "update_workflow_state",
         "get_custom_webhook_user_manual_url",
     }
-    covered = {name.split()[0] for name in SENT} | {"uninstall_integration", "subscribe", "stream"} | connect | headless
+    # Managed Sync's page iterator and file download, in test_managed_sync.py.
+    managed_sync = {"iter_synced_records", "download_synced_file"}
+    covered = (
+        {name.split()[0] for name in SENT}
+        | {"uninstall_integration", "subscribe", "stream"}
+        | connect
+        | headless
+        | managed_sync
+    )
     assert covered == SESSION_METHODS
 
 

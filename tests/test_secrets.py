@@ -1,8 +1,8 @@
 """The secret canary.
 
-The signing key, every user token the client minted or was given, secrets a caller put in a proxy query value,
-a header and a body, and the provider token Paragon sends as ``accountAuth`` are seeded through every path a call can
-take: success, 400, 401 with the server echoing the
+The signing key, every user token the client minted or was given, the project API key (Task History), secrets a caller
+put in a proxy query value, a header and a body, and the provider token Paragon sends as ``accountAuth`` are seeded
+through every path a call can take: success, 400, 401 with the server echoing the
 Authorization header, 404, 429, 500, timeouts, connection errors, retry exhaustion, a 200 that breaks the spec and a
 redirect. With ``PARAGON_LOG=debug`` and every logger at DEBUG, none of them may appear in a log record, in the
 ``str()``/``repr()``/traceback of any exception raised, or in the ``repr()`` of any public object.
@@ -47,6 +47,8 @@ BODY_SECRET = "BODY-CANARY-c4d8e1"
 # The provider's access token in get_integration_account's answer (accountAuth): Paragon's secret, not the caller's.
 ACCOUNT_SECRET = "ya29.ACCOUNT-CANARY-9d2b77"
 CALLER_SECRETS = (QUERY_SECRET, HEADER_SECRET, BODY_SECRET, ACCOUNT_SECRET)
+# The project API key: a credential like the tokens (checked in every logger's records, httpx's too).
+API_KEY_SECRET = "sk_APIKEY-CANARY-0b6e3d9a1f"
 FAST_RETRIES = RetryPolicy(initial_delay=0.0)
 
 
@@ -300,10 +302,10 @@ def test_no_secret_leaks_on_any_path(
     rsa_key: rsa.RSAPrivateKey,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Each path (success, errors, retries) with DEBUG logging: the key, the minted and given tokens and the caller's
-    query, header and body secrets appear in no log record, exception or repr."""
+    """Each path (success, errors, retries) with DEBUG logging: the key, the minted and given tokens, the API key and
+    the caller's query, header and body secrets appear in no log record, exception or repr."""
     outcome, get_error, post_error = SCENARIOS[scenario]
-    harness = make_harness(_server(outcome), retry=FAST_RETRIES)
+    harness = make_harness(_server(outcome), retry=FAST_RETRIES, api_key=API_KEY_SECRET)
     client, minted = harness.client, harness.session
     given_token = _given_token(rsa_key)
     given = client.authenticate(user_token=given_token)
@@ -331,10 +333,14 @@ def test_no_secret_leaks_on_any_path(
         lambda: accounts.append(harness.run(minted.get_integration_account("googledrive", include_account_auth=True))),
         errors,
     )
+    # Task History, with the API key: a GET, and a POST (the replay) that the failing scenarios do not retry.
+    _attempt(harness, lambda: client.list_workflow_executions(user_id="user-123"), errors)
+    _attempt(harness, lambda: client.replay_workflow_execution("ex-1"), errors)
+    assert any(_bare_token(request) == API_KEY_SECRET for request in harness.requests)
     signed = client.sign_user_token("frontend-user")
 
     canary = Canary(rsa_pem)
-    for token in [given_token, signed, *(_bare_token(request) for request in harness.requests)]:
+    for token in [given_token, signed, API_KEY_SECRET, *(_bare_token(request) for request in harness.requests)]:
         canary.add_token(token)
     assert given_token in canary.tokens
     assert len(canary.tokens) >= 3  # the minted session's, the given one and the signed one

@@ -8,12 +8,13 @@ fails when they differ. Edit the async module, then run ``make generate``.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import httpx
 
+from . import _task_history
 from ._async_session import AsyncUserSession
 from ._base_client import FromWeb, ParagonBase, SigningKeyArgument, _wrapped_key
 from ._constants import DEFAULT_LIMITS, DEFAULT_TOKEN_TTL
@@ -26,17 +27,31 @@ from ._secret import Secret
 from ._types import NOT_GIVEN, NotGiven
 
 if TYPE_CHECKING:
+    from useparagon_api.models import (
+        StepExecutionDetail,
+        WorkflowExecution,
+        WorkflowExecutionDetail,
+        WorkflowExecutionList,
+    )
+
     from . import _web
+    from ._calls import Call
+    from ._task_history import DateArgument, ExecutionStatus, SortOrder
+
+T = TypeVar("T")
 
 
 class AsyncParagon(ParagonBase):
     """The asyncio client. One instance holds one connection pool per event loop; share it, and its sessions, freely.
 
     Settings come from the arguments, else from ``PARAGON_PROJECT_ID``, ``PARAGON_SIGNING_KEY`` (PEM; a single
-    line with literal ``\\n`` works) or ``PARAGON_SIGNING_KEY_PATH``, and ``PARAGON_HOST`` (self-hosted Paragon).
+    line with literal ``\\n`` works) or ``PARAGON_SIGNING_KEY_PATH``, ``PARAGON_API_KEY`` (the project API key, for
+    Task History) and ``PARAGON_HOST`` (self-hosted Paragon).
     An injected ``http_client`` keeps its transport (mocks, proxies, TLS settings), while this client's timeout,
     retry policy and no-redirect rule still apply to every request.
     """
+
+    _sender: AsyncSender
 
     def __init__(
         self,
@@ -49,6 +64,8 @@ class AsyncParagon(ParagonBase):
         proxy_url: str | None = None,
         actionkit_url: str | None = None,
         hermes_url: str | None = None,
+        sync_url: str | None = None,
+        api_key: str | None = None,
         timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int | NotGiven = NOT_GIVEN,
         retry: RetryPolicy | None = None,
@@ -56,7 +73,8 @@ class AsyncParagon(ParagonBase):
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
         key = _wrapped_key(signing_key)
-        del signing_key  # so no frame of a configuration error below holds the PEM in a local
+        wrapped_api_key = None if api_key is None else Secret(api_key)
+        del signing_key, api_key  # so no frame of a configuration error below holds a secret in a local
         super().__init__(
             project_id=project_id,
             signing_key=key,
@@ -66,6 +84,8 @@ class AsyncParagon(ParagonBase):
             proxy_url=proxy_url,
             actionkit_url=actionkit_url,
             hermes_url=hermes_url,
+            sync_url=sync_url,
+            api_key=wrapped_api_key,
             timeout=timeout,
             max_retries=max_retries,
             retry=retry,
@@ -112,6 +132,94 @@ class AsyncParagon(ParagonBase):
         handle_relayed_event = _web.ahandle_relayed_event
     else:
         handle_relayed_event = FromWeb("ahandle_relayed_event")
+
+    # -- Task History: the project's workflow executions, with the project API key ---------------------------------
+
+    async def list_workflow_executions(
+        self,
+        *,
+        user_id: str | None = None,
+        workflow_id: str | None = None,
+        integration: str | None = None,
+        status: ExecutionStatus | None = None,
+        after_date: DateArgument | None = None,
+        before_date: DateArgument | None = None,
+        sort_by: SortOrder | None = None,
+        offset: int | None = None,
+    ) -> WorkflowExecutionList:
+        """Task History ``GET /task-history/workflow-executions``: one page (up to 100) of the project's workflow
+        executions that match every filter given, newest first unless ``sort_by="ASC"``, with ``total`` and the
+        ``next_link`` of the next page. ``after_date``/``before_date`` take a datetime (an aware one is sent in UTC),
+        a date or ISO 8601 text. Needs the project API key (``api_key=``/``PARAGON_API_KEY``); Paragon allows 1,000
+        Task History requests per 10 minutes, and a 429 is retried after its ``Retry-After`` when that is short."""
+        query = _task_history.execution_query(
+            user_id=user_id,
+            workflow_id=workflow_id,
+            integration=integration,
+            status=status,
+            after_date=after_date,
+            before_date=before_date,
+            sort_by=sort_by,
+            offset=offset,
+        )
+        return await self._send_with_api_key(_task_history.list_executions_call(self.project_id, query))
+
+    def iter_workflow_executions(
+        self,
+        *,
+        user_id: str | None = None,
+        workflow_id: str | None = None,
+        integration: str | None = None,
+        status: ExecutionStatus | None = None,
+        after_date: DateArgument | None = None,
+        before_date: DateArgument | None = None,
+        sort_by: SortOrder | None = None,
+    ) -> AsyncIterator[WorkflowExecution]:
+        """Every execution ``list_workflow_executions`` matches (``async for execution in ...``), page after page
+        through ``nextLink``, fetched as the loop asks for them. Input is checked now. Each next page is asked for
+        on the configured API host (Paragon's links name zeus.useparagon.com), so the API key goes nowhere else."""
+        query = _task_history.execution_query(
+            user_id=user_id,
+            workflow_id=workflow_id,
+            integration=integration,
+            status=status,
+            after_date=after_date,
+            before_date=before_date,
+            sort_by=sort_by,
+        )
+        self._require_api_key()
+        return self._executions(_task_history.list_executions_call(self.project_id, query))
+
+    async def _executions(self, call: Call[WorkflowExecutionList]) -> AsyncIterator[WorkflowExecution]:
+        seen: set[str] = set()
+        following: Call[WorkflowExecutionList] | None = call
+        while following is not None:
+            page = await self._send_with_api_key(following)
+            # The sync twin could `yield from`; an async generator cannot, and both come from this text.
+            for execution in page.workflow_executions:  # noqa: RUF100, UP028
+                yield execution
+            following = _task_history.next_page_call(self.project_id, page, seen)
+
+    async def get_workflow_execution(self, execution_id: str) -> WorkflowExecutionDetail:
+        """Task History ``GET /task-history/workflow-executions/{executionId}``: one execution with its steps
+        (``step_executions``: type, status, timing, and the ids of the steps before and after)."""
+        return await self._send_with_api_key(_task_history.get_execution_call(self.project_id, execution_id))
+
+    async def get_step_execution(self, execution_id: str, step_execution_id: str) -> StepExecutionDetail:
+        """Task History ``GET …/workflow-executions/{executionId}/step-executions/{stepExecutionId}``: one step's
+        ``input`` and ``output`` (a failed step's output is its error)."""
+        return await self._send_with_api_key(
+            _task_history.get_step_call(self.project_id, execution_id, step_execution_id)
+        )
+
+    async def replay_workflow_execution(self, execution_id: str) -> WorkflowExecution:
+        """Task History ``POST …/workflow-executions/{executionId}/replay`` (beta at Paragon): run the execution
+        again, with the workflow version it first ran with; returns the new execution (``EXECUTING``). Each call is
+        a new run, so it is retried only when it certainly never reached Paragon."""
+        return await self._send_with_api_key(_task_history.replay_call(self.project_id, execution_id))
+
+    async def _send_with_api_key(self, call: Call[T]) -> T:
+        return await self._sender.send(call, self._require_api_key())
 
     def _sender_for(self, settings: SendSettings) -> AsyncSender:
         return AsyncSender(settings, self._pool)

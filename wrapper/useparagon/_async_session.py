@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
-from . import _actionkit, _calls, _connect, _headless
+from . import _actionkit, _calls, _connect, _headless, _managed_sync
 from ._actionkit import ActionFormat, TriggerSubscriptionStatusName
 from ._base_session import SessionBase
 from ._connect import DEFAULT_CONNECT_TIMEOUT, DEFAULT_POLL_INTERVAL, ConnectLink, apause
@@ -20,6 +20,7 @@ from ._errors import APIError, ConnectNotCompletedError
 from ._events import AsyncCallback, AsyncEventHub, EventName, adeliver
 from ._headless import FieldOptions, UserSettingsUpdate, WorkflowStateError, WorkflowStateUpdate
 from ._http import AsyncSender
+from ._managed_sync import ObjectType, PermissionRole
 from ._stream import AsyncStreamContext, AsyncStreamedResponse
 from ._types import NOT_GIVEN, NotGiven, RawResponse
 from ._watch import DEFAULT_WATCH_INTERVAL, AsyncWatcher, Snapshot, check_interval, snapshot
@@ -30,17 +31,24 @@ if TYPE_CHECKING:
     from useparagon_api.models import (
         ActionList,
         AuthenticatedUser,
+        BatchAccessCheckItem,
         Credential,
         CredentialConfiguration,
         Integration,
         IntegrationMetadata,
         ParagonActionList,
+        Sync,
+        SyncedRecord,
+        SyncedRecordPage,
+        SyncState,
+        SyncUpdate,
         TriggerList,
         TriggerSubscription,
         TriggerSubscriptionList,
         UnauthenticatedUser,
         UnsubscribeResult,
     )
+    from useparagon_api.types import Unset
     from useparagon_api.wire import SdkEvent
 
     from ._async_tools import AsyncAgentTools
@@ -602,6 +610,138 @@ class AsyncUserSession(SessionBase):
                 self._project_id, self._sender.settings.urls.hermes, workflow_id, credential_id
             )
         )
+
+    # -- Managed Sync: syncs of this user's data, their records, and the source's permissions (sync.useparagon.com) --
+
+    async def enable_sync(
+        self,
+        integration: str,
+        pipeline: str,
+        *,
+        configuration: Mapping[str, Any] | None = None,
+        configuration_name: str | None = None,
+        credential_id: str | None = None,
+    ) -> Sync:
+        """Managed Sync ``POST /api/syncs``: start syncing one kind of record (``pipeline``: ``"files"``,
+        ``"contacts"``…) from this user's account of ``integration``, with its ``configuration`` (e.g. Google Drive's
+        ``{"folderId": ...}``); ``configuration_name`` tells apart several syncs of one pipeline, ``credential_id``
+        picks the account. Returns the sync (``INITIALIZING``); poll ``get_sync`` or wait for the webhook."""
+        call = _managed_sync.enable_sync_call(
+            integration,
+            pipeline,
+            configuration=configuration,
+            configuration_name=configuration_name,
+            credential_id=credential_id,
+        )
+        return await self._send_sync_api(call)
+
+    async def list_syncs(self, *, credential_id: str | None = None) -> list[Sync]:
+        """Managed Sync ``GET /api/syncs``: this user's syncs (only ``credential_id``'s, when given)."""
+        return await self._send_sync_api(_managed_sync.list_syncs_call(credential_id))
+
+    async def get_sync(self, sync_id: str) -> SyncState:
+        """Managed Sync ``GET /api/syncs/{syncId}``: the sync's ``status`` (``IDLE`` with ``summary.last_synced_at``
+        once the initial sync is done; ``ERRORED`` with a ``reason``), its account and its progress counts."""
+        return await self._send_sync_api(_managed_sync.get_sync_call(sync_id))
+
+    async def update_sync(self, sync_id: str, *, credential_id: str) -> SyncUpdate:
+        """Managed Sync ``PATCH /api/syncs/{syncId}``: move the sync to another of this user's accounts of its
+        integration; Paragon then resyncs in full to reconcile the records."""
+        return await self._send_sync_api(_managed_sync.update_sync_call(sync_id, credential_id))
+
+    async def disable_sync(self, sync_id: str) -> None:
+        """Managed Sync ``POST /api/syncs/{syncId}/disable``: pause the sync (it keeps what it synced)."""
+        await self._send_sync_api(_managed_sync.sync_state_call("disable", sync_id))
+
+    async def reenable_sync(self, sync_id: str) -> None:
+        """Managed Sync ``POST /api/syncs/{syncId}/reenable``: resume a disabled sync where it left off."""
+        await self._send_sync_api(_managed_sync.sync_state_call("reenable", sync_id))
+
+    async def delete_sync(self, sync_id: str) -> None:
+        """Managed Sync ``DELETE /api/syncs/{syncId}``: stop the sync for good."""
+        await self._send_sync_api(_managed_sync.sync_state_call("delete", sync_id))
+
+    async def pull_synced_records(
+        self, sync_id: str, *, cursor: str | None = None, page_size: int | None = None
+    ) -> SyncedRecordPage:
+        """Managed Sync ``GET /api/syncs/{syncId}/records``: one page of records after ``cursor`` (from the first
+        without it). Keep ``paging.cursor`` to read on later; an empty ``data`` or ``paging.remaining_records == 0``
+        means caught up. Each record's fields depend on the pipeline (a file's metadata, a contact…)."""
+        call = _managed_sync.records_call(
+            sync_id, _managed_sync.check_cursor(cursor), _managed_sync.check_page_size(page_size)
+        )
+        return await self._send_sync_api(call)
+
+    def iter_synced_records(
+        self, sync_id: str, *, cursor: str | None = None, page_size: int | None = None
+    ) -> AsyncIterator[SyncedRecordPage]:
+        """Every page of ``pull_synced_records`` from ``cursor`` until caught up (``async for page in ...``),
+        fetched as the loop asks for them. It yields pages, not records, so that ``page.paging.cursor`` can be
+        saved after each one: the place to read on from when a ``record_created`` webhook arrives. Input is checked
+        now; a cursor Paragon gives twice raises ``APIResponseValidationError`` instead of looping."""
+        first = _managed_sync.check_cursor(cursor)
+        size = _managed_sync.check_page_size(page_size)
+        _managed_sync.records_call(sync_id, first, size)
+        _managed_sync.require_audience(self._token)
+        return self._record_pages(sync_id, first, size)
+
+    async def _record_pages(
+        self, sync_id: str, cursor: str | Unset, page_size: int | Unset
+    ) -> AsyncIterator[SyncedRecordPage]:
+        seen: set[str] = set()
+        following: str | Unset | None = cursor
+        while following is not None:
+            page = await self._send_sync_api(_managed_sync.records_call(sync_id, following, page_size))
+            yield page
+            following = _managed_sync.next_cursor(page, seen)
+
+    async def get_synced_record(self, sync_id: str, record_id: str) -> SyncedRecord:
+        """Managed Sync ``GET /api/syncs/{syncId}/records/{recordId}``: one record (``record_id`` is Paragon's id
+        for it, as ``pull_synced_records`` gives it, not the provider's)."""
+        return await self._send_sync_api(_managed_sync.get_record_call(sync_id, record_id))
+
+    def download_synced_file(self, sync_id: str, record_id: str) -> AsyncStreamContext:
+        """Managed Sync ``GET /api/syncs/{syncId}/records/{recordId}/content``: a synced file's bytes, read as they
+        arrive: ``with user.download_synced_file(sync_id, record_id) as download:`` then ``for chunk in
+        download.iter_bytes(): ...`` (``download.headers["content-type"]`` is the file's type). No
+        ``max_response_bytes`` cap applies. Input is checked now; the request is sent when the block is entered."""
+        call = _managed_sync.download_call(sync_id, record_id)
+        _managed_sync.require_audience(self._token)
+        return AsyncStreamContext(lambda: self._open_stream(call))
+
+    async def check_access(self, sync_id: str, object_id: str, user: str, *, role: PermissionRole = "can_read") -> bool:
+        """Managed Sync Permissions ``POST /api/permissions/{syncId}/check``: whether ``user`` (a person's email) has
+        ``role`` on the synced object ``object_id`` (a record's ``id``), by the source system's own permissions."""
+        return await self._send_sync_api(_managed_sync.check_access_call(sync_id, object_id, user, role))
+
+    async def batch_check_access(self, sync_id: str, checks: Sequence[Mapping[str, str]]) -> list[BatchAccessCheckItem]:
+        """Managed Sync Permissions ``POST /api/permissions/{syncId}/batch-check``: several checks in one request,
+        each ``{"object": record_id, "user": email, "role": "can_read"}`` (``role`` defaults to ``"can_read"``);
+        one answer per check, in order, each with ``allowed``."""
+        return await self._send_sync_api(_managed_sync.batch_check_call(sync_id, checks))
+
+    async def list_users_with_access(
+        self, sync_id: str, object_id: str, *, role: PermissionRole = "can_read"
+    ) -> list[str]:
+        """Managed Sync Permissions ``POST /api/permissions/{syncId}/list-users``: the emails of the people with
+        ``role`` on the synced object (at most 1,000, Paragon's default)."""
+        return await self._send_sync_api(_managed_sync.list_users_call(sync_id, object_id, role))
+
+    async def list_objects_with_access(
+        self,
+        sync_id: str,
+        user: str,
+        *,
+        role: PermissionRole = "can_read",
+        object_type: ObjectType = "file",
+    ) -> list[str]:
+        """Managed Sync Permissions ``POST /api/permissions/{syncId}/list-objects``: the ids of the synced files (or
+        folders) ``user`` (an email) has ``role`` on (at most 1,000, Paragon's default): a filter for retrieval."""
+        return await self._send_sync_api(_managed_sync.list_objects_call(sync_id, user, role, object_type))
+
+    async def _send_sync_api(self, call: Call[T]) -> T:
+        _managed_sync.require_audience(self._token)
+        return await self._send(call)
 
     # -- Connecting integrations (the REST calls behind the JS SDK's installIntegration, completeInstall, connect) --
 

@@ -13,6 +13,7 @@ import httpx
 
 from ._config import (
     ServiceURLs,
+    resolve_api_key,
     resolve_project_id,
     resolve_service_urls,
     resolve_signing_key_source,
@@ -22,6 +23,7 @@ from ._constants import (
     ACCEPT_ENCODING,
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_TOKEN_TTL,
+    ENV_API_KEY,
     ENV_SIGNING_KEY,
     ENV_SIGNING_KEY_PATH,
     USER_AGENT_PREFIX,
@@ -104,13 +106,17 @@ class ParagonBase:
         retry: RetryPolicy | None,
         max_response_bytes: int | NotGiven | None,
         events: EventHub,
+        api_key: Secret[str] | None = None,
+        sync_url: str | None = None,
     ) -> None:
         environ = RedactedEnvironment(os.environ)
         configure_from_environment()
         self.project_id = resolve_project_id(project_id, environ)
         self.urls: ServiceURLs = resolve_service_urls(
-            host, api_url, proxy_url, actionkit_url, environ, hermes_url=hermes_url
+            host, api_url, proxy_url, actionkit_url, environ, hermes_url=hermes_url, sync_url=sync_url
         )
+        # The Task History API's credential: it reaches every user of the project, so it stays wrapped like the key.
+        self._api_key = resolve_api_key(api_key, environ)
         source = resolve_signing_key_source(signing_key, signing_key_path, environ)
         self._signer: TokenSigner | None = None
         if source is not None:
@@ -177,6 +183,14 @@ class ParagonBase:
                 f"{ENV_SIGNING_KEY} or {ENV_SIGNING_KEY_PATH}"
             )
         return self._signer
+
+    def _require_api_key(self) -> Secret[str]:
+        if self._api_key is None:
+            raise ConfigurationError(
+                "the Task History API needs the project's API key (the dashboard's Settings > API Keys): pass"
+                f" api_key= or set {ENV_API_KEY}"
+            )
+        return self._api_key
 
     def _token_source(
         self,

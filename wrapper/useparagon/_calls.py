@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from useparagon_api.wire import IntegrationUninstallEvent, WorkflowStateChangeEvent
 
 T = TypeVar("T")
-Service: TypeAlias = Literal["api", "proxy", "actionkit"]
+Service: TypeAlias = Literal["api", "proxy", "actionkit", "sync"]
 
 
 class ResponseMismatch(ValueError):
@@ -94,7 +94,7 @@ Flow = Generator[Call[Any], Any, T]
 
 # Headers the caller may not set on proxied or triggered calls: they steer Paragon itself.
 _CONTROL_HEADERS = frozenset({"content-type"})
-_SERVICES: dict[str, Service] = {"api": "api", "proxy": "proxy", "actionkit": "actionkit"}
+_SERVICES: dict[str, Service] = {"api": "api", "proxy": "proxy", "actionkit": "actionkit", "sync": "sync"}
 
 
 def call_for(operation: Operation, request: Request, parse: Callable[[httpx.Response], T]) -> Call[T]:

@@ -15,8 +15,10 @@ from ._constants import (
     DEFAULT_API_URL,
     DEFAULT_HERMES_URL,
     DEFAULT_PROXY_URL,
+    DEFAULT_SYNC_URL,
     DEFAULT_TIMEOUT,
     ENV_ACTIONKIT_URL,
+    ENV_API_KEY,
     ENV_API_URL,
     ENV_HERMES_URL,
     ENV_HOST,
@@ -24,10 +26,12 @@ from ._constants import (
     ENV_PROXY_URL,
     ENV_SIGNING_KEY,
     ENV_SIGNING_KEY_PATH,
+    ENV_SYNC_URL,
     ON_PREM_ACTIONKIT_PREFIX,
     ON_PREM_API_PREFIX,
     ON_PREM_HERMES_PREFIX,
     ON_PREM_PROXY_PREFIX,
+    ON_PREM_SYNC_PREFIX,
 )
 from ._errors import ConfigurationError
 from ._patterns import lazy_pattern
@@ -56,6 +60,8 @@ class ServiceURLs:
     actionkit: str
     # No call is sent here: it is the host of the custom-webhook URLs a session builds for your users' systems.
     hermes: str = DEFAULT_HERMES_URL
+    # Managed Sync's Sync API and Permissions API.
+    sync: str = DEFAULT_SYNC_URL
 
 
 def resolve_project_id(project_id: str | None, environ: Mapping[str, str]) -> str:
@@ -94,6 +100,32 @@ def resolve_signing_key_source(
     return None
 
 
+def resolve_api_key(api_key: Secret[str] | None, environ: Mapping[str, str]) -> Secret[str] | None:
+    """The project API key (the Task History API's credential), wrapped; None when none is configured. Checked to be
+    one header-safe word, and never shown in a message."""
+    if api_key is None:
+        text = environ.get(ENV_API_KEY, "").strip()
+        if not text:
+            return None
+        api_key, source = Secret(text), ENV_API_KEY
+    else:
+        source = "api_key"
+        if not isinstance(api_key.reveal(), str):
+            raise ConfigurationError(f"api_key must be a str, got {type(api_key.reveal()).__name__}")
+        # A key read from a file or a secret store often ends with a newline; it must not reach a header.
+        api_key = Secret(api_key.reveal().strip())
+    # A header value: one printable word (a key pasted with its newline, or "Bearer …", would break the header).
+    if not len(api_key) or not _API_KEY().fullmatch(api_key.reveal()):
+        raise ConfigurationError(
+            f"{source} must be the project's API key as the dashboard shows it (Settings > API Keys): one word of"
+            " printable characters, without spaces or a 'Bearer ' prefix"
+        )
+    return api_key
+
+
+_API_KEY = lazy_pattern(r"[!-~]{1,4096}")
+
+
 def resolve_service_urls(
     host: str | None,
     api_url: str | None,
@@ -101,11 +133,12 @@ def resolve_service_urls(
     actionkit_url: str | None,
     environ: Mapping[str, str],
     hermes_url: str | None = None,
+    sync_url: str | None = None,
 ) -> ServiceURLs:
     """Each service's URL: the argument for it, else one derived from ``host=``, else its environment variable
-    (``PARAGON_API_URL``…), else one derived from ``PARAGON_HOST``, else Paragon's cloud. Arguments win over the
-    environment, and within each the URL of one service wins over the host of all."""
-    given = {"api": api_url, "proxy": proxy_url, "actionkit": actionkit_url, "hermes": hermes_url}
+    (``PARAGON_API_URL``, ``PARAGON_SYNC_URL``…), else one derived from ``PARAGON_HOST``, else Paragon's cloud.
+    Arguments win over the environment, and within each the URL of one service wins over the host of all."""
+    given = {"api": api_url, "proxy": proxy_url, "actionkit": actionkit_url, "hermes": hermes_url, "sync": sync_url}
     checked = {service: _service_url(value, f"{service}_url") for service, value in given.items()}
     if host is not None:
         derived = _derived_urls(host)
@@ -123,9 +156,14 @@ _SERVICE_ENVIRONMENT = {
     "proxy": ENV_PROXY_URL,
     "actionkit": ENV_ACTIONKIT_URL,
     "hermes": ENV_HERMES_URL,
+    "sync": ENV_SYNC_URL,
 }
 _CLOUD = ServiceURLs(
-    api=DEFAULT_API_URL, proxy=DEFAULT_PROXY_URL, actionkit=DEFAULT_ACTIONKIT_URL, hermes=DEFAULT_HERMES_URL
+    api=DEFAULT_API_URL,
+    proxy=DEFAULT_PROXY_URL,
+    actionkit=DEFAULT_ACTIONKIT_URL,
+    hermes=DEFAULT_HERMES_URL,
+    sync=DEFAULT_SYNC_URL,
 )
 
 
@@ -143,6 +181,7 @@ def _derived_urls(base_host: str) -> ServiceURLs:
         proxy=f"https://{ON_PREM_PROXY_PREFIX}.{base_host}",
         actionkit=f"https://{ON_PREM_ACTIONKIT_PREFIX}.{base_host}",
         hermes=f"https://{ON_PREM_HERMES_PREFIX}.{base_host}",
+        sync=f"https://{ON_PREM_SYNC_PREFIX}.{base_host}",
     )
 
 

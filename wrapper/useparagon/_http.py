@@ -85,7 +85,12 @@ class SendSettings:
     def __attrs_post_init__(self) -> None:
         self._bases = {
             service: (url, httpx.URL(url).host)
-            for service, url in (("api", self.urls.api), ("proxy", self.urls.proxy), ("actionkit", self.urls.actionkit))
+            for service, url in (
+                ("api", self.urls.api),
+                ("proxy", self.urls.proxy),
+                ("actionkit", self.urls.actionkit),
+                ("sync", self.urls.sync),
+            )
         }
         self.attempt_budget = _attempt_budget(self.timeout)
 

@@ -3,7 +3,7 @@
 - ``paragon_fake``: a fresh ``FakeParagon`` (the default project; set your scenario up on it).
 - ``paragon_fake_server``: that fake on loopback HTTP; ``paragon_fake_server.url`` is its base URL.
 - ``paragon_client`` / ``async_paragon_client``: a ``useparagon.Paragon`` / ``AsyncParagon`` wired to the fake in
-  process, signing with the fake's key.
+  process, signing with the fake's key and holding its API key (Task History).
 
 pytest imports this module at startup in every project that installs useparagon, so it imports nothing heavy
 until a fixture is used.
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ._fake import FakeParagon
     from ._server import FakeServer
 
-# The wrapper needs a URL per service; in process any host reaches the fake, so one made-up host serves all three.
+# The wrapper needs a URL per service; in process any host reaches the fake, so one made-up host serves them all.
 IN_PROCESS_URL = "http://fakeparagon.invalid"
 
 
@@ -56,6 +56,8 @@ def paragon_client(paragon_fake: FakeParagon) -> Iterator[Paragon]:
             api_url=IN_PROCESS_URL,
             proxy_url=IN_PROCESS_URL,
             actionkit_url=IN_PROCESS_URL,
+            sync_url=IN_PROCESS_URL,
+            api_key=paragon_fake.api_key,
             http_client=http_client,
         ) as client,
     ):
@@ -79,5 +81,7 @@ def async_paragon_client(paragon_fake: FakeParagon) -> AsyncParagon:
         api_url=IN_PROCESS_URL,
         proxy_url=IN_PROCESS_URL,
         actionkit_url=IN_PROCESS_URL,
+        sync_url=IN_PROCESS_URL,
+        api_key=paragon_fake.api_key,
         http_client=httpx.AsyncClient(transport=paragon_fake.async_transport()),
     )
