@@ -33,6 +33,8 @@ SETTINGS_ENV = (
     "PARAGON_API_URL",
     "PARAGON_PROXY_URL",
     "PARAGON_ACTIONKIT_URL",
+    "PARAGON_SYNC_URL",
+    "PARAGON_API_KEY",
     "PARAGON_USER_ID",
     "PARAGON_LOG",
 )
@@ -885,13 +887,15 @@ def test_fake_server_prints_its_settings_and_stops_cleanly(
     )
     try:
         assert process.stdout is not None
-        exports = _parse_exports([process.stdout.readline() for _ in range(5)])
+        exports = _parse_exports([process.stdout.readline() for _ in range(7)])
         assert set(exports) == {
             "PARAGON_PROJECT_ID",
             "PARAGON_SIGNING_KEY",
             "PARAGON_API_URL",
             "PARAGON_PROXY_URL",
             "PARAGON_ACTIONKIT_URL",
+            "PARAGON_SYNC_URL",
+            "PARAGON_API_KEY",
         }
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+", exports["PARAGON_API_URL"])
         for name, value in exports.items():

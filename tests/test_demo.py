@@ -50,6 +50,8 @@ FAKE_STEPS = [
     "A deadline: Paragon answers after 10 s, the attempt's timeout is 0.5 s",
     "ActionKit: list the user's actions and run one",
     "A fake agent turn: the model calls a tool, agent_tools() runs it through ActionKit",
+    "Managed Sync: sync the user's Google Drive files, pull the records, check who may read one",
+    "Task History: the workflow runs above, with the project API key; replay the first one",
     "Subscribe to onIntegrationUninstall, then uninstall Google Drive",
     "Disable a workflow, with onWorkflowChange subscribed (DELETE /sdk/workflows/{id})",
     "Connect an API-key integration from the backend: install_integration (Freshdesk)",
@@ -130,7 +132,15 @@ def test_full_tour_against_the_fake(capsys: pytest.CaptureFixture[str], clean_en
         '{"role": "tool", "tool_call_id": "call_1", "content": "{\\"ok\\": true, \\"channel\\": \\"C0123\\"'
     )
     assert shown(out, "a bad call") == '["message is required", "channel must be a string, not an integer"]'
-    assert out.endswith("\nDone: 28 steps against FakeParagon over loopback HTTP.\n")
+    assert shown(out, "sync") == "files from googledrive: IDLE"
+    assert shown(out, "records") == '[["Q3 report.pdf", "Roadmap.docx"], ["Notes.txt"]]'
+    assert shown(out, "grace may read") == "true"
+    assert shown(out, "executions") == (
+        '["Sync Contacts to Salesforce: SUCCEEDED", "Create Opportunity in Salesforce: SUCCEEDED",'
+        ' "Send Updates to Slack: SUCCEEDED"]'
+    )
+    assert shown(out, "replay") == "EXECUTING"
+    assert out.endswith("\nDone: 30 steps against FakeParagon over loopback HTTP.\n")
 
 
 def test_make_demo_command_exits_0() -> None:

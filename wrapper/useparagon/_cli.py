@@ -22,12 +22,14 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from ._constants import (
     ENV_ACTIONKIT_URL,
+    ENV_API_KEY,
     ENV_API_URL,
     ENV_LOG,
     ENV_PROJECT_ID,
     ENV_PROXY_URL,
     ENV_SIGNING_KEY,
     ENV_SIGNING_KEY_PATH,
+    ENV_SYNC_URL,
     PROXY_METHODS,
 )
 from ._version import __version__
@@ -58,6 +60,8 @@ environment:
   PARAGON_HOST              a self-hosted Paragon's base host (or --host)
   {ENV_API_URL}, {ENV_PROXY_URL}, {ENV_ACTIONKIT_URL}
                               each service's base URL, e.g. a FakeParagon's (or --api-url…)
+  {ENV_SYNC_URL}            Managed Sync's base URL
+  {ENV_API_KEY}             the project API key (Task History)
   {ENV_USER_ID}             the user to act as (or --user)
   {ENV_LOG}                 debug or info: log each request's metadata to stderr
 """
@@ -627,6 +631,9 @@ def _announce(
         ENV_API_URL: server.url,
         ENV_PROXY_URL: server.url,
         ENV_ACTIONKIT_URL: server.url,
+        ENV_SYNC_URL: server.url,
+        # Task History's credential: the fake's own, as throwaway as its signing key.
+        ENV_API_KEY: fake.api_key,
     }
     key_note = "from --signing-key-path" if args.signing_key_path is not None else "generated for this run"
     err.write(

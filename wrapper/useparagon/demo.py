@@ -188,6 +188,11 @@ def run_fake(out: TextIO) -> int:
         return 200, {"credential": request.credential_id}
 
     fake.on_proxy("salesforce", "sobjects/Account", which_org, method="GET")
+    # What the user's Google Drive holds for Managed Sync to sync, and who may read it there.
+    drive_files = fake.user(FAKE_USER).add_synced_records(
+        "googledrive", "files", [{"name": "Q3 report.pdf"}, {"name": "Roadmap.docx"}, {"name": "Notes.txt"}]
+    )
+    fake.user(FAKE_USER).grant_access("googledrive", drive_files[0], "grace@example.com", "can_read")
 
     with fake.serve() as server:
         out.write(f"useparagon demo: FakeParagon is listening on {server.url} (real HTTP, a fresh project)\n")
@@ -197,6 +202,9 @@ def run_fake(out: TextIO) -> int:
             api_url=server.url,
             proxy_url=server.url,
             actionkit_url=server.url,
+            sync_url=server.url,
+            # Task History's credential: the project API key (the fake's own here).
+            api_key=fake.api_key,
             # Quick retries keep the demo fast; the defaults back off from 0.5 s.
             retry=RetryPolicy(initial_delay=0.05),
         )
@@ -299,6 +307,18 @@ def run_fake(out: TextIO) -> int:
             tour.show("tool message", tools.run_openai(tool_calls)[0])
             bad = [{"id": "call_2", "function": {"name": "SLACK_SEND_MESSAGE", "arguments": '{"channel": 5}'}}]
             tour.show("a bad call", json.loads(tools.run_openai(bad)[0]["content"])["error"]["errors"])
+
+            tour.step("Managed Sync: sync the user's Google Drive files, pull the records, check who may read one")
+            sync = user.enable_sync("googledrive", "files")
+            tour.show("sync", f"{sync.pipeline} from {sync.integration}: {user.get_sync(sync.id).status}")
+            pages = list(user.iter_synced_records(sync.id, page_size=2))
+            tour.show("records", [[record["name"] for record in page.data] for page in pages])
+            tour.show("grace may read", user.list_objects_with_access(sync.id, "grace@example.com") == drive_files[:1])
+
+            tour.step("Task History: the workflow runs above, with the project API key; replay the first one")
+            history = list(paragon.iter_workflow_executions(user_id=FAKE_USER, sort_by="ASC"))
+            tour.show("executions", [f"{names.get(str(run.workflow_id))}: {run.status}" for run in history], whole=True)
+            tour.show("replay", paragon.replay_workflow_execution(history[0].id).status)
 
             tour.step("Subscribe to onIntegrationUninstall, then uninstall Google Drive")
             fired: list[Any] = []
