@@ -36,7 +36,7 @@ CHROMIUM := /usr/bin/chromium
 
 # suite-% and browser-% are phony too: no file is ever made under those names.
 .PHONY: venv node chromium test test-gates lint-gates test-versions generate check-generated lint lint-spec lint-py \
-	typecheck check-dist pytest demo bench bench-import mutation clean
+	typecheck check-dist pytest demo docs bench bench-import mutation clean
 
 $(UV):
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target $(UV_DIR) uv==$(UV_VERSION)
@@ -68,7 +68,8 @@ chromium:
 
 # Every gate, on Python 3.11, 3.12 and 3.13: the pytest runs start first (the longest), and the lint gates run one
 # after another beside them. tests/browser is a run of its own per Python, the only one that waits for Chromium
-# (about 40 s to install on a clean machine), so the rest starts at once. A failing gate fails `make test`.
+# (about 40 s to install on a clean machine) and for the docs build it checks, so the rest starts at once. A failing
+# gate fails `make test`.
 test:
 	@$(MAKE) --no-print-directory -j$(TEST_JOBS) --output-sync=target test-gates
 
@@ -82,9 +83,12 @@ suite-%: $$(call venv_stamp,$$*)
 	@echo "pytest on Python $*: all but tests/browser"
 	$(call venv_python,$*) -m pytest -q --ignore=tests/browser
 
-browser-%: $$(call venv_stamp,$$*) $(NODE_STAMP) chromium
+# The docs site `make docs` built is checked once, by the 3.11 run: it is the same static site for every Python
+# (tests/browser/test_docs_site.py builds its own when PARAGON_DOCS_SITE is not set).
+browser-%: $$(call venv_stamp,$$*) $(NODE_STAMP) chromium docs
 	@echo "pytest on Python $*: tests/browser"
-	$(call venv_python,$*) -m pytest -q tests/browser
+	PARAGON_DOCS_SITE=$(DOCS_SITE) $(call venv_python,$*) -m pytest -q tests/browser \
+	  $(if $(filter 3.11,$*),,--ignore=tests/browser/test_docs_site.py)
 
 lint-gates: $(VENV_STAMP) $(NODE_STAMP)
 	@for gate in lint-spec check-generated lint-py typecheck check-dist; do $(MAKE) --no-print-directory "$$gate" || exit 1; done
@@ -125,6 +129,21 @@ typecheck: $(VENV_STAMP)
 pytest: $(VENV_STAMP) $(NODE_STAMP) chromium
 	$(PY) -m pytest
 
+# The docs site, built with no network: MkDocs (pinned in the dev extra; the guides and the Python API reference from
+# the package's docstrings) into $(DOCS_SITE), then the REST reference from the spec by Redocly, its scripts inlined.
+# Redoc's "API docs by Redocly" logo is an <img> on Redocly's CDN whatever the options: it becomes an inline SVG,
+# so the page loads nothing from outside (the browser test fails on any request that leaves loopback).
+DOCS_SITE ?= site
+REDOC_LOGO_SVG := data:image/svg+xml,%3Csvg xmlns=%27http://www.w3.org/2000/svg%27 width=%2756%27 height=%2716%27%3E%3Ctext x=%270%27 y=%2712%27 font-family=%27sans-serif%27 font-size=%2712%27 fill=%27%23777%27%3ERedocly%3C/text%3E%3C/svg%3E
+
+docs: $(VENV_STAMP) $(NODE_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --quiet --strict --site-dir $(abspath $(DOCS_SITE))
+	@out="$$($(NPX) redocly build-docs $(SPEC) --inlineBundle --title 'Paragon SDK API · useparagon' \
+	  --output $(DOCS_SITE)/api/index.html 2>&1)" || { echo "$$out" >&2; exit 1; }
+	sed -i -E 's|https://cdn\.redoc\.ly/redoc/logo-mini(-full)?\.svg|$(REDOC_LOGO_SVG)|g' $(DOCS_SITE)/api/index.html
+	@! grep -o 'https://cdn\.redoc\.ly[^`"]*' $(DOCS_SITE)/api/index.html
+	@echo "docs: $(DOCS_SITE)/index.html, REST reference in $(DOCS_SITE)/api/index.html"
+
 # The demo needs only the library and its runtime dependencies: a venv of its own installs in seconds, where the
 # development one (mypy, schemathesis, the generator, playwright…) took half a minute on a fresh clone.
 DEMO_VENV := .venv-demo
@@ -164,5 +183,5 @@ mutation: $(VENV_STAMP)
 	$(PY) benchmarks/mutation.py
 
 clean:
-	rm -rf $(VENV) $(foreach v,$(EXTRA_PYTHONS),.venv-$(v)) $(DEMO_VENV) .tools node_modules dist build .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf site $(VENV) $(foreach v,$(EXTRA_PYTHONS),.venv-$(v)) $(DEMO_VENV) .tools node_modules dist build .mypy_cache .ruff_cache .pytest_cache .hypothesis
 	find . -path ./.git -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
