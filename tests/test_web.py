@@ -837,7 +837,8 @@ SIGNED_IN = USER  # who the app's own login says is using the page
 
 
 def fastapi_app(client: Paragon | AsyncParagon) -> FastAPI:
-    """The README's FastAPI example: GET /connect serves the page, POST /paragon/events relays into ``client``."""
+    """The FastAPI example of docs/guide/connect-page.md: GET /connect serves the page, POST /paragon/events relays
+    into ``client``."""
     app = FastAPI()
 
     @app.get("/connect")
@@ -923,8 +924,8 @@ async def test_fastapi_app_end_to_end(flavor: str, rsa_key: rsa.RSAPrivateKey, o
 
 
 def test_the_clients_offer_the_page_and_the_relay_as_methods() -> None:
-    """``paragon.connect_page(...)``, ``connect_snippet(...)`` and ``handle_relayed_event(...)`` as the README
-    shows them: the sync client's relay is a plain method, the async client's a coroutine."""
+    """``paragon.connect_page(...)``, ``connect_snippet(...)`` and ``handle_relayed_event(...)`` as
+    docs/guide/connect-page.md shows them: the sync client's relay is a plain method, the async client's a coroutine."""
     from useparagon import AsyncParagon, Paragon, _web
 
     assert Paragon.connect_page is AsyncParagon.connect_page is _web.connect_page

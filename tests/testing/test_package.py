@@ -82,7 +82,7 @@ def test_ids_are_stable_across_fakes() -> None:
     ).credential_ids("slack")
 
 
-# The ids README.md quotes for FakeParagon: uuid5s of names, the same on every machine and in every run.
+# The ids docs/guide/testing.md quotes for FakeParagon: uuid5s of names, the same on every machine and in every run.
 DOC_IDS = {
     "salesforce": "a4ee018e-9bed-5f60-97c3-fd4bca755131",
     "Sync Contacts to Salesforce": "7689882c-85ac-53f1-b1fe-0c853d97fa65",
@@ -91,7 +91,7 @@ DOC_IDS = {
 
 
 def test_pinned_ids_for_the_docs() -> None:
-    """The ids the README quotes."""
+    """The ids docs/guide/testing.md quotes."""
     fake = FakeParagon()
     assert fake.integration_id("salesforce") == DOC_IDS["salesforce"]
     assert fake.workflow_id("salesforce", "Sync Contacts to Salesforce") == DOC_IDS["Sync Contacts to Salesforce"]

@@ -48,7 +48,7 @@ def test_client(paragon_fake, paragon_client):
 
 
 def test_client_retries_a_scripted_429(paragon_fake, paragon_client):
-    """The README's fault-injection example: the client rides out one 429."""
+    """The fault-injection example of docs/guide/testing.md: the client rides out one 429."""
     paragon_fake.faults.status("getUser", 429, retry_after=0, times=1)
     assert paragon_client.authenticate("u1").get_user().user_id == "u1"
     assert [r.status for r in paragon_fake.requests] == [429, 200]
