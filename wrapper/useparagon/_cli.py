@@ -781,7 +781,7 @@ _CLI_WORDS = {
     "params": "--param",
 }
 _NAMES = "|".join(sorted(_CLI_WORDS, key=len, reverse=True))
-# `signing_key=`: the key's text has no flag on purpose (see the README); PARAGON_SIGNING_KEY is named right after.
+# `signing_key=`: the key's text has no flag on purpose (docs/guide/cli.md); PARAGON_SIGNING_KEY is named right after.
 _SIGNING_KEY_CHOICE = re.compile(r"\bsigning_key= or signing_key_path=")
 _KEYWORD = re.compile(rf"\b({_NAMES})=(?!\w)")
 # The argument as the subject of the message (or of a clause after "; "): `api_url must be an http(s) URL…`.

@@ -126,7 +126,7 @@ def _token_step(tour: Tour, paragon: Paragon, user_id: str) -> str:
     tour.show("token", f"{token[:24]}… ({len(token)} characters)")
     tour.show("claims", {"sub": claims.sub, "aud": claims.aud})
     # iat is back-dated so that a Paragon clock slightly behind ours accepts the token, so exp - iat is an hour and
-    # 30 s; from the moment of signing it is the hour the README promises.
+    # 30 s; from the moment of signing it is the hour docs/guide/frontend-token.md promises.
     lifetime = (claims.exp or 0) - (claims.iat or 0) - TOKEN_CLOCK_SKEW
     tour.show("expires in", f"{lifetime} s after signing (iat back-dated {TOKEN_CLOCK_SKEW} s)")
     return token
