@@ -11,11 +11,11 @@ line of the block, and the traceback points into the page.
 from __future__ import annotations
 
 import ast
-import gc
 import os
 import re
 import traceback
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,11 +129,25 @@ def project(rsa_pem: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
         yield fake
 
 
-def live_http_clients() -> dict[int, httpx.Client]:
-    """Every ``httpx.Client`` alive now: the pools of the clients the samples made. Samples leave them open, some
-    with no name left to reach them by (``Paragon().authenticate(...)``), and their sockets must not outlive the
-    test."""
-    return {id(thing): thing for thing in gc.get_objects() if isinstance(thing, httpx.Client)}
+@contextmanager
+def closing_new_http_clients() -> Iterator[None]:
+    """Close every ``httpx.Client`` made inside the block: the pools of the clients the samples made. Samples leave
+    them open, some with no name left to reach them by (``Paragon().authenticate(...)``), and their sockets must
+    not outlive the test. (Recorded as they are made: scanning the heap for them cost a second per page.)"""
+    made: list[httpx.Client] = []
+    original = httpx.Client.__init__
+
+    def recording(self: httpx.Client, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        made.append(self)
+
+    httpx.Client.__init__ = recording  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        httpx.Client.__init__ = original  # type: ignore[method-assign]
+        for client in made:
+            client.close()
 
 
 @pytest.mark.parametrize("page", PAGES_WITH_SAMPLES, ids=lambda page: str(page.relative_to(REPO)))
@@ -141,21 +155,18 @@ def test_the_samples_of_a_page_run(page: Path, project: FakeParagon) -> None:
     """Every ```python block of the page runs, in order, in one namespace, against the guides' FakeParagon project;
     a block marked no-run still compiles."""
     namespace: dict[str, Any] = {"__name__": "docs_sample"}
-    before = live_http_clients()
     try:
-        for sample in samples(page):
-            code = compiled(sample)
-            if sample.no_run is not None:
-                continue
-            try:
-                exec(code, namespace)  # noqa: S102 (the docs' own samples: running them is the test)
-            except Exception as error:
-                trace = "".join(traceback.format_exception(error))
-                pytest.fail(f"the sample at {sample.where} failed: {type(error).__name__}: {error}\n{trace}")
+        with closing_new_http_clients():
+            for sample in samples(page):
+                code = compiled(sample)
+                if sample.no_run is not None:
+                    continue
+                try:
+                    exec(code, namespace)  # noqa: S102 (the docs' own samples: running them is the test)
+                except Exception as error:
+                    trace = "".join(traceback.format_exception(error))
+                    pytest.fail(f"the sample at {sample.where} failed: {type(error).__name__}: {error}\n{trace}")
     finally:
-        for key, client in live_http_clients().items():
-            if key not in before:
-                client.close()
         namespace.clear()
 
 
