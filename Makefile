@@ -31,7 +31,7 @@ TEST_JOBS ?= 5
 # waited on sockets and timers. Shard A takes the waiting-heavy files (test_deadlines alone waits ~30 s on
 # dripping servers) and a like share of the rest; shard B takes everything else, so a new test file lands in B.
 # Split by file, each process collects only its own tests (pytest-xdist's workers each collected all ~5,000).
-SHARD_A := tests/test_deadlines.py tests/testing tests/generator
+SHARD_A := tests/test_deadlines.py tests/testing
 
 export REDOCLY_TELEMETRY := off
 export REDOCLY_SUPPRESS_UPDATE_NOTICE := true
