@@ -24,9 +24,10 @@ export UV_PYTHON_DOWNLOADS := never
 # Some machines set PYTHONDONTWRITEBYTECODE; then every interpreter the tests start (the CLI, memory, fork and plugin
 # tests start dozens) compiled every module it imported afresh, about a second of CPU each.
 unexport PYTHONDONTWRITEBYTECODE
-# `make test` runs the three pytest runs, the lint gates and the Chromium install side by side (the suites wait on
-# sockets and timers part of the time); each one's output is printed whole when it ends.
-TEST_JOBS ?= 5
+# `make test` runs the six pytest shards, the lint gates and the Chromium install side by side (the suites wait on
+# sockets and timers part of the time); each one's output is printed whole when it ends. Eight jobs start them all
+# at once: with five, the sixth shard waited for a free slot.
+TEST_JOBS ?= 8
 # Each suite runs as two pytest processes: one process per suite left a third of the two cores idle while tests
 # waited on sockets and timers. Shard A takes the waiting-heavy files (test_deadlines alone waits ~30 s on
 # dripping servers) and a like share of the rest; shard B takes everything else, so a new test file lands in B.
