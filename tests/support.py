@@ -11,6 +11,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from useparagon import AsyncParagon, AsyncUserSession, Paragon, UserSession
+from useparagon.testing import FakeParagon
 
 PROJECT_ID = "38b1f170-0c43-4eae-9a04-ab85325d99f7"
 API = "https://api.useparagon.com"
@@ -113,3 +114,11 @@ class MakeHarness(Protocol):
 
 def json_response(status: int, body: Any, **headers: str) -> httpx.Response:
     return httpx.Response(status, json=body, headers=headers)
+
+
+def trusting_fake(key: RSAPrivateKey, **options: Any) -> FakeParagon:
+    """A FakeParagon of the harness's project that trusts the harness's tokens (the public half of ``key``)."""
+    from cryptography.hazmat.primitives import serialization
+
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return FakeParagon(project_id=PROJECT_ID, public_key_pem=public.decode(), **options)

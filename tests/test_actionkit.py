@@ -10,7 +10,6 @@ import json
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from useparagon import (
     AgentTool,
@@ -29,7 +28,7 @@ from useparagon._jsonschema import schema_errors
 from useparagon.testing import FakeParagon
 from useparagon_api.types import Unset
 
-from tests.support import PROJECT_ID, Harness, MakeHarness, json_response
+from tests.support import Harness, MakeHarness, json_response, trusting_fake
 
 USER = "user-123"
 SEND = "SLACK_SEND_MESSAGE"
@@ -39,10 +38,7 @@ TRIGGER = "SALESFORCE_RECORD_CREATED"
 @pytest.fixture
 def fake(rsa_key: rsa.RSAPrivateKey) -> FakeParagon:
     """The default project, trusting the harness's tokens; the user connected Slack and Salesforce."""
-    public = rsa_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    fake = FakeParagon(project_id=PROJECT_ID, public_key_pem=public.decode())
+    fake = trusting_fake(rsa_key)
     fake.user(USER).connect("slack").connect("salesforce")
     return fake
 

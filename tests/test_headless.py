@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from useparagon import (
     AccountAuth,
@@ -30,7 +29,18 @@ from useparagon import (
 )
 from useparagon.testing import FakeParagon, FakeWorkflow
 
-from tests.support import API, PROJECT_ID, PROXY, Harness, MakeHarness, SessionCall, case, json_response, unchecked
+from tests.support import (
+    API,
+    PROJECT_ID,
+    PROXY,
+    Harness,
+    MakeHarness,
+    SessionCall,
+    case,
+    json_response,
+    trusting_fake,
+    unchecked,
+)
 
 P = f"/projects/{PROJECT_ID}"
 CRED = "00da4146-7ac4-4253-a8f7-96849b8137d9"
@@ -465,10 +475,7 @@ def test_the_user_token_only_goes_to_paragons_proxy(make_harness: MakeHarness) -
 @pytest.fixture
 def fake(rsa_key: rsa.RSAPrivateKey) -> FakeParagon:
     """A FakeParagon that trusts the harness's tokens (same project, the public half of ``rsa_key``)."""
-    public = rsa_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return FakeParagon(project_id=PROJECT_ID, public_key_pem=public.decode())
+    return trusting_fake(rsa_key)
 
 
 def _on_fake(make_harness: MakeHarness, fake: FakeParagon, **options: Any) -> Harness:

@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from useparagon import (
     APIConnectionError,
@@ -32,7 +31,7 @@ from useparagon._constants import MAX_ERROR_BODY_BYTES
 from useparagon._http import _scrub, _validation_messages
 from useparagon.testing import FakeParagon
 
-from tests.support import PROJECT_ID, Harness, MakeHarness, json_response
+from tests.support import Harness, MakeHarness, json_response, trusting_fake
 
 ME = "GET /projects/{projectId}/sdk/me"
 PROXY_ROUTE = "GET /projects/{projectId}/sdk/proxy/{integrationType}/{path}"
@@ -472,10 +471,7 @@ def test_jwt_shaped_runs_are_redacted_from_their_first_eyJ(text: str, expected: 
 @pytest.fixture
 def fake(rsa_key: rsa.RSAPrivateKey) -> FakeParagon:
     """A FakeParagon that trusts the harness's tokens (same project, the public half of ``rsa_key``)."""
-    public = rsa_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return FakeParagon(project_id=PROJECT_ID, public_key_pem=public.decode())
+    return trusting_fake(rsa_key)
 
 
 def test_salesforces_own_message_through_the_fake(make_harness: MakeHarness, fake: FakeParagon) -> None:

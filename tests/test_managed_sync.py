@@ -14,7 +14,6 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from useparagon import (
     APIResponseValidationError,
@@ -29,7 +28,7 @@ from useparagon import (
 from useparagon.testing import FakeParagon
 from useparagon_api.types import Unset
 
-from tests.support import PROJECT_ID, SYNC, Harness, MakeHarness, Session, SessionCall, json_response
+from tests.support import PROJECT_ID, SYNC, Harness, MakeHarness, Session, SessionCall, json_response, trusting_fake
 
 SYNC_ID = "a11347bd-d510-5489-9068-e5fded55a28c"
 RECORDS = f"{SYNC}/api/syncs/{SYNC_ID}/records"
@@ -270,10 +269,7 @@ def test_a_permission_answer_that_is_not_exact_is_an_error(
 @pytest.fixture
 def fake(rsa_key: rsa.RSAPrivateKey) -> FakeParagon:
     """A FakeParagon that trusts the harness's tokens (same project, the public half of ``rsa_key``)."""
-    public = rsa_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return FakeParagon(project_id=PROJECT_ID, public_key_pem=public.decode())
+    return trusting_fake(rsa_key)
 
 
 def test_managed_sync_on_the_fake(make_harness: MakeHarness, fake: FakeParagon) -> None:

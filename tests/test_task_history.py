@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from useparagon import (
     APIResponseValidationError,
@@ -32,7 +31,7 @@ from useparagon import (
 )
 from useparagon.testing import FakeParagon, FakeStep
 
-from tests.support import API, PROJECT_ID, Harness, MakeHarness, json_response, unchecked
+from tests.support import API, PROJECT_ID, Harness, MakeHarness, json_response, trusting_fake, unchecked
 
 KEY = "paragon-api-key-7c1e"
 BASE = f"{API}/projects/{PROJECT_ID}/task-history/workflow-executions"
@@ -367,10 +366,7 @@ def test_a_replay_is_not_retried_after_a_server_error(make_harness: MakeHarness)
 @pytest.fixture
 def fake(rsa_key: rsa.RSAPrivateKey) -> FakeParagon:
     """A FakeParagon that trusts the harness's tokens and knows the harness's API key."""
-    public = rsa_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return FakeParagon(project_id=PROJECT_ID, public_key_pem=public.decode(), api_key=KEY)
+    return trusting_fake(rsa_key, api_key=KEY)
 
 
 def test_task_history_on_the_fake(make_harness: MakeHarness, fake: FakeParagon) -> None:
