@@ -21,7 +21,7 @@ import httpx
 from useparagon_api.types import UNSET, Request, Unset
 
 from ._constants import PROXY_METHODS
-from ._errors import IntegrationNotInstalledError, InvalidRequestError
+from ._errors import APIResponseValidationError, IntegrationNotInstalledError, InvalidRequestError
 from ._retry import IDEMPOTENT_METHODS, REPLAYABLE_PROXY_METHODS
 from ._types import RawResponse
 from ._validation import (
@@ -47,11 +47,33 @@ if TYPE_CHECKING:
     from useparagon_api.wire import IntegrationUninstallEvent, WorkflowStateChangeEvent
 
 T = TypeVar("T")
+K = TypeVar("K", bound=str | int)
 Service: TypeAlias = Literal["api", "proxy", "actionkit", "sync"]
 
 
 class ResponseMismatch(ValueError):
     """Raised by a parser when a success response does not have the documented shape."""
+
+
+def paging_error(operation: Operation, problem: str, iterator: str) -> APIResponseValidationError:
+    """A paging iterator's refusal to follow a page the server answered: ``problem`` says what was wrong with it."""
+    return APIResponseValidationError(
+        f"{operation.route} gave {problem}, so {iterator} stopped",
+        method=operation.method,
+        route=operation.route,
+        status_code=200,
+        body=None,
+    )
+
+
+def remember_cursor(cursor: K, seen: set[K], *, limit: int, name: str, operation: Operation, iterator: str) -> None:
+    """Note a page cursor (or link) a paging iterator is about to follow: one the server already gave, or one past
+    ``limit`` pages, means it is looping, so the iterator stops with an error instead of requesting forever."""
+    if cursor in seen or len(seen) >= limit:
+        raise paging_error(
+            operation, f"a {name} it had already given (or more than {limit:,} pages): it is looping", iterator
+        )
+    seen.add(cursor)
 
 
 def _default_replayable(call: Call[Any]) -> bool:

@@ -30,10 +30,10 @@ from ._calls import (
     mapping,
     no_result,
     parsed,
+    remember_cursor,
 )
 from ._errors import (
     APIError,
-    APIResponseValidationError,
     CredentialNotFoundError,
     IntegrationNotInstalledError,
     InvalidRequestError,
@@ -551,21 +551,18 @@ def _field_options(response: httpx.Response) -> FieldOptions:
 
 def next_cursor(page: FieldOptions, seen: set[str | int]) -> str | int | None:
     """The cursor of the page after ``page``, or None after the last; a cursor given twice is a loop, refused."""
-    cursor = page.next_page_cursor
-    if cursor is None:
-        return None
-    if cursor in seen or len(seen) >= MAX_FIELD_OPTION_PAGES:
-        from useparagon_api.operations import GET_FIELD_OPTIONS
+    from useparagon_api.operations import GET_FIELD_OPTIONS
 
-        raise APIResponseValidationError(
-            f"{GET_FIELD_OPTIONS.route} gave a page cursor it had already given (or more than"
-            f" {MAX_FIELD_OPTION_PAGES:,} pages): the data source is looping, so iter_field_options stopped",
-            method=GET_FIELD_OPTIONS.method,
-            route=GET_FIELD_OPTIONS.route,
-            status_code=200,
-            body=None,
+    cursor = page.next_page_cursor
+    if cursor is not None:
+        remember_cursor(
+            cursor,
+            seen,
+            limit=MAX_FIELD_OPTION_PAGES,
+            name="page cursor",
+            operation=GET_FIELD_OPTIONS,
+            iterator="iter_field_options",
         )
-    seen.add(cursor)
     return cursor
 
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias, get_args
 import httpx
 from useparagon_api.types import UNSET, Unset
 
-from ._calls import Call, ResponseMismatch, call_for, mapping, no_result, parsed
-from ._errors import APIResponseValidationError, InvalidRequestError, UserTokenError
+from ._calls import Call, ResponseMismatch, call_for, mapping, no_result, paging_error, parsed, remember_cursor
+from ._errors import InvalidRequestError, UserTokenError
 from ._validation import show_input, validate_id, validate_integration_type
 
 if TYPE_CHECKING:
@@ -169,20 +169,17 @@ def next_cursor(page: SyncedRecordPage, seen: set[str]) -> str | None:
     if not page.data or paging.remaining_records == 0:
         return None
     cursor = paging.cursor if isinstance(paging.cursor, str) else ""
-    problem = None
     if not cursor:
         problem = "records remaining but no paging.cursor to read them from"
-    elif cursor in seen or len(seen) >= MAX_RECORD_PAGES:
-        problem = f"a paging.cursor it had already given (or more than {MAX_RECORD_PAGES:,} pages)"
-    if problem is not None:
-        raise APIResponseValidationError(
-            f"{PULL_SYNCED_RECORDS.route} gave {problem}, so iter_synced_records stopped",
-            method=PULL_SYNCED_RECORDS.method,
-            route=PULL_SYNCED_RECORDS.route,
-            status_code=200,
-            body=None,
-        )
-    seen.add(cursor)
+        raise paging_error(PULL_SYNCED_RECORDS, problem, "iter_synced_records")
+    remember_cursor(
+        cursor,
+        seen,
+        limit=MAX_RECORD_PAGES,
+        name="paging.cursor",
+        operation=PULL_SYNCED_RECORDS,
+        iterator="iter_synced_records",
+    )
     return cursor
 
 

@@ -15,8 +15,8 @@ import attrs
 import httpx
 from useparagon_api.types import UNSET, Unset
 
-from ._calls import Call, call_for, parsed
-from ._errors import APIResponseValidationError, InvalidRequestError
+from ._calls import Call, call_for, paging_error, parsed, remember_cursor
+from ._errors import InvalidRequestError
 from ._validation import show_input, validate_id, validate_integration_type
 
 if TYPE_CHECKING:
@@ -160,20 +160,17 @@ def next_page_call(project_id: str, page: WorkflowExecutionList, seen: set[str])
         path = url.path
     except (httpx.InvalidURL, ValueError):
         path = None
-    problem = None
     if path is None or path.rstrip("/") != expected:
         problem = "a nextLink that is not this project's workflow-executions URL"
-    elif link in seen or len(seen) >= MAX_EXECUTION_PAGES:
-        problem = f"a nextLink it had already given (or more than {MAX_EXECUTION_PAGES:,} pages)"
-    if problem is not None:
-        raise APIResponseValidationError(
-            f"{LIST_WORKFLOW_EXECUTIONS.route} gave {problem}, so iter_workflow_executions stopped",
-            method=LIST_WORKFLOW_EXECUTIONS.method,
-            route=LIST_WORKFLOW_EXECUTIONS.route,
-            status_code=200,
-            body=None,
-        )
-    seen.add(link)
+        raise paging_error(LIST_WORKFLOW_EXECUTIONS, problem, "iter_workflow_executions")
+    remember_cursor(
+        link,
+        seen,
+        limit=MAX_EXECUTION_PAGES,
+        name="nextLink",
+        operation=LIST_WORKFLOW_EXECUTIONS,
+        iterator="iter_workflow_executions",
+    )
     return attrs.evolve(list_executions_call(project_id, ExecutionQuery()), params=tuple(url.params.multi_items()))
 
 
