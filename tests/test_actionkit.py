@@ -401,6 +401,20 @@ def test_the_schema_checker_agrees_with_jsonschema(schema: Any, value: Any) -> N
     assert all("not an email" not in error and "abcd" not in error for error in errors)
 
 
+@pytest.mark.parametrize(
+    ("step", "value", "errors"),
+    [
+        (0.1, 10**400, ["n must be a multiple of 0.1"]),
+        (3, 3 * 10**400, []),
+        (3, 3 * 10**400 + 1, ["n must be a multiple of 3"]),
+    ],
+)
+def test_multiple_of_a_huge_integer_is_a_verdict_not_an_overflow(step: float, value: int, errors: list[str]) -> None:
+    """JSON allows integers past a float's range; the model may send one: a reason, never an OverflowError."""
+    schema = {"type": "object", "properties": {"n": {"type": "number", "multipleOf": step}}}
+    assert schema_errors(schema, {"n": value}) == errors
+
+
 def test_the_schema_checker_stops_at_depth_and_count() -> None:
     """A $ref cycle is refused after MAX_DEPTH levels; a long array of bad items reports at most 20 reasons."""
     looping = {"$ref": "#/$defs/a", "$defs": {"a": {"$ref": "#/$defs/a"}}}

@@ -219,10 +219,18 @@ def _check_number(schema: Mapping[str, Any], value: float, path: str, out: list[
     if _number(high) and value >= high:
         out.append(f"{_place(path)} must be less than {high}")
     step = schema.get("multipleOf")
-    if _number(step) and step > 0:
+    if _number(step) and step > 0 and not _is_multiple(value, step):
+        out.append(f"{_place(path)} must be a multiple of {step}")
+
+
+def _is_multiple(value: float, step: float) -> bool:
+    if isinstance(value, int) and isinstance(step, int):
+        return value % step == 0  # exact, however large the model's integer
+    try:
         quotient = value / step
-        if not math.isfinite(quotient) or abs(quotient - round(quotient)) > 1e-9:
-            out.append(f"{_place(path)} must be a multiple of {step}")
+    except OverflowError:  # an integer past a float's range (JSON allows 10**400): not a checkable multiple
+        return False
+    return math.isfinite(quotient) and abs(quotient - round(quotient)) <= 1e-9
 
 
 def _number(value: object) -> TypeGuard[float]:
