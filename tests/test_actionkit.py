@@ -14,6 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from useparagon import (
     AgentTool,
     AgentTools,
+    APIResponseValidationError,
+    APIStatusError,
     AsyncAgentTools,
     AuthenticationError,
     BadRequestError,
@@ -28,7 +30,7 @@ from useparagon._jsonschema import schema_errors
 from useparagon.testing import FakeParagon
 from useparagon_api.types import Unset
 
-from tests.support import Harness, MakeHarness, json_response, trusting_fake
+from tests.support import Harness, MakeHarness, SessionCall, json_response, trusting_fake
 
 USER = "user-123"
 SEND = "SLACK_SEND_MESSAGE"
@@ -90,6 +92,37 @@ def test_run_action_is_checked_against_the_schema_on_the_fake(make_harness: Make
 
 
 # -- Trigger subscriptions -------------------------------------------------------------------------------------------
+
+
+RECEIVER_SECRET = "Bearer RECEIVER-CANARY-7d31"
+ECHOED_OVERRIDE = {"url": "https://example.com/hooks", "headers": {"Authorization": RECEIVER_SECRET}}
+# Answers to the subscription calls that echo the override where an error would keep the body.
+ECHOING_ANSWERS: dict[str, tuple[tuple[int, Any], type[APIStatusError | APIResponseValidationError]]] = {
+    "400 echoing the request": ((400, {"message": "bad", "webhookOverride": ECHOED_OVERRIDE}), BadRequestError),
+    "200 off the spec": ((200, {"id": 5, "webhookOverride": ECHOED_OVERRIDE}), APIResponseValidationError),
+    "200 as a list": ((200, [{"webhookOverride": ECHOED_OVERRIDE}]), APIResponseValidationError),
+}
+
+
+@pytest.mark.parametrize("answer", list(ECHOING_ANSWERS))
+def test_an_error_keeps_the_override_headers_redacted(make_harness: MakeHarness, answer: str) -> None:
+    """The receiver's credentials in an echoed ``webhookOverride`` reach neither the error's body nor its message."""
+    (status, body), error_class = ECHOING_ANSWERS[answer]
+    harness = make_harness(lambda _request: json_response(status, body), max_retries=0)
+    calls: list[SessionCall] = [
+        lambda s: s.subscribe_to_trigger("salesforce", TRIGGER, {}, webhook_override=ECHOED_OVERRIDE),
+        lambda s: s.update_trigger_subscription(
+            "3f2b1c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", webhook_override=ECHOED_OVERRIDE
+        ),
+        lambda s: s.list_trigger_subscriptions(),
+    ]
+    for call in calls:
+        with pytest.raises(error_class) as caught:
+            harness.run(call(harness.session))
+        error = caught.value
+        assert isinstance(error, APIStatusError | APIResponseValidationError)
+        assert RECEIVER_SECRET not in f"{error} {error!r} {error.body!r}"
+        assert "[redacted]" in repr(error.body)
 
 
 def test_a_trigger_subscription_from_subscribe_to_unsubscribe(make_harness: MakeHarness, fake: FakeParagon) -> None:

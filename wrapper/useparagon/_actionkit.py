@@ -12,11 +12,13 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
+import attrs
 import httpx
 from useparagon_api.types import UNSET, Request, Unset
 
 from ._calls import Call, ResponseMismatch, call_for, mapping, parsed, targeting
 from ._errors import InvalidRequestError
+from ._redaction import redact_secrets
 from ._types import NOT_GIVEN
 from ._validation import show_input, validate_header_value, validate_id, validate_integration_type
 
@@ -214,7 +216,8 @@ def list_trigger_subscriptions_call(
         x_paragon_credential=targeting(credential_id, None)["x_paragon_credential"],
     )
     parse = parsed(list_subscribed_triggers.parse_response, TriggerSubscriptionList)
-    return call_for(list_subscribed_triggers.OPERATION, request, parse)
+    # Its answer echoes webhookOverride.headers (your receiver's credentials): an error keeps them redacted.
+    return attrs.evolve(call_for(list_subscribed_triggers.OPERATION, request, parse), redact=redact_secrets)
 
 
 def subscribe_to_trigger_call(
@@ -239,7 +242,8 @@ def subscribe_to_trigger_call(
         project_id, body=body, x_paragon_credential=targeting(credential_id, None)["x_paragon_credential"]
     )
     parse = parsed(subscribe_to_trigger.parse_response, TriggerSubscription)
-    return call_for(subscribe_to_trigger.OPERATION, request, parse)
+    # Its answer echoes webhookOverride.headers (your receiver's credentials): an error keeps them redacted.
+    return attrs.evolve(call_for(subscribe_to_trigger.OPERATION, request, parse), redact=redact_secrets)
 
 
 def update_trigger_subscription_call(
@@ -256,7 +260,8 @@ def update_trigger_subscription_call(
         project_id, validate_id(subscription_id, name="subscription_id"), body=body
     )
     parse = parsed(update_trigger_subscription.parse_response, TriggerSubscription)
-    return call_for(update_trigger_subscription.OPERATION, request, parse)
+    # Its answer echoes webhookOverride.headers (your receiver's credentials): an error keeps them redacted.
+    return attrs.evolve(call_for(update_trigger_subscription.OPERATION, request, parse), redact=redact_secrets)
 
 
 def unsubscribe_from_trigger_call(project_id: str, subscription_id: object) -> Call[UnsubscribeResult]:

@@ -39,6 +39,7 @@ from ._errors import (
     InvalidRequestError,
     WorkflowNotFoundError,
 )
+from ._redaction import redact_secrets
 from ._types import safe_attrs_repr
 from ._validation import encode_json_body, show_input, validate_header_value, validate_id, validate_integration_type
 
@@ -54,10 +55,6 @@ if TYPE_CHECKING:
 
 __all__ = ["FieldOptions", "UserSettingsUpdate", "WorkflowStateError", "WorkflowStateUpdate"]
 
-REDACTED = "[redacted]"
-WITHHELD = "[withheld: an answer that may hold account tokens]"
-# Real bodies are shallow; past this the redaction withholds the rest rather than recurse without bound.
-_MAX_REDACT_DEPTH = 64
 # A data source that keeps answering with cursors it already gave is looping; iter_field_options stops it.
 MAX_FIELD_OPTION_PAGES = 10_000
 
@@ -121,36 +118,6 @@ class WorkflowStateUpdate:
         return not self.errors
 
 
-# -- Secrets in answers ----------------------------------------------------------------------------------------------
-
-
-def redact_account_auth(body: Any) -> Any:
-    """``body`` with every ``accountAuth`` value replaced, for an error to keep: a text body (not JSON, or cut) is
-    withheld whole, since the tokens could be anywhere in it."""
-    if isinstance(body, str):
-        return WITHHELD
-    return _redact(body, 0)
-
-
-def _redact(value: Any, depth: int) -> Any:
-    if depth > _MAX_REDACT_DEPTH:
-        return WITHHELD
-    if isinstance(value, dict):
-        return {
-            key: _redact_secret(item) if key == "accountAuth" else _redact(item, depth + 1)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [_redact(item, depth + 1) for item in value]
-    return value
-
-
-def _redact_secret(value: Any) -> Any:
-    if isinstance(value, dict):
-        return dict.fromkeys(value, REDACTED)
-    return REDACTED
-
-
 # -- Account details -------------------------------------------------------------------------------------------------
 
 
@@ -186,7 +153,7 @@ def integration_account_call(
         include_account_auth=include_account_auth,
         x_paragon_credential=_header_or_unset(credential_id, "credential_id"),
     )
-    return attrs.evolve(call_for(list_credentials.OPERATION, request, _parse_account), redact=redact_account_auth)
+    return attrs.evolve(call_for(list_credentials.OPERATION, request, _parse_account), redact=redact_secrets)
 
 
 def _header_or_unset(value: object, name: str) -> str | Unset:
