@@ -191,6 +191,10 @@ def test_list_sends_only_the_filters_given(kwargs: dict[str, Any], query: str, m
         ({"offset": True}, "offset must be an int >= 0"),
         ({"after_date": "last week"}, "after_date must be a datetime, a date or ISO 8601 text"),
         ({"before_date": 1700000000}, "before_date must be a datetime, a date or ISO 8601 text, not int"),
+        (
+            {"after_date": dt.datetime.min.replace(tzinfo=dt.timezone(dt.timedelta(hours=1)))},
+            "after_date is out of range once converted to UTC",
+        ),
         ({"user_id": " "}, "user_id must be non-blank printable text"),
         ({"user_id": "a\nb"}, "user_id must be non-blank printable text"),
         ({"workflow_id": 5}, "workflow_id must be a str, not int"),
@@ -303,6 +307,17 @@ def test_a_next_link_that_loops_or_leads_elsewhere_stops_the_iterator(
     assert fragment in str(caught.value)
     assert all(r.url.path == BASE.removeprefix(API) for r in harness.requests)
     assert len(harness.requests) == (2 if "already" in fragment else 1)
+
+
+def test_the_same_next_query_under_another_host_is_still_a_loop(make_harness: MakeHarness) -> None:
+    """Only the link's query is followed (on the configured host), so a query given again under another host is the
+    server looping: stopped at the second page, not after 100,000."""
+    path = BASE.removeprefix(API)
+    links = iter([f"https://zeus.useparagon.com{path}?offset=100", f"https://elsewhere.example{path}?offset=100"])
+    harness = make_harness(lambda _request: json_response(200, page("a", next_link=next(links))), api_key=KEY)
+    with pytest.raises(APIResponseValidationError, match="a nextLink it had already given"):
+        drain(harness, harness.client.iter_workflow_executions())
+    assert [str(r.url) for r in harness.requests] == [BASE, f"{BASE}?offset=100"]
 
 
 def test_an_empty_page_ends_the_iterator_even_with_a_next_link(make_harness: MakeHarness) -> None:

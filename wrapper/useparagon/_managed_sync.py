@@ -15,7 +15,7 @@ from useparagon_api.types import UNSET, Unset
 
 from ._calls import Call, ResponseMismatch, call_for, mapping, no_result, paging_error, parsed, remember_cursor
 from ._errors import InvalidRequestError, UserTokenError
-from ._validation import show_input, validate_id, validate_integration_type
+from ._validation import show_input, validate_id, validate_integration_type, validate_text
 
 if TYPE_CHECKING:
     from useparagon_api.models import (
@@ -36,7 +36,6 @@ ObjectType: TypeAlias = Literal["file", "folder"]
 _ROLES: tuple[str, ...] = get_args(PermissionRole)
 _OBJECT_TYPES: tuple[str, ...] = get_args(ObjectType)
 # Text that travels in a JSON body (an email, a record id, a pipeline name): any printable text of a sane length.
-_MAX_TEXT_LENGTH = 1024
 # A cursor that keeps coming back, or a sync that never ends, is a server fault, not a reason to loop forever.
 MAX_RECORD_PAGES = 1_000_000
 
@@ -50,16 +49,6 @@ def require_audience(token: TokenSource) -> None:
             "Managed Sync needs a user token with an 'aud' claim (\"useparagon.com/<project id>\"): add it where"
             " the token is signed, or let this client sign it (authenticate(user_id))"
         )
-
-
-def _text(value: object, name: str) -> str:
-    if not isinstance(value, str):
-        raise InvalidRequestError(f"{name} must be a str, not {type(value).__name__}")
-    if not value.strip() or len(value) > _MAX_TEXT_LENGTH or not value.isprintable():
-        raise InvalidRequestError(
-            f"{name} must be non-blank printable text of at most {_MAX_TEXT_LENGTH} characters, got {show_input(value)}"
-        )
-    return value
 
 
 def _role(value: object) -> str:
@@ -89,12 +78,14 @@ def enable_sync_call(
 
     body = EnableSyncRequest(
         integration=validate_integration_type(integration),
-        pipeline=_text(pipeline, "pipeline"),
+        pipeline=validate_text(pipeline, name="pipeline"),
         configuration=UNSET
         if configuration is None
         else EnableSyncRequestConfiguration.from_dict(dict(mapping(configuration, name="configuration"))),
-        configuration_name=UNSET if configuration_name is None else _text(configuration_name, "configuration_name"),
-        credential_id=UNSET if credential_id is None else _text(credential_id, "credential_id"),
+        configuration_name=UNSET
+        if configuration_name is None
+        else validate_text(configuration_name, name="configuration_name"),
+        credential_id=UNSET if credential_id is None else validate_text(credential_id, name="credential_id"),
     )
     return call_for(
         enable_sync.OPERATION, enable_sync.build_request(body=body), parsed(enable_sync.parse_response, Sync)
@@ -106,7 +97,7 @@ def list_syncs_call(credential_id: object) -> Call[list[Sync]]:
     from useparagon_api.api.managed_sync import list_syncs
     from useparagon_api.models import SyncList
 
-    chosen: str | Unset = UNSET if credential_id is None else _text(credential_id, "credential_id")
+    chosen: str | Unset = UNSET if credential_id is None else validate_text(credential_id, name="credential_id")
     parse = parsed(list_syncs.parse_response, SyncList)
     return call_for(list_syncs.OPERATION, list_syncs.build_request(credential_id=chosen), lambda r: parse(r).data)
 
@@ -124,7 +115,7 @@ def update_sync_call(sync_id: object, credential_id: object) -> Call[SyncUpdate]
     from useparagon_api.models import SyncUpdate, UpdateSyncRequest
 
     request = update_sync.build_request(
-        _sync_id(sync_id), body=UpdateSyncRequest(credential_id=_text(credential_id, "credential_id"))
+        _sync_id(sync_id), body=UpdateSyncRequest(credential_id=validate_text(credential_id, name="credential_id"))
     )
     return call_for(update_sync.OPERATION, request, parsed(update_sync.parse_response, SyncUpdate))
 
@@ -147,7 +138,7 @@ def check_page_size(page_size: object) -> int | Unset:
 
 
 def check_cursor(cursor: object) -> str | Unset:
-    return UNSET if cursor is None else _text(cursor, "cursor")
+    return UNSET if cursor is None else validate_text(cursor, name="cursor")
 
 
 def records_call(sync_id: object, cursor: str | Unset, page_size: int | Unset) -> Call[SyncedRecordPage]:
@@ -216,7 +207,11 @@ def check_access_call(sync_id: object, object_id: object, user: object, role: ob
     from useparagon_api.models import AccessCheck, AccessCheckResult
     from useparagon_api.models import PermissionRole as RoleModel
 
-    body = AccessCheck(object_=_text(object_id, "object_id"), user=_text(user, "user"), role=RoleModel(_role(role)))
+    body = AccessCheck(
+        object_=validate_text(object_id, name="object_id"),
+        user=validate_text(user, name="user"),
+        role=RoleModel(_role(role)),
+    )
     parse = parsed(check_access.parse_response, AccessCheckResult)
     return _permissions_call(check_access, sync_id, body, lambda response: _strict_bool(parse(response).has_access))
 
@@ -247,8 +242,8 @@ def batch_check_call(sync_id: object, checks: object) -> Call[list[BatchAccessCh
             raise InvalidRequestError(f"checks[{index}] has unknown keys {unknown}: use 'object', 'user' and 'role'")
         items.append(
             AccessCheck(
-                object_=_text(entry.get("object"), f"checks[{index}]['object']"),
-                user=_text(entry.get("user"), f"checks[{index}]['user']"),
+                object_=validate_text(entry.get("object"), name=f"checks[{index}]['object']"),
+                user=validate_text(entry.get("user"), name=f"checks[{index}]['user']"),
                 role=RoleModel(_role(entry.get("role", "can_read"))),
             )
         )
@@ -269,7 +264,7 @@ def list_users_call(sync_id: object, object_id: object, role: object) -> Call[li
     from useparagon_api.models import ListUsersRequest, ListUsersResult
     from useparagon_api.models import PermissionRole as RoleModel
 
-    body = ListUsersRequest(object_=_text(object_id, "object_id"), role=RoleModel(_role(role)))
+    body = ListUsersRequest(object_=validate_text(object_id, name="object_id"), role=RoleModel(_role(role)))
     parse = parsed(list_users_with_access.parse_response, ListUsersResult)
     return _permissions_call(list_users_with_access, sync_id, body, lambda response: _strings(parse(response).users))
 
@@ -284,7 +279,7 @@ def list_objects_call(sync_id: object, user: object, role: object, object_type: 
         raise InvalidRequestError(f"object_type must be 'file' or 'folder', got {show_input(object_type)}")
     body = ListObjectsRequest(
         object_type=ListObjectsRequestObjectType(object_type),
-        user=_text(user, "user"),
+        user=validate_text(user, name="user"),
         role=RoleModel(_role(role)),
     )
     parse = parsed(list_objects_with_access.parse_response, ListObjectsResult)

@@ -17,7 +17,7 @@ from useparagon_api.types import UNSET, Unset
 
 from ._calls import Call, call_for, paging_error, parsed, remember_cursor
 from ._errors import InvalidRequestError
-from ._validation import show_input, validate_id, validate_integration_type
+from ._validation import show_input, validate_id, validate_integration_type, validate_text
 
 if TYPE_CHECKING:
     from useparagon_api.models import (
@@ -35,7 +35,6 @@ DateArgument: TypeAlias = "dt.datetime | dt.date | str"
 _STATUSES: tuple[str, ...] = get_args(ExecutionStatus)
 _SORT_ORDERS: tuple[str, ...] = get_args(SortOrder)
 # A connected user's id, a workflow id: query values, so any printable text of a sane length.
-_MAX_FILTER_LENGTH = 1024
 # A link that keeps coming back, or a result that never ends, is a server fault, not a reason to loop forever.
 MAX_EXECUTION_PAGES = 100_000
 
@@ -77,8 +76,8 @@ def execution_query(
         skip = offset
     after, before = _moment(after_date, "after_date"), _moment(before_date, "before_date")
     return ExecutionQuery(
-        user_id=UNSET if user_id is None else _text(user_id, "user_id"),
-        workflow_id=UNSET if workflow_id is None else _text(workflow_id, "workflow_id"),
+        user_id=UNSET if user_id is None else validate_text(user_id, name="user_id"),
+        workflow_id=UNSET if workflow_id is None else validate_text(workflow_id, name="workflow_id"),
         integration=UNSET if integration is None else validate_integration_type(integration),
         status=UNSET if status is None else str(status),
         before_date=before,
@@ -88,24 +87,16 @@ def execution_query(
     )
 
 
-def _text(value: object, name: str) -> str:
-    if not isinstance(value, str):
-        raise InvalidRequestError(f"{name} must be a str, not {type(value).__name__}")
-    if not value.strip() or len(value) > _MAX_FILTER_LENGTH or not value.isprintable():
-        raise InvalidRequestError(
-            f"{name} must be non-blank printable text of at most {_MAX_FILTER_LENGTH} characters, got"
-            f" {show_input(value)}"
-        )
-    return value
-
-
 def _moment(value: object, name: str) -> str | Unset:
     """ISO 8601 text for a date or datetime (an aware one in UTC, with ``Z``), or checked ISO 8601 text as given."""
     if value is None:
         return UNSET
     if isinstance(value, dt.datetime):
         if value.tzinfo is not None and value.utcoffset() is not None:
-            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+            try:
+                value = value.astimezone(dt.UTC).replace(tzinfo=None)
+            except OverflowError:  # datetime.min at +01:00 (or max at -01:00) has no UTC form
+                raise InvalidRequestError(f"{name} is out of range once converted to UTC") from None
             return value.isoformat(timespec="milliseconds") + "Z"
         # Naive: sent as written, as the docs' own examples are (2023-02-16T00:00:00).
         return value.isoformat()
@@ -163,8 +154,9 @@ def next_page_call(project_id: str, page: WorkflowExecutionList, seen: set[str])
     if path is None or path.rstrip("/") != expected:
         problem = "a nextLink that is not this project's workflow-executions URL"
         raise paging_error(LIST_WORKFLOW_EXECUTIONS, problem, "iter_workflow_executions")
+    # The query is what is followed (on the configured host), so it is what must not repeat, whatever host it names.
     remember_cursor(
-        link,
+        str(url.params),
         seen,
         limit=MAX_EXECUTION_PAGES,
         name="nextLink",

@@ -130,6 +130,15 @@ def validate_id(value: object, *, name: str) -> str:
     _fail(f"{name} must start with a letter or a digit (got {show_input(value)})")
 
 
+def validate_text(value: object, *, name: str, max_length: int = 1024) -> str:
+    """A free-text argument (a filter, a cursor, an object's name): a non-blank printable str, bounded."""
+    if not isinstance(value, str):
+        _fail(f"{name} must be a str, not {_type_name(value)}")
+    if not value.strip() or len(value) > max_length or not value.isprintable():
+        _fail(f"{name} must be non-blank printable text of at most {max_length} characters, got {show_input(value)}")
+    return value
+
+
 def validate_integration_type(value: object, *, name: str = "integration") -> str:
     """Check an integration type ("salesforce", "googleCalendar", "custom.my-app"); return it unchanged."""
     if not isinstance(value, str):
