@@ -251,11 +251,12 @@ def test_a_sync_lifecycle_over_http(api: Api) -> None:
 
 
 def test_permissions_follow_the_roles(api: Api) -> None:
-    """An owner may write and read, a writer read; the person matches in any case, with or without ``user:``."""
+    """An owner may write and read, a writer read; the person matches in any case, with or without ``user:``, both
+    where access is granted and where it is checked."""
     user = api.fake.user("u1").connect("googledrive")
     (file_id, folder_id) = user.add_synced_records("googledrive", "files", [{"name": "a"}, {"type": "folder"}])
     user.grant_access("googledrive", file_id, "Owner@X.co", "is_owner").grant_access(
-        "googledrive", folder_id, "w@x.co", "can_write"
+        "googledrive", folder_id, "user:w@x.co", "can_write"
     )
     sync_id = user.add_sync("googledrive", "files")
     base = f"/api/permissions/{sync_id}"
@@ -302,3 +303,5 @@ def test_the_sync_builders_check_their_arguments(fake: FakeParagon) -> None:
     (record_id,) = user.add_synced_records("googledrive", "files", [{"id": "r-1"}])
     with pytest.raises(ValueError, match="already used"):
         user.add_synced_records("googledrive", "files", [{"id": record_id}])
+    with pytest.raises(ValueError, match="a record's 'id' must be a non-empty str, got 7"):
+        user.add_synced_records("googledrive", "files", [{"id": 7}])  # the spec's ids are strings

@@ -741,11 +741,14 @@ class FakeUser:
                 entry = dict(copy.deepcopy(record))
                 entry.setdefault("id", stable_id("synced-record", self._project.id, self.id, integration, pipeline,
                                                  str(len(stored))))  # fmt: skip
+                if not isinstance(entry["id"], str) or not entry["id"]:
+                    # Paragon's record ids are strings (the spec's SyncedRecord.id), and URLs name them as such.
+                    raise ValueError(f"a record's 'id' must be a non-empty str, got {entry['id']!r}")
                 if entry["id"] in known:
                     raise ValueError(f"record id {entry['id']} is already used")
                 known.add(entry["id"])
                 stored.append(entry)
-                added.append(str(entry["id"]))
+                added.append(entry["id"])
             return added
 
     def set_synced_file(
@@ -765,5 +768,5 @@ class FakeUser:
         with self._project.lock:
             self._project.integration(integration)
             grants = self._project.sync_store.grants.setdefault((self.id, integration), {})
-            grants.setdefault(object_id, {})[email.strip().lower()] = role
+            grants.setdefault(object_id, {})[managed_sync.person_key(email)] = role
         return self

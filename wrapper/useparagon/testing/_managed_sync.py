@@ -271,13 +271,14 @@ def download_content(ctx: Context) -> Outcome:
 # Permissions API
 
 
-def _person(value: str) -> str:
+def person_key(value: str) -> str:
+    """How a person is stored and looked up: ``user:a@x.com`` and ``A@x.com`` are the same person."""
     return value.removeprefix("user:").strip().lower()
 
 
 def _allowed(ctx: Context, sync: Sync, object_id: str, person: str, role: str) -> bool:
     grants = _store(ctx).grants.get((sync.user_id, sync.integration), {})
-    held = grants.get(object_id, {}).get(_person(person))
+    held = grants.get(object_id, {}).get(person_key(person))
     return held is not None and role in ROLE_INCLUDES[held]
 
 
