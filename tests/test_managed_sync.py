@@ -7,6 +7,7 @@ call is in tests/test_requests.py; hostile input in tests/test_hostile_inputs.py
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
@@ -17,9 +18,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from useparagon import (
     APIResponseValidationError,
+    AsyncParagon,
     AsyncStreamContext,
     InternalServerError,
     NotFoundError,
+    Paragon,
     RetryPolicy,
     StreamContext,
     SyncStatus,
@@ -350,3 +353,42 @@ def test_another_users_sync_is_not_found_on_the_fake(make_harness: MakeHarness, 
     ):
         with pytest.raises(NotFoundError):
             harness.run(call())
+
+
+@pytest.mark.parametrize("flavor", ["sync", "async"])
+def test_a_synced_file_downloads_over_loopback_past_the_body_cap(flavor: str, rsa_pem: str) -> None:
+    """The file's bytes come from a FakeParagon served over real HTTP, in pieces, whole and unchanged, though it is
+    three times the client's max_response_bytes (a download is streamed, not buffered)."""
+    fake = FakeParagon(signing_key_pem=rsa_pem)
+    drive = fake.user("user-123").connect("googledrive")
+    (record_id,) = drive.add_synced_records("googledrive", "files", [{"name": "big.bin"}])
+    content = bytes(range(256)) * (3 * 4096)  # 3 MiB
+    drive.set_synced_file("googledrive", record_id, content, content_type="application/pdf")
+    sync_id = drive.add_sync("googledrive", "files")
+    with fake.serve() as server:
+        options: dict[str, Any] = {
+            "project_id": fake.project_id,
+            "signing_key": rsa_pem,
+            "sync_url": server.url,
+            "max_response_bytes": 1024 * 1024,
+        }
+        if flavor == "sync":
+            with (
+                Paragon(**options) as client,
+                client.authenticate("user-123").download_synced_file(sync_id, record_id) as download,
+            ):
+                content_type = download.headers["content-type"]
+                pieces = list(download.iter_bytes())
+        else:
+
+            async def main() -> tuple[str, list[bytes]]:
+                async with (
+                    AsyncParagon(**options) as client,
+                    client.authenticate("user-123").download_synced_file(sync_id, record_id) as download,
+                ):
+                    return download.headers["content-type"], [piece async for piece in download.aiter_bytes()]
+
+            content_type, pieces = asyncio.run(main())
+    assert content_type == "application/pdf"
+    assert len(pieces) > 1
+    assert b"".join(pieces) == content
