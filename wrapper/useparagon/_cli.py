@@ -472,13 +472,18 @@ def _client(args: argparse.Namespace) -> Paragon:
     return Paragon(**_client_options(args))
 
 
-def _session(client: Paragon, args: argparse.Namespace) -> UserSession:
+def _user_id(args: argparse.Namespace) -> str | None:
+    """The user to sign a token for (--user, else PARAGON_USER_ID); None with --user-token, which needs none."""
     if args.user_token is not None:
-        return client.authenticate(user_token=args.user_token)
+        return None
     user_id = args.user if args.user is not None else os.environ.get(ENV_USER_ID) or None
     if user_id is None:
         raise UsageError(f"no user: pass --user USER_ID or --user-token TOKEN, or set {ENV_USER_ID}")
-    return client.authenticate(user_id)
+    return user_id
+
+
+def _session(client: Paragon, args: argparse.Namespace) -> UserSession:
+    return client.authenticate(_user_id(args), user_token=args.user_token)
 
 
 def _run_mcp(args: argparse.Namespace) -> int:
@@ -489,13 +494,7 @@ def _run_mcp(args: argparse.Namespace) -> int:
     from ._mcp import mcp_server, serve_stdio
 
     client = AsyncParagon(**_client_options(args))
-    if args.user_token is not None:
-        session = client.authenticate(user_token=args.user_token)
-    else:
-        user_id = args.user if args.user is not None else os.environ.get(ENV_USER_ID) or None
-        if user_id is None:
-            raise UsageError(f"no user: pass --user USER_ID or --user-token TOKEN, or set {ENV_USER_ID}")
-        session = client.authenticate(user_id)
+    session = client.authenticate(_user_id(args), user_token=args.user_token)
     from ._calls import targeting
     from ._validation import validate_integration_type
 
