@@ -73,11 +73,6 @@ MIN_RSA_KEY_BITS = 2048
 TOKEN_AUDIENCE_TEMPLATE = "useparagon.com/{project_id}"
 PERMISSIONS_CLAIM = "urn:useparagon:connect:permissions"
 
-# Task History: pages of 100 executions; at most 1,000 requests per 10 minutes (docs.useparagon.com/apis/task-history).
-# A 429 beyond that is retried after its Retry-After when the wait is at most max_retry_after, like any other 429.
-TASK_HISTORY_PAGE_SIZE = 100
-TASK_HISTORY_RATE_LIMIT = (1000, 600.0)
-
 MAX_PROXY_PATH_LENGTH = 2048
 MAX_ID_LENGTH = 256
 # Servers commonly cap a whole header block at 8 KiB, so a longer single value can only fail later and less clearly.

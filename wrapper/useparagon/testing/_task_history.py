@@ -26,13 +26,13 @@ from urllib.parse import urlencode
 import httpx
 from useparagon_api.operations import LIST_WORKFLOW_EXECUTIONS
 
-from .._constants import TASK_HISTORY_PAGE_SIZE
 from ._http import ApiError, CoreRequest, Outcome, error_outcome, invalid, json_outcome
 from ._model import WorkflowTrigger, stable_id
 from ._state import Project
 from ._store import EXECUTION_STATUSES, Execution, StepRun, TaskHistory
 
-PAGE_SIZE = TASK_HISTORY_PAGE_SIZE
+# Paragon's Task History answers pages of 100 executions.
+PAGE_SIZE = 100
 _QUERY = frozenset({"userId", "workflowId", "integration", "status", "beforeDate", "afterDate", "offset", "sortBy"})
 
 
